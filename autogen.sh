@@ -1,0 +1,29 @@
+#!/bin/sh
+# Regenerate the build system from configure.ac and Makefile.am.
+#
+#   ./autogen.sh          autoreconf only
+#   ./autogen.sh --deps   first install what building and testing filterd
+#                         needs on Debian 12 (apt-get, through sudo when not
+#                         root) and create the unprivileged "filterd" user
+set -e
+cd "$(dirname "$0")"
+
+# Debian packages: build dependencies, then the independent test clients.
+BUILD_DEPS="build-essential autoconf automake libtool pkg-config
+	libmilter-dev libseccomp-dev libcap-dev libpcre2-dev libconfig-dev"
+TEST_DEPS="miltertest swaks"
+
+if [ "${1:-}" = --deps ]; then
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -q
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+	    $BUILD_DEPS $TEST_DEPS
+	# The user that filterd's processes run as when it is started as root.
+	if ! getent passwd filterd > /dev/null; then
+		$sudo useradd --system --no-create-home \
+		    --home-dir /nonexistent --shell /usr/sbin/nologin filterd
+	fi
+fi
+autoreconf --install --force

@@ -1,0 +1,47 @@
+/*
+ * dispatch: the supervisor's side of one message's trip through a worker.
+ * Gets a fresh worker from the spawner, hands it the job, waits for its one
+ * verdict within limits.worker_timeout, decodes and validates it.  Shared
+ * by the frontends; thread-safe, so libmilter's threads may call it at
+ * once.  Never forks: new spawners come from the parent process.
+ */
+#ifndef FILTERD_DISPATCH_H
+#define FILTERD_DISPATCH_H
+
+#include <sys/types.h>
+
+#include "verdict.h"
+
+struct config;
+struct dispatch;
+struct message;
+
+struct outcome {
+	struct verdict	 v;		/* validated, or the fallback */
+	int		 fallback;	/* 1 when v is the on_failure one */
+	char		 why[160];	/* why the fallback was taken */
+	pid_t		 pid;		/* the worker, or 0 */
+	long		 ms;		/* time from request to verdict */
+};
+
+/*
+ * pchan is the socket to the parent, which starts spawners on request.
+ * The configuration must outlive the dispatcher.  Returns NULL on failure.
+ */
+struct dispatch	*dispatch_new(int pchan, const struct config *);
+void		 dispatch_free(struct dispatch **);
+/* Starts with this spawner's control socket, before asking the parent. */
+void		 dispatch_set_spawner(struct dispatch *, int ctl);
+
+/*
+ * Runs m through a fresh worker and fills o, always: with the validated
+ * verdict, or with the on_failure verdict and the reason in o->why.
+ * outcome_clear frees it.
+ */
+void	dispatch_run(struct dispatch *, const struct message *m,
+	    struct outcome *o);
+void	outcome_clear(struct outcome *);
+/* Fills v with the on_failure verdict, as dispatch_run does on failure. */
+void	dispatch_fallback(const struct config *, struct verdict *v);
+
+#endif

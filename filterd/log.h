@@ -1,0 +1,33 @@
+/*
+ * log: one logging interface for every filterd process.  With -d it writes
+ * to stderr, otherwise to syslog (mail facility).  Thread-safe: each call
+ * formats into a local buffer and emits one write or one syslog call.
+ */
+#ifndef FILTERD_LOG_H
+#define FILTERD_LOG_H
+
+#include <stdarg.h>
+
+/* ident names the process role ("filterd", "filterd/spawner"). */
+void	log_init(const char *ident, int foreground, int verbose);
+int	log_foreground(void);
+int	log_verbose(void);
+
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* As log_warnx, with ": strerror(errno)" appended. */
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Environment or configuration failures at start-up: log and exit 1. */
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Always-on assertion for our own invariants: logs and aborts. */
+#define FD_ASSERT(e)	((e) ? (void)0 : \
+	log_panic(__FILE__, __LINE__, #e))
+void	log_panic(const char *, int, const char *)
+	    __attribute__((noreturn));
+
+#endif

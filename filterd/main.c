@@ -1,0 +1,199 @@
+/*
+ * filterd: a sandboxed mail filter daemon.  main() checks the
+ * configuration, then splits into the parent (which starts spawners), the
+ * supervisor (which speaks to the MTA) and, through exec, spawners (which
+ * fork one sandboxed worker per message).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "modules.h"
+#include "offline.h"
+#include "log.h"
+#include "parent.h"
+#include "spawner.h"
+#include "supervisor.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: filterd [-dnTv] [-f file] [-t message "
+	    "[--json]] "
+	    "[-x milter | opensmtpd]\n");
+	exit(2);
+}
+
+/* Compiles what the spawner would: rules with bad patterns fail here. */
+static int
+check_modules(const struct config *c)
+{
+	struct modules	*ms;
+	char		 err[512];
+
+	if ((ms = modules_load(c, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	modules_free(&ms);
+	return 0;
+}
+
+/*
+ * In opensmtpd mode stdin and stdout are smtpd's filter stream: only the
+ * supervisor keeps them.  The parent and the spawners it execs get
+ * /dev/null, so that nothing but the frontend can read or write them.
+ */
+static void
+null_stdio(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
+		fatal("dup2");
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static void
+detach(void)
+{
+	int	 fd;
+
+	if (daemon(0, 1) == -1)
+		fatal("daemon");
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct parent_args	 a;
+	struct config		*c;
+	char			 self[PATH_MAX], confabs[PATH_MAX];
+	ssize_t			 n;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*testmsg = NULL;
+	int			 ch, check = 0, dump = 0, spawner = 0, rc;
+	int			 json = 0;
+	int			 frontend = FRONTEND_MILTER;
+	int			 sv[2];
+	pid_t			 pid;
+
+	memset(&a, 0, sizeof(a));
+	a.confpath = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "df:nSTt:vx:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			a.foreground = 1;
+			break;
+		case 'f':
+			a.confpath = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'S':
+			spawner = 1;
+			break;
+		case 'T':
+			dump = 1;
+			break;
+		case 't':
+			testmsg = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'v':
+			a.verbose = 1;
+			break;
+		case 'x':
+			if (strcmp(optarg, "opensmtpd") == 0)
+				frontend = FRONTEND_OPENSMTPD;
+			else if (strcmp(optarg, "milter") != 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	/* Spawners re-read the file after daemon() has gone to "/". */
+	if (a.confpath[0] != '/' && realpath(a.confpath, confabs) != NULL)
+		a.confpath = confabs;
+	/* smtpd reads our stderr into its log; stdout is the protocol. */
+	if (frontend == FRONTEND_OPENSMTPD)
+		a.foreground = 1;
+	if (spawner) {
+		log_init("filterd/spawner", a.foreground, a.verbose);
+		spawner_main(a.confpath);
+	}
+	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
+	    a.verbose);
+	if ((c = config_load(a.confpath, stderr)) == NULL ||
+	    check_modules(c) == -1) {
+		fprintf(stderr, "filterd: %s: configuration has errors\n",
+		    a.confpath);
+		exit(1);
+	}
+	if (dump) {
+		config_dump(c, stdout);
+		exit(0);
+	}
+	if (check) {
+		fprintf(stderr, "filterd: %s: configuration OK\n", a.confpath);
+		exit(0);
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	self[n] = '\0';
+	a.self = self;
+	if (testmsg != NULL) {
+		a.foreground = 1;
+		rc = offline_main(c, &a, testmsg, json);
+		config_free(&c);
+		return rc;
+	}
+	if (!a.foreground)
+		detach();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		close(sv[0]);
+		log_init("filterd/supervisor", a.foreground, a.verbose);
+		rc = supervisor_main(c, sv[1], frontend);
+		config_free(&c);
+		exit(rc);
+	}
+	close(sv[1]);
+	if (frontend == FRONTEND_OPENSMTPD)
+		null_stdio();
+	a.pchan = sv[0];
+	a.supervisor = pid;
+	rc = parent_main(&a);
+	config_free(&c);
+	return rc;
+}

@@ -1,0 +1,343 @@
+/*
+ * offline: filterd -t.  Runs in the one filterd process of a test run:
+ * it reads a message file (the administrator's, but parsed as untrusted
+ * mail, with every bound a frontend has), starts a spawner, and takes the
+ * worker's verdict through the same dispatcher and validator as the
+ * milter frontend.  Single-threaded; the spawner is fork+exec'd here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "message.h"
+#include "offline.h"
+#include "parent.h"
+#include "verdict.h"
+
+/* Reads the whole file, at most max bytes; returns it NUL-terminated. */
+static char *
+offline_read(const char *path, size_t max, size_t *len_r)
+{
+	char	*p;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((p = malloc(max + 2)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (len <= max && (n = read(fd, p + len, max + 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (len > max) {
+		free(p);
+		errno = EFBIG;
+		return NULL;
+	}
+	p[len] = '\0';
+	*len_r = len;
+	return p;
+}
+
+/* Copies the address out of "Name <a@b>" or "a@b", at most len bytes. */
+static void
+offline_addr(const char *s, size_t n, char *out, size_t len)
+{
+	const char	*lt = memchr(s, '<', n), *gt;
+
+	if (lt != NULL && (gt = memchr(lt, '>', n - (size_t)(lt - s))) != NULL) {
+		s = lt + 1;
+		n = (size_t)(gt - s);
+	}
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\n'))
+		n--;
+	snprintf(out, len, "%.*s", (int)n, s);
+}
+
+/* The envelope, from Return-Path or From, and To and Cc. */
+static void
+offline_envelope(struct message *m)
+{
+	char		 addr[MSG_STR_MAX + 1];
+	const char	*v, *comma;
+	size_t		 i;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		v = m->hdrs[i].value;
+		if (strcasecmp(m->hdrs[i].name, "Return-Path") == 0 ||
+		    (strcasecmp(m->hdrs[i].name, "From") == 0 &&
+		    m->sender == NULL)) {
+			offline_addr(v, strlen(v), addr, sizeof(addr));
+			(void)message_set(&m->sender, addr);
+		}
+		if (strcasecmp(m->hdrs[i].name, "To") != 0 &&
+		    strcasecmp(m->hdrs[i].name, "Cc") != 0)
+			continue;
+		for (; *v != '\0'; v = *comma ? comma + 1 : comma) {
+			comma = v + strcspn(v, ",");
+			offline_addr(v, (size_t)(comma - v), addr, sizeof(addr));
+			if (*addr != '\0')
+				(void)message_add_rcpt(m, addr);
+		}
+	}
+	if (m->sender == NULL)
+		(void)message_set(&m->sender, "");
+}
+
+/* Splits one header "Name: value", with continuation lines kept. */
+static int
+offline_header(struct message *m, char *line)
+{
+	char	*colon = strchr(line, ':'), *v;
+
+	if (colon == NULL || colon == line)
+		return -1;
+	*colon = '\0';
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	return message_add_header(m, line, v);
+}
+
+/* Parses the file as an MTA would hand it over: headers, then body. */
+static int
+offline_parse(struct message *m, char *p, size_t len)
+{
+	char	*end = p + len, *eol, *hdr = NULL;
+	size_t	 n;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = (eol ? (size_t)(eol - p) : (size_t)(end - p));
+		if (n > 0 && p[n - 1] == '\r')
+			p[--n] = '\0';
+		p[n] = '\0';
+		if (n == 0) {		/* the blank line */
+			p = eol ? eol + 1 : end;
+			break;
+		}
+		if ((*p == ' ' || *p == '\t') && hdr != NULL)
+			p[-1] = '\n';	/* fold: join with the previous */
+		else {
+			if (hdr != NULL && offline_header(m, hdr) == -1)
+				return -1;
+			hdr = p;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	if (hdr != NULL && offline_header(m, hdr) == -1)
+		return -1;
+	/* The body, with CRLF line ends as on the wire. */
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		n = (size_t)(eol - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (message_add_body(m, p, n) == -1 ||
+		    (eol < end && message_add_body(m, "\r\n", 2) == -1))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *
+offline_action(const struct verdict *v)
+{
+	return v->action == ACTION_NONE ? "accept" : action_name(v->action);
+}
+
+static void
+offline_reply(const struct verdict *v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (v->code != NULL)
+		snprintf(buf, len, "%s%s%s%s%s", v->code, v->ecode ? " " : "",
+		    v->ecode ? v->ecode : "", v->text ? " " : "",
+		    v->text ? v->text : "");
+}
+
+static void
+print_text(const struct outcome *o)
+{
+	const struct verdict	*v = &o->v;
+	char			 reply[1100];
+	size_t			 i;
+
+	offline_reply(v, reply, sizeof(reply));
+	printf("action: %s\n", offline_action(v));
+	if (*reply)
+		printf("reply: %s\n", reply);
+	if (v->reason != NULL)
+		printf("quarantine: %s\n", v->reason);
+	printf("score: %.3f\n", v->score / 1000.0);
+	printf("rules:");
+	for (i = 0; i < v->nrules; i++)
+		printf("%s%s", i ? ", " : " ", v->rules[i]);
+	printf("\n");
+	for (i = 0; i < v->nops; i++)
+		printf("header: %s %u %s%s%s\n", hdr_op_name(v->ops[i].op),
+		    v->ops[i].index, v->ops[i].name,
+		    v->ops[i].value ? ": " : "",
+		    v->ops[i].value ? v->ops[i].value : "");
+	for (i = 0; i < v->nlogs; i++)
+		printf("log: %s\n", v->logs[i]);
+	if (o->fallback)
+		printf("failure: %s (on_failure applied)\n", o->why);
+	printf("worker: %ld, %ld ms\n", (long)o->pid, o->ms);
+}
+
+static void
+print_json(const struct outcome *o)
+{
+	const struct verdict	*v = &o->v;
+	char			 reply[1100];
+	size_t			 i;
+
+	offline_reply(v, reply, sizeof(reply));
+	printf("{\"action\": ");
+	json_str(stdout, offline_action(v));
+	printf(", \"reply\": ");
+	json_str(stdout, *reply ? reply : NULL);
+	printf(", \"quarantine\": ");
+	json_str(stdout, v->reason);
+	printf(", \"score\": %.3f, \"rules\": [", v->score / 1000.0);
+	for (i = 0; i < v->nrules; i++) {
+		printf(i ? ", " : "");
+		json_str(stdout, v->rules[i]);
+	}
+	printf("], \"headers\": [");
+	for (i = 0; i < v->nops; i++) {
+		printf("%s{\"op\": \"%s\", \"index\": %u, \"name\": ",
+		    i ? ", " : "", hdr_op_name(v->ops[i].op), v->ops[i].index);
+		json_str(stdout, v->ops[i].name);
+		printf(", \"value\": ");
+		json_str(stdout, v->ops[i].value);
+		printf("}");
+	}
+	printf("], \"logs\": [");
+	for (i = 0; i < v->nlogs; i++) {
+		printf(i ? ", " : "");
+		json_str(stdout, v->logs[i]);
+	}
+	printf("], \"failure\": ");
+	json_str(stdout, o->fallback ? o->why : NULL);
+	printf(", \"worker\": %ld, \"ms\": %ld}\n", (long)o->pid, o->ms);
+}
+
+static int
+offline_status(int action)
+{
+	switch (action) {
+	case ACTION_REJECT:
+		return OFFLINE_REJECT;
+	case ACTION_TEMPFAIL:
+		return OFFLINE_TEMPFAIL;
+	case ACTION_DISCARD:
+		return OFFLINE_DISCARD;
+	case ACTION_QUARANTINE:
+		return OFFLINE_QUARANTINE;
+	default:
+		return OFFLINE_ACCEPT;
+	}
+}
+
+/* Runs m through a spawner of our own; fills o. */
+static int
+offline_run(const struct config *c, const struct parent_args *a,
+    const struct message *m, struct outcome *o)
+{
+	struct dispatch	*d;
+	pid_t		 pid;
+	int		 ctl;
+
+	if ((ctl = parent_start_spawner(a, &pid)) == -1)
+		return -1;
+	if ((d = dispatch_new(-1, c)) == NULL) {
+		close(ctl);
+		return -1;
+	}
+	dispatch_set_spawner(d, ctl);
+	dispatch_run(d, m, o);
+	dispatch_free(&d);	/* closes ctl: the spawner retires */
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+int
+offline_main(const struct config *c, const struct parent_args *a,
+    const char *path, int json)
+{
+	struct message	*m;
+	struct outcome	 o;
+	char		*p;
+	size_t		 len;
+	int		 status;
+
+	if ((p = offline_read(path, (size_t)c->message_size + 1024 * 1024,
+	    &len)) == NULL) {
+		log_warn("%s", path);
+		return OFFLINE_ERROR;
+	}
+	if ((m = message_new((size_t)c->message_size)) == NULL ||
+	    offline_parse(m, p, len) == -1) {
+		log_warnx("%s: not a message filterd would accept (over a "
+		    "bound, or a header line without a colon)", path);
+		free(p);
+		message_free(&m);
+		return OFFLINE_ERROR;
+	}
+	free(p);
+	(void)message_set(&m->client_addr, "127.0.0.1");
+	(void)message_set(&m->client_name, "localhost");
+	(void)message_set(&m->helo, "localhost");
+	(void)message_set(&m->queue_id, "OFFLINE");
+	offline_envelope(m);
+	if (offline_run(c, a, m, &o) == -1) {
+		log_warnx("cannot start a spawner");
+		message_free(&m);
+		return OFFLINE_ERROR;
+	}
+	if (json)
+		print_json(&o);
+	else
+		print_text(&o);
+	status = offline_status(o.v.action);
+	outcome_clear(&o);
+	message_free(&m);
+	return status;
+}

@@ -1,0 +1,194 @@
+/*
+ * parent: runs in the first filterd process, single-threaded, with the
+ * privileges filterd was started with.  It trusts the supervisor only to
+ * send well-formed requests; anything else on pchan is logged and ignored.
+ * Spawner starts are throttled, so a crash loop cannot become a fork bomb.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parent.h"
+#include "spawner.h"
+#include "wire.h"
+
+/* At most this many spawners a second. */
+#define PARENT_SPAWNS_PER_SEC	10
+
+struct parent {
+	const struct parent_args *a;
+	int		 sigfd;
+	struct buf	*b;
+	time_t		 window;
+	int		 spawns;
+	int		 status;	/* the supervisor's, once it is gone */
+	int		 done;
+};
+
+/* In the child: the control socket on SPAWNER_FD_CTL, then exec. */
+static void
+parent_exec_spawner(const struct parent_args *a, int fd)
+{
+	char		*argv[8];
+	int		 n = 0;
+	sigset_t	 none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(fd, SPAWNER_FD_CTL) == -1 ||
+	    close_range(SPAWNER_FD_CTL + 1, ~0U, 0) == -1)
+		_exit(127);
+	argv[n++] = (char *)(uintptr_t)"filterd";
+	argv[n++] = (char *)(uintptr_t)"-S";
+	if (a->foreground)
+		argv[n++] = (char *)(uintptr_t)"-d";
+	if (a->verbose)
+		argv[n++] = (char *)(uintptr_t)"-v";
+	argv[n++] = (char *)(uintptr_t)"-f";
+	argv[n++] = (char *)(uintptr_t)a->confpath;
+	argv[n] = NULL;
+	execv(a->self, argv);
+	_exit(127);
+}
+
+int
+parent_start_spawner(const struct parent_args *a, pid_t *pid_r)
+{
+	int	 sv[2];
+	pid_t	 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0)
+		parent_exec_spawner(a, sv[1]);
+	close(sv[1]);
+	*pid_r = pid;
+	return sv[0];
+}
+
+/* Starts a spawner, throttled; returns its control socket, or -1. */
+static int
+parent_spawn(struct parent *p, pid_t *pid_r)
+{
+	time_t	 now = time(NULL);
+
+	if (now != p->window) {
+		p->window = now;
+		p->spawns = 0;
+	}
+	if (++p->spawns > PARENT_SPAWNS_PER_SEC) {
+		log_warnx("spawners are dying too fast, throttling");
+		sleep(1);
+	}
+	return parent_start_spawner(p->a, pid_r);
+}
+
+static void
+parent_request(struct parent *p)
+{
+	const char	*why;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fd;
+
+	n = wire_recv(p->a->pchan, p->b, WIRE_CTL_MAX, NULL);
+	if (n == 0) {
+		p->done = 1;
+		return;
+	}
+	if (n == -1 || wire_dec_request(buf_data(p->b), buf_len(p->b),
+	    &why) == -1) {
+		log_warnx("bad request from the supervisor");
+		return;
+	}
+	if ((fd = parent_spawn(p, &pid)) == -1)
+		return;		/* the supervisor times out and falls back */
+	if (wire_enc_pid(p->b, WIRE_SPAWNER, pid) == -1 ||
+	    wire_send(p->a->pchan, p->b, fd) == -1)
+		log_warn("cannot hand the spawner over");
+	close(fd);
+}
+
+static void
+parent_signals(struct parent *p)
+{
+	struct signalfd_siginfo	 si;
+	pid_t			 pid;
+	int			 status;
+
+	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("shutting down on signal %u", si.ssi_signo);
+			kill(p->a->supervisor, SIGTERM);
+		}
+	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == p->a->supervisor) {
+			p->status = status;
+			p->done = 1;
+		} else if (WIFSIGNALED(status) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+			log_warnx("spawner %ld ended abnormally (status %d)",
+			    (long)pid, status);
+	}
+}
+
+int
+parent_main(const struct parent_args *a)
+{
+	struct parent	 p;
+	struct pollfd	 pfd[2];
+	sigset_t	 set;
+	int		 status;
+
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.status = -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (p.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	if ((p.b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
+		fatal("buf_new");
+	while (!p.done) {
+		pfd[0].fd = p.sigfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = a->pchan;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			fatal("poll");
+		if (pfd[0].revents & POLLIN)
+			parent_signals(&p);
+		if (!p.done && (pfd[1].revents & (POLLIN | POLLHUP)))
+			parent_request(&p);
+	}
+	/* The supervisor is gone or going: so are the spawners. */
+	close(a->pchan);
+	kill(a->supervisor, SIGTERM);
+	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+		if (p.status == -1)
+			p.status = status;
+	buf_free(&p.b);
+	log_info("exiting");
+	return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : 1;
+}

@@ -1,0 +1,1568 @@
+/*
+ * smtpd_proto: OpenSMTPD's filter protocol, 0.6 (OpenSMTPD 6.8) and 0.7
+ * (7.x).  Runs in the supervisor, single-threaded, in the opensmtpd
+ * frontend's event loop.  Trusts nothing it is fed: smtpd's lines carry the
+ * SMTP client's bytes.  Trusts the verdicts it is given back to be
+ * validated (validate.c), and still refuses to write a line break that
+ * did not come from folding.
+ *
+ * What smtpd sends (smtpd-filters(7), and checked against the 6.8 binary):
+ *
+ *	config|KEY|VALUE ... config|ready
+ *	filter|VERSION|TIME|smtp-in|PHASE|SESSION|TOKEN[|PARAMS]
+ *	report|VERSION|TIME|smtp-in|EVENT|SESSION[|PARAMS]
+ *
+ * Only the last field may contain "|", so every line is split into a
+ * fixed number of fields, the last one taking the rest.  Answers carry the
+ * session and token exactly as received:
+ *
+ *	filter-result|SESSION|TOKEN|proceed		(or reject|CODE TEXT)
+ *	filter-dataline|SESSION|TOKEN|LINE
+ *
+ * Per session: data lines (dot-stuffed, ending with ".") are held, up to
+ * limits.message_size counted with CRLF line ends.  At "." the message
+ * goes to a worker; when the verdict is back the lines are emitted with
+ * its header operations applied (or only "." when the message will be
+ * refused anyway), and the verdict answers the commit phase.  A message
+ * that grows past the limit is not filtered: what was held is emitted,
+ * the rest passes through as it comes, and commit gets limits.oversize.
+ *
+ * OpenSMTPD has no discard and kills itself on "junk" at commit (lka:
+ * "filter-reponse junk after DATA"), so discard is answered as a reject
+ * and quarantine adds "X-Spam: Yes" -- what smtpd's own junk adds -- to
+ * the emitted header.  0.6 and 0.7 differ, for what filterd reads, only in
+ * link-auth: "user|result" became "result|user".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "log.h"
+#include "message.h"
+#include "smtpd_proto.h"
+#include "verdict.h"
+
+#define SP_LINE_MAX	(1024 * 1024)	/* one line from smtpd */
+#define SP_OUT_MAX	(SIZE_MAX / 4)	/* see smtpd_proto_output() */
+#define SP_ID_MAX	16		/* hex digits of a session or token */
+#define SP_BUCKETS	4096
+#define SP_JUNK_HEADER	"X-Spam: Yes"
+#define SP_STREAM_OVERSIZE 1
+#define SP_STREAM_NOMEM	2
+/*
+ * OpenSMTPD 6.8 copies each line a filter writes into a char[LINE_MAX]
+ * (lka_filter.c), so a longer filter-dataline is cut, silently.  7.x
+ * does not.  In 0.6 a message that would be cut is refused instead.
+ */
+#define SP_REPLY_MAX_06	2047
+
+enum sp_state {
+	SS_IDLE,	/* no message data yet */
+	SS_DATA,	/* collecting data lines */
+	SS_RUNNING,	/* a job is out */
+	SS_DECIDED,	/* lines emitted, verdict held for commit */
+};
+
+struct session {
+	struct session	 *next;		/* hash chain */
+	char		  id[SP_ID_MAX + 1];
+	char		  tok[SP_ID_MAX + 1];	/* of the data lines */
+	enum sp_state	  state;
+	struct message	 *m;		/* the transaction being built */
+	struct buf	 *raw;		/* data lines, each ended by \n */
+	size_t		  size;		/* with CRLF line ends */
+	int		  failed;	/* envelope over a bound */
+	int		  streaming;	/* SP_STREAM_*: passed through */
+	int		  toolong;	/* smtpd 6.8 would cut a line */
+	int		  gone;		/* disconnected while running */
+	int		  abandoned;	/* smtpd moved on while running */
+	struct smtpd_job *job;
+	struct verdict	  v;		/* SS_DECIDED: commit's answer */
+};
+
+struct smtpd_proto {
+	struct smtpd_limits	 lim;
+	struct smtpd_ops	 ops;
+	void			*arg;
+	struct buf		*in;		/* a partial line */
+	struct buf		*out;
+	size_t			 out_off;
+	int			 ready;		/* after config|ready */
+	int			 smtp_in;	/* subsystem offered */
+	int			 broken;
+	int			 oom;		/* output could not grow */
+	char			 version[4];
+	struct session		*buckets[SP_BUCKETS];
+	size_t			 nsessions;
+	size_t			 nrunning;
+	size_t			 untracked;	/* lines without a session */
+	char			 why[256];
+};
+
+/* A view of a field or a line; never NUL-terminated. */
+struct sp_str {
+	const char	*p;
+	size_t		 n;
+};
+
+struct sp_hdr {
+	size_t		 first;		/* raw line index */
+	size_t		 nlines;
+	struct sp_str	 name;
+};
+
+/* A header field as emitted: original, generated, or fixed text. */
+struct sp_ent {
+	const struct sp_hdr	*orig;
+	const struct hdrop	*gen;
+	const char		*fixed;
+	int			 deleted;
+};
+
+struct sp_msg {
+	struct sp_str	*lines;
+	size_t		 nlines;
+	struct sp_hdr	*hdrs;
+	size_t		 nhdrs;
+	size_t		 body;		/* first line after the header */
+};
+
+static const char *const sp_filters[] = {
+	"connect", "helo", "ehlo", "mail-from", "rcpt-to", "data-line",
+	"commit",
+};
+static const char *const sp_reports[] = {
+	"link-disconnect", "link-auth", "tx-begin", "tx-mail", "tx-rcpt",
+	"tx-reset", "tx-rollback",
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Fields and strings */
+
+/* A buffer's bytes; never NULL, even before the first byte. */
+static const char *
+sp_bytes(const struct buf *b)
+{
+	return b != NULL && buf_data(b) != NULL ? (const char *)buf_data(b) :
+	    "";
+}
+
+static int
+str_is(struct sp_str s, const char *lit)
+{
+	return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
+}
+
+/*
+ * Splits s at "|" into at most max fields, the last taking the rest.
+ * Returns the number of fields.
+ */
+static size_t
+sp_split(struct sp_str s, struct sp_str *f, size_t max)
+{
+	const char	*bar;
+	size_t		 n = 0;
+
+	while (n + 1 < max && (bar = memchr(s.p, '|', s.n)) != NULL) {
+		f[n].p = s.p;
+		f[n++].n = (size_t)(bar - s.p);
+		s.n -= (size_t)(bar - s.p) + 1;
+		s.p = bar + 1;
+	}
+	f[n++] = s;
+	return n;
+}
+
+/* Splits "a|b" at its last "|": for fields whose first part may hold one. */
+static int
+sp_split_last(struct sp_str s, struct sp_str *a, struct sp_str *b)
+{
+	size_t	 i;
+
+	for (i = s.n; i > 0; i--)
+		if (s.p[i - 1] == '|') {
+			a->p = s.p;
+			a->n = i - 1;
+			b->p = s.p + i;
+			b->n = s.n - i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+sp_is_id(struct sp_str s)
+{
+	size_t	 i;
+
+	if (s.n == 0 || s.n > SP_ID_MAX)
+		return 0;
+	for (i = 0; i < s.n; i++)
+		if (strchr("0123456789abcdefABCDEF", s.p[i]) == NULL ||
+		    s.p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* Copies a field into a new string, or NULL past max or without memory. */
+static char *
+sp_strdup(struct sp_str s, size_t max)
+{
+	char	*d;
+
+	if (s.n > max || (d = malloc(s.n + 1)) == NULL)
+		return NULL;
+	memcpy(d, s.p, s.n);
+	d[s.n] = '\0';
+	return d;
+}
+
+/* Sets a message field from a field; -1 when too long or out of memory. */
+static int
+sp_set(char **field, struct sp_str s)
+{
+	char	*d;
+	int	 rc;
+
+	if ((d = sp_strdup(s, MSG_STR_MAX)) == NULL)
+		return -1;
+	rc = message_set(field, d);
+	free(d);
+	return rc;
+}
+
+static int
+sp_fail(struct smtpd_proto *p, const char *why, struct sp_str line)
+{
+	snprintf(p->why, sizeof(p->why), "%s: \"%.*s%s\"", why,
+	    (int)(line.n > 120 ? 120 : line.n), line.p,
+	    line.n > 120 ? "..." : "");
+	p->broken = 1;
+	return -1;
+}
+
+/* Output */
+
+static void
+sp_out(struct smtpd_proto *p, const void *data, size_t n)
+{
+	if (buf_put(p->out, data, n) == -1)
+		p->oom = 1;
+}
+
+static void
+sp_out_str(struct smtpd_proto *p, const char *s)
+{
+	sp_out(p, s, strlen(s));
+}
+
+static void
+sp_result(struct smtpd_proto *p, struct sp_str sid, struct sp_str tok,
+    const char *decision)
+{
+	sp_out_str(p, "filter-result|");
+	sp_out(p, sid.p, sid.n);
+	sp_out_str(p, "|");
+	sp_out(p, tok.p, tok.n);
+	sp_out_str(p, "|");
+	sp_out_str(p, decision);
+	sp_out_str(p, "\n");
+}
+
+/* One data line back to smtpd, after pre ("" or a stuffing dot). */
+static void
+sp_dataline_pre(struct smtpd_proto *p, const struct session *s,
+    const char *pre, const char *line, size_t n)
+{
+	sp_out_str(p, "filter-dataline|");
+	sp_out_str(p, s->id);
+	sp_out_str(p, "|");
+	sp_out_str(p, s->tok);
+	sp_out_str(p, "|");
+	sp_out_str(p, pre);
+	sp_out(p, line, n);
+	sp_out_str(p, "\n");
+}
+
+/* A line as smtpd sent it: already dot-stuffed. */
+static void
+sp_dataline(struct smtpd_proto *p, const struct session *s, const char *line,
+    size_t n)
+{
+	sp_dataline_pre(p, s, "", line, n);
+}
+
+/* A line we made up: dot-stuffed here. */
+static void
+sp_dataline_new(struct smtpd_proto *p, const struct session *s,
+    const char *line, size_t n)
+{
+	sp_dataline_pre(p, s, n > 0 && line[0] == '.' ? "." : "", line, n);
+}
+
+/* Sessions */
+
+static size_t
+sp_hash(struct sp_str id)
+{
+	uint32_t	 h = 2166136261U;
+	size_t		 i;
+
+	for (i = 0; i < id.n; i++)
+		h = (h ^ (uint8_t)id.p[i]) * 16777619U;
+	return h % SP_BUCKETS;
+}
+
+static struct session *
+sp_session_find(struct smtpd_proto *p, struct sp_str id)
+{
+	struct session	*s;
+
+	for (s = p->buckets[sp_hash(id)]; s != NULL; s = s->next)
+		if (str_is(id, s->id))
+			return s;
+	return NULL;
+}
+
+/* Returns the session, created on first sight, or NULL when it cannot be. */
+static struct session *
+sp_session(struct smtpd_proto *p, struct sp_str id)
+{
+	struct session	*s;
+	size_t		 h;
+
+	if ((s = sp_session_find(p, id)) != NULL)
+		return s;
+	if (p->nsessions >= SMTPD_PROTO_SESSIONS_MAX ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		/* One line per thousand, not one per line of data. */
+		if (p->untracked++ % 1000 == 0)
+			log_warnx("opensmtpd: cannot track session %.*s "
+			    "(%zu open): answered without filtering",
+			    (int)id.n, id.p, p->nsessions);
+		return NULL;
+	}
+	memcpy(s->id, id.p, id.n);
+	h = sp_hash(id);
+	s->next = p->buckets[h];
+	p->buckets[h] = s;
+	p->nsessions++;
+	return s;
+}
+
+/* The session's transaction, created when first needed; NULL: no memory. */
+static struct message *
+sp_msg(struct smtpd_proto *p, struct session *s)
+{
+	if (s->m == NULL && (s->m = message_new(p->lim.message_size)) == NULL)
+		s->failed = 1;
+	return s->m;
+}
+
+static void
+sp_data_clear(struct session *s)
+{
+	buf_free(&s->raw);
+	s->size = 0;
+	s->streaming = 0;
+	s->toolong = 0;
+}
+
+/* Whether smtpd takes a filter-dataline of n bytes whole. */
+static int
+sp_fits(const struct smtpd_proto *p, const struct session *s, size_t n)
+{
+	return strcmp(p->version, "0.6") != 0 || n <= SP_REPLY_MAX_06 -
+	    strlen("filter-dataline|||") - strlen(s->id) - strlen(s->tok);
+}
+
+static void
+sp_job_free(struct smtpd_job **jp)
+{
+	struct smtpd_job	*j = *jp;
+
+	if (j == NULL)
+		return;
+	message_free(&j->m);
+	verdict_clear(&j->o.v);
+	free(j);
+	*jp = NULL;
+}
+
+static void
+sp_session_free(struct smtpd_proto *p, struct session *s)
+{
+	struct session	**sp;
+
+	for (sp = &p->buckets[sp_hash((struct sp_str){ s->id,
+	    strlen(s->id) })]; *sp != NULL; sp = &(*sp)->next)
+		if (*sp == s) {
+			*sp = s->next;
+			break;
+		}
+	p->nsessions--;
+	sp_data_clear(s);
+	message_free(&s->m);
+	verdict_clear(&s->v);
+	sp_job_free(&s->job);
+	free(s);
+}
+
+/* A new transaction: the envelope is forgotten, the connection kept. */
+static void
+sp_tx_reset(struct session *s)
+{
+	if (s->state == SS_DECIDED) {
+		verdict_clear(&s->v);
+		sp_data_clear(s);
+		s->state = SS_IDLE;
+	}
+	if (s->m != NULL)
+		message_reset(s->m);
+	s->failed = 0;
+}
+
+/* Message parsing, for the worker and for emission */
+
+static struct sp_str
+sp_unstuff(struct sp_str l)
+{
+	if (l.n > 0 && l.p[0] == '.') {
+		l.p++;
+		l.n--;
+	}
+	return l;
+}
+
+/* Length of the field name of a header line, or 0 when it is none. */
+static size_t
+sp_field_name(struct sp_str l)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < l.n && l.p[i] > ' ' && l.p[i] < 0x7f &&
+	    l.p[i] != ':'; i++)
+		;
+	n = i;
+	while (i < l.n && (l.p[i] == ' ' || l.p[i] == '\t'))
+		i++;
+	if (n == 0 || i >= l.n || l.p[i] != ':')
+		return 0;
+	return n;
+}
+
+static void
+sp_msg_clear(struct sp_msg *x)
+{
+	free(x->lines);
+	free(x->hdrs);
+	memset(x, 0, sizeof(*x));
+}
+
+static int
+sp_msg_lines(struct sp_msg *x, const struct buf *raw)
+{
+	const char	*p = sp_bytes(raw);
+	const char	*nl;
+	size_t		 len = raw != NULL ? buf_len(raw) : 0, i, n = 0;
+
+	memset(x, 0, sizeof(*x));
+	for (i = 0; i < len; i++)
+		n += p[i] == '\n';
+	if (n > 0 && (x->lines = calloc(n, sizeof(*x->lines))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		nl = memchr(p, '\n', len);
+		x->lines[i].p = p;
+		x->lines[i].n = (size_t)(nl - p);
+		len -= x->lines[i].n + 1;
+		p = nl + 1;
+	}
+	x->nlines = n;
+	return 0;
+}
+
+/*
+ * Splits the held lines into header fields and body, as an MTA does: the
+ * header ends at the first empty line, or at the first line that is
+ * neither a field nor a continuation.  Returns -1 past MSG_HDRS_MAX
+ * fields or without memory.
+ */
+static int
+sp_msg_parse(struct sp_msg *x, const struct buf *raw)
+{
+	struct sp_str	 u;
+	size_t		 i, nlen;
+
+	if (sp_msg_lines(x, raw) == -1)
+		return -1;
+	for (i = 0; i < x->nlines; i++) {
+		u = sp_unstuff(x->lines[i]);
+		if (u.n > 0 && (u.p[0] == ' ' || u.p[0] == '\t') &&
+		    x->nhdrs > 0) {
+			x->hdrs[x->nhdrs - 1].nlines++;
+			continue;
+		}
+		if (u.n == 0 || (nlen = sp_field_name(u)) == 0)
+			break;
+		if (x->nhdrs % 64 == 0) {
+			struct sp_hdr *h;
+
+			if (x->nhdrs >= MSG_HDRS_MAX || (h = reallocarray(
+			    x->hdrs, x->nhdrs + 64, sizeof(*h))) == NULL) {
+				sp_msg_clear(x);
+				return -1;
+			}
+			x->hdrs = h;
+		}
+		x->hdrs[x->nhdrs].first = i;
+		x->hdrs[x->nhdrs].nlines = 1;
+		x->hdrs[x->nhdrs].name.p = u.p;
+		x->hdrs[x->nhdrs++].name.n = nlen;
+	}
+	x->body = i;
+	return 0;
+}
+
+/* The value as Postfix hands it to a milter: folding kept as "\n". */
+static int
+sp_hdr_value(const struct sp_msg *x, const struct sp_hdr *h, struct buf *b)
+{
+	struct sp_str	 u = sp_unstuff(x->lines[h->first]);
+	size_t		 i, off = (size_t)((const char *)memchr(u.p, ':', u.n) -
+			    u.p) + 1;
+
+	while (off < u.n && (u.p[off] == ' ' || u.p[off] == '\t'))
+		off++;
+	buf_reset(b);
+	if (buf_put(b, u.p + off, u.n - off) == -1)
+		return -1;
+	for (i = 1; i < h->nlines; i++) {
+		u = sp_unstuff(x->lines[h->first + i]);
+		if (buf_put(b, "\n", 1) == -1 || buf_put(b, u.p, u.n) == -1)
+			return -1;
+	}
+	if (memchr(sp_bytes(b), '\0', buf_len(b)) != NULL)
+		return -1;
+	return buf_cstr(b) == NULL ? -1 : 0;
+}
+
+/* Fills m's header and body from the held lines; -1 over a bound. */
+static int
+sp_msg_build(const struct sp_msg *x, struct message *m)
+{
+	struct buf	*b;
+	struct sp_str	 u;
+	char		*name;
+	size_t		 i;
+	int		 rc = 0;
+
+	if ((b = buf_new(MSG_HDR_VALUE_MAX)) == NULL)
+		return -1;
+	for (i = 0; i < x->nhdrs && rc == 0; i++) {
+		if ((name = sp_strdup(x->hdrs[i].name, MSG_HDR_NAME_MAX)) ==
+		    NULL || sp_hdr_value(x, &x->hdrs[i], b) == -1 ||
+		    message_add_header(m, name, buf_cstr(b)) == -1)
+			rc = -1;
+		free(name);
+	}
+	buf_free(&b);
+	i = x->body;
+	if (i < x->nlines && x->lines[i].n == 0)
+		i++;
+	for (; i < x->nlines && rc == 0; i++) {
+		u = sp_unstuff(x->lines[i]);
+		if ((u.n > 0 && message_add_body(m, u.p, u.n) == -1) ||
+		    message_add_body(m, "\r\n", 2) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Header operations on the emitted lines */
+
+static int
+sp_ent_is(const struct sp_ent *e, const char *name)
+{
+	if (e->orig != NULL)
+		return e->orig->name.n == strlen(name) &&
+		    strncasecmp(e->orig->name.p, name, e->orig->name.n) == 0;
+	if (e->gen != NULL)
+		return strcasecmp(e->gen->name, name) == 0;
+	return 0;
+}
+
+/* The index-th (1-based) field named name, or n. */
+static size_t
+sp_ent_find(const struct sp_ent *e, size_t n, const char *name, uint32_t index)
+{
+	size_t		 i;
+	uint32_t	 seen = 0;
+
+	for (i = 0; i < n; i++)
+		if (sp_ent_is(&e[i], name) && ++seen == index)
+			return i;
+	return n;
+}
+
+static void
+sp_ent_insert(struct sp_ent *e, size_t *n, size_t at, struct sp_ent x)
+{
+	memmove(&e[at + 1], &e[at], (*n - at) * sizeof(*e));
+	e[at] = x;
+	(*n)++;
+}
+
+/* Where an insertion at index (0: first) goes, deleted fields skipped. */
+static size_t
+sp_ent_slot(const struct sp_ent *e, size_t n, uint32_t index)
+{
+	size_t		 i;
+	uint32_t	 seen = 0;
+
+	for (i = 0; i < n; i++)
+		if (!e[i].deleted && seen++ == index)
+			return i;
+	return n;
+}
+
+/*
+ * Applies the operations as the milter frontend does: changes, then
+ * deletions (indexes of the original list, CVE-2022-48521), then
+ * insertions and additions in verdict order.  A change of a field that is
+ * not there adds it, as Sendmail and Postfix do.
+ */
+static void
+sp_ent_apply(struct sp_ent *e, size_t *n, const struct verdict *v)
+{
+	const struct hdrop	*h;
+	struct sp_ent		 x = { NULL, NULL, NULL, 0 };
+	size_t			 i, at;
+	int			 pass;
+
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < v->nops; i++) {
+			h = &v->ops[i];
+			x.gen = h;
+			if (pass == 0 && h->op == HDR_CHANGE) {
+				at = sp_ent_find(e, *n, h->name, h->index);
+				if (at < *n) {
+					e[at].orig = NULL;
+					e[at].gen = h;
+				} else
+					sp_ent_insert(e, n, *n, x);
+			} else if (pass == 1 && h->op == HDR_DELETE) {
+				at = sp_ent_find(e, *n, h->name, h->index);
+				if (at < *n)
+					e[at].deleted = 1;
+			} else if (pass == 2 && h->op == HDR_INSERT)
+				sp_ent_insert(e, n, sp_ent_slot(e, *n,
+				    h->index), x);
+			else if (pass == 2 && h->op == HDR_ADD)
+				sp_ent_insert(e, n, *n, x);
+		}
+}
+
+/* Whether a generated value is folded only as CRLF + WSP. */
+static int
+sp_value_ok(const char *v)
+{
+	size_t	 i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if ((v[i] == '\r' && (v[i + 1] != '\n' ||
+		    (v[i + 2] != ' ' && v[i + 2] != '\t'))) ||
+		    (v[i] == '\n' && (i == 0 || v[i - 1] != '\r')))
+			return 0;
+	return 1;
+}
+
+/* The longest line of a generated field, a dot for stuffing included. */
+static size_t
+sp_longest(const char *first, size_t n, const char *crlf)
+{
+	const char	*next;
+	size_t		 max = n + 1, len;
+
+	for (; crlf != NULL; crlf = next) {
+		next = strstr(crlf + 2, "\r\n");
+		len = next != NULL ? (size_t)(next - crlf - 2) :
+		    strlen(crlf + 2);
+		if (len + 1 > max)
+			max = len + 1;
+	}
+	return max;
+}
+
+/* "Name: value", one data line per folded line. */
+static void
+sp_emit_gen(struct smtpd_proto *p, const struct session *s,
+    const struct hdrop *h)
+{
+	struct buf	*b;
+	const char	*v = h->value != NULL ? h->value : "", *crlf;
+
+	if (strpbrk(h->name, "\r\n") != NULL || !sp_value_ok(v)) {
+		log_warnx("opensmtpd: header %s with a bare line break: "
+		    "not emitted", h->name);
+		return;
+	}
+	if ((b = buf_new(VERDICT_HDR_NAME_MAX + VERDICT_HDR_VALUE_MAX + 4)) ==
+	    NULL) {
+		p->oom = 1;
+		return;
+	}
+	crlf = strstr(v, "\r\n");
+	if (buf_printf(b, "%s: %.*s", h->name, (int)(crlf != NULL ?
+	    (size_t)(crlf - v) : strlen(v)), v) == -1)
+		p->oom = 1;
+	if (!sp_fits(p, s, sp_longest(sp_bytes(b), buf_len(b), crlf))) {
+		log_warnx("opensmtpd: header %s has a line too long for "
+		    "OpenSMTPD 6.8: not emitted", h->name);
+		buf_free(&b);
+		return;
+	}
+	sp_dataline_new(p, s, sp_bytes(b), buf_len(b));
+	while (crlf != NULL) {
+		v = crlf + 2;
+		crlf = strstr(v, "\r\n");
+		sp_dataline_new(p, s, v, crlf != NULL ? (size_t)(crlf - v) :
+		    strlen(v));
+	}
+	buf_free(&b);
+}
+
+static void
+sp_emit_lines(struct smtpd_proto *p, const struct session *s,
+    const struct sp_msg *x, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		sp_dataline(p, s, x->lines[from].p, x->lines[from].n);
+}
+
+static void
+sp_emit_ents(struct smtpd_proto *p, const struct session *s,
+    const struct sp_msg *x, const struct sp_ent *e, size_t n)
+{
+	size_t	 i;
+	int	 made = 0;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].deleted)
+			continue;
+		if (e[i].orig != NULL)
+			sp_emit_lines(p, s, x, e[i].orig->first,
+			    e[i].orig->first + e[i].orig->nlines);
+		else if (e[i].gen != NULL)
+			sp_emit_gen(p, s, e[i].gen);
+		else
+			sp_dataline_new(p, s, e[i].fixed, strlen(e[i].fixed));
+		made |= e[i].orig == NULL;
+	}
+	/* A body that began without an empty line needs one now. */
+	if (made && x->body < x->nlines && x->lines[x->body].n != 0)
+		sp_dataline(p, s, "", 0);
+	sp_emit_lines(p, s, x, x->body, x->nlines);
+}
+
+/* The held lines as they came, without allocating. */
+static void
+sp_emit_raw(struct smtpd_proto *p, const struct session *s)
+{
+	const char	*q = sp_bytes(s->raw), *nl;
+	size_t		 len = s->raw != NULL ? buf_len(s->raw) : 0;
+
+	while ((nl = memchr(q, '\n', len)) != NULL) {
+		sp_dataline(p, s, q, (size_t)(nl - q));
+		len -= (size_t)(nl - q) + 1;
+		q = nl + 1;
+	}
+}
+
+/* The held message with the verdict applied, then "."; frees the lines. */
+static void
+sp_emit_message(struct smtpd_proto *p, struct session *s,
+    const struct verdict *v)
+{
+	struct sp_msg	 x;
+	struct sp_ent	*e;
+	size_t		 i, n = 0;
+
+	if (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL ||
+	    v->action == ACTION_DISCARD) {
+		/* Refused at commit: what smtpd would store is moot. */
+		sp_dataline(p, s, ".", 1);
+		sp_data_clear(s);
+		return;
+	}
+	if (sp_msg_parse(&x, s->raw) == -1 || (e = calloc(x.nhdrs +
+	    v->nops + 1, sizeof(*e))) == NULL) {
+		log_warnx("opensmtpd: out of memory: message passed on "
+		    "without its header operations");
+		sp_msg_clear(&x);
+		sp_emit_raw(p, s);
+		sp_dataline(p, s, ".", 1);
+		sp_data_clear(s);
+		return;
+	}
+	if (v->action == ACTION_QUARANTINE)
+		e[n++].fixed = SP_JUNK_HEADER;
+	for (i = 0; i < x.nhdrs; i++)
+		e[n++].orig = &x.hdrs[i];
+	sp_ent_apply(e, &n, v);
+	sp_emit_ents(p, s, &x, e, n);
+	sp_dataline(p, s, ".", 1);
+	free(e);
+	sp_msg_clear(&x);
+	sp_data_clear(s);
+}
+
+/* Decisions */
+
+static const char *
+sp_qid(const struct message *m)
+{
+	return m != NULL && m->queue_id != NULL ? m->queue_id : "NOQUEUE";
+}
+
+/* One line per message, as the milter frontend logs it. */
+static void
+sp_log(const struct message *m, const struct outcome *o)
+{
+	char	 rules[512];
+	size_t	 i, off = 0;
+
+	rules[0] = '\0';
+	for (i = 0; i < o->v.nrules && off < sizeof(rules); i++)
+		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
+		    "%s%s", i ? "," : "", o->v.rules[i]);
+	for (i = 0; i < o->v.nlogs; i++)
+		log_info("%s: worker %ld: %s", sp_qid(m), (long)o->pid,
+		    o->v.logs[i]);
+	log_info("%s: client=%s from=<%s> rcpts=%zu action=%s rules=%s "
+	    "worker=%ld time=%ldms%s%s%s", sp_qid(m),
+	    m != NULL && m->client_addr ? m->client_addr : "unknown",
+	    m != NULL && m->sender ? m->sender : "", m != NULL ? m->nrcpts : 0,
+	    o->v.action == ACTION_NONE ? "accept" : action_name(o->v.action),
+	    rules[0] ? rules : "-", (long)o->pid, o->ms,
+	    o->v.action == ACTION_DISCARD ? " (rejected: OpenSMTPD cannot "
+	    "discard)" : "", o->fallback ? " failure=" : "",
+	    o->fallback ? o->why : "");
+}
+
+static void
+sp_fallback(struct smtpd_proto *p, struct outcome *o, const char *why)
+{
+	memset(o, 0, sizeof(*o));
+	o->fallback = 1;
+	snprintf(o->why, sizeof(o->why), "%s", why);
+	p->ops.fallback(p->arg, &o->v);
+}
+
+/* Decides without a worker: over a bound, oversize, out of memory. */
+static void
+sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
+{
+	sp_log(s->m, o);
+	if (s->streaming)
+		sp_dataline(p, s, ".", 1);
+	else
+		sp_emit_message(p, s, &o->v);
+	s->v = o->v;
+	memset(&o->v, 0, sizeof(o->v));
+	s->state = SS_DECIDED;
+	sp_data_clear(s);
+	if (s->m != NULL)
+		message_reset(s->m);
+}
+
+/* What limits.oversize answers, with the milter frontend's replies. */
+static void
+sp_oversize_verdict(struct smtpd_proto *p, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->action = (uint8_t)p->lim.oversize;
+	if (v->action == ACTION_REJECT)
+		(void)verdict_set_reply(v, "552", "5.3.4",
+		    "Message size exceeds fixed limit");
+	else if (v->action == ACTION_TEMPFAIL)
+		(void)verdict_set_reply(v, "452", "4.3.4",
+		    "Message size exceeds fixed limit");
+}
+
+/*
+ * Past the limit (or out of memory): the held lines go out now and the
+ * rest as it comes; quarantine still gets its header, which comes first.
+ */
+static void
+sp_overflow(struct smtpd_proto *p, struct session *s, int why)
+{
+	if (why == SP_STREAM_OVERSIZE)
+		log_info("%s: oversize message from %s (over %zu bytes): %s",
+		    sp_qid(s->m), s->m != NULL && s->m->client_addr ?
+		    s->m->client_addr : "unknown", p->lim.message_size,
+		    action_name(p->lim.oversize));
+	else
+		log_warnx("%s: out of memory for the message: passed "
+		    "through unfiltered", sp_qid(s->m));
+	if (why == SP_STREAM_OVERSIZE &&
+	    p->lim.oversize == ACTION_QUARANTINE)
+		sp_dataline_new(p, s, SP_JUNK_HEADER, strlen(SP_JUNK_HEADER));
+	sp_emit_raw(p, s);
+	buf_free(&s->raw);
+	s->streaming = why;
+}
+
+/* A new message for the session's next transaction, with its connection. */
+static struct message *
+sp_msg_next(const struct smtpd_proto *p, const struct message *old)
+{
+	struct message	*m;
+	size_t		 i;
+
+	if ((m = message_new(p->lim.message_size)) == NULL)
+		return NULL;
+	if ((old->client_addr != NULL &&
+	    message_set(&m->client_addr, old->client_addr) == -1) ||
+	    (old->client_name != NULL &&
+	    message_set(&m->client_name, old->client_name) == -1) ||
+	    (old->helo != NULL && message_set(&m->helo, old->helo) == -1))
+		goto fail;
+	for (i = 0; i < old->nmacros; i++)
+		if (message_add_macro(m, old->macros[i].name,
+		    old->macros[i].value) == -1)
+			goto fail;
+	return m;
+fail:
+	message_free(&m);
+	return NULL;
+}
+
+/* The final ".": decide here, or hand the message to a worker. */
+static void
+sp_data_end(struct smtpd_proto *p, struct session *s)
+{
+	struct smtpd_job	*j;
+	struct outcome		 o;
+	struct sp_msg		 x;
+
+	if (s->toolong) {
+		memset(&o, 0, sizeof(o));
+		o.v.action = ACTION_REJECT;
+		(void)verdict_set_reply(&o.v, "550", "5.6.0",
+		    "Message has a line too long to be filtered");
+		log_info("%s: a line longer than OpenSMTPD 6.8 passes back "
+		    "from a filter (%d bytes): refused", sp_qid(s->m),
+		    SP_REPLY_MAX_06);
+		sp_decide_here(p, s, &o);
+		return;
+	}
+	if (s->streaming) {
+		if (s->streaming == SP_STREAM_OVERSIZE) {
+			memset(&o, 0, sizeof(o));
+			sp_oversize_verdict(p, &o.v);
+			snprintf(o.why, sizeof(o.why), "oversize");
+		} else
+			sp_fallback(p, &o, "out of memory for the message");
+		sp_decide_here(p, s, &o);
+		return;
+	}
+	if (s->failed || sp_msg(p, s) == NULL) {
+		sp_fallback(p, &o, "envelope over a bound or out of memory");
+		sp_decide_here(p, s, &o);
+		return;
+	}
+	if (sp_msg_parse(&x, s->raw) == -1 || sp_msg_build(&x, s->m) == -1 ||
+	    (j = calloc(1, sizeof(*j))) == NULL) {
+		sp_msg_clear(&x);
+		sp_fallback(p, &o, "message over a bound (headers, lengths) "
+		    "or out of memory");
+		sp_decide_here(p, s, &o);
+		return;
+	}
+	sp_msg_clear(&x);
+	j->m = s->m;
+	j->session = s;
+	s->m = sp_msg_next(p, j->m);
+	s->job = j;
+	s->state = SS_RUNNING;
+	p->nrunning++;
+	p->ops.submit(p->arg, j);
+}
+
+/* Filter requests */
+
+static void
+sp_connect(struct smtpd_proto *p, struct session *s, struct sp_str params)
+{
+	struct sp_str	 rdns, src;
+	struct message	*m;
+
+	if ((m = sp_msg(p, s)) == NULL ||
+	    sp_split_last(params, &rdns, &src) == -1)
+		return;
+	if (src.n >= 2 && src.p[0] == '[' && src.p[src.n - 1] == ']') {
+		src.p++;
+		src.n -= 2;
+	}
+	(void)sp_set(&m->client_addr, src);
+	if (rdns.n > 0)
+		(void)sp_set(&m->client_name, rdns);
+	else
+		(void)message_set(&m->client_name, "unknown");
+}
+
+static int
+sp_data_line(struct smtpd_proto *p, struct session *s, struct sp_str tok,
+    struct sp_str line, struct sp_str raw)
+{
+	if (s->state == SS_RUNNING || s->state == SS_DECIDED)
+		return sp_fail(p, "data-line while the message is being "
+		    "decided", raw);
+	if (s->state == SS_IDLE) {
+		sp_data_clear(s);
+		s->state = SS_DATA;
+	}
+	memcpy(s->tok, tok.p, tok.n);
+	s->tok[tok.n] = '\0';
+	if (!sp_fits(p, s, line.n))
+		s->toolong = 1;
+	if (str_is(line, ".")) {
+		sp_data_end(p, s);
+		return 0;
+	}
+	if (s->streaming) {
+		sp_dataline(p, s, line.p, line.n);
+		return 0;
+	}
+	if (line.n + 2 > p->lim.message_size - s->size) {
+		sp_overflow(p, s, SP_STREAM_OVERSIZE);
+		sp_dataline(p, s, line.p, line.n);
+		return 0;
+	}
+	if (s->raw == NULL)
+		s->raw = buf_new(p->lim.message_size);
+	/* A line cut short by ENOMEM has no \n: it is not held, but sent. */
+	if (s->raw == NULL || buf_put(s->raw, line.p, line.n) == -1 ||
+	    buf_put(s->raw, "\n", 1) == -1) {
+		sp_overflow(p, s, SP_STREAM_NOMEM);
+		sp_dataline(p, s, line.p, line.n);
+		return 0;
+	}
+	s->size += line.n + 2;
+	return 0;
+}
+
+static void
+sp_reply(struct smtpd_proto *p, struct sp_str sid, struct sp_str tok,
+    const struct verdict *v)
+{
+	char		 r[VERDICT_TEXT_MAX + 64];
+	const char	*code = v->code, *ecode = v->ecode, *text = v->text;
+
+	switch (v->action) {
+	case ACTION_REJECT:
+	case ACTION_TEMPFAIL:
+		break;
+	case ACTION_DISCARD:
+		code = NULL;
+		break;
+	default:
+		sp_result(p, sid, tok, "proceed");
+		return;
+	}
+	if (code == NULL || strpbrk(code, "\r\n|") != NULL ||
+	    (ecode != NULL && strpbrk(ecode, "\r\n|") != NULL) ||
+	    (text != NULL && strpbrk(text, "\r\n") != NULL)) {
+		code = v->action == ACTION_TEMPFAIL ? "451" : "550";
+		ecode = v->action == ACTION_TEMPFAIL ? "4.7.1" : "5.7.1";
+		text = v->action == ACTION_TEMPFAIL ?
+		    "Message deferred by content filter" :
+		    "Message rejected by content filter";
+	}
+	snprintf(r, sizeof(r), "reject|%s%s%s%s%s", code, ecode ? " " : "",
+	    ecode ? ecode : "", text ? " " : "", text ? text : "");
+	sp_result(p, sid, tok, r);
+}
+
+static int
+sp_commit(struct smtpd_proto *p, struct session *s, struct sp_str sid,
+    struct sp_str tok, struct sp_str raw)
+{
+	struct verdict	 v;
+
+	if (s != NULL && (s->state == SS_DATA || s->state == SS_RUNNING))
+		return sp_fail(p, "commit before the data lines were "
+		    "answered", raw);
+	if (s == NULL || s->state == SS_IDLE) {
+		/* Nothing was filtered: never let it through unchecked. */
+		log_warnx("opensmtpd: session %.*s: commit without a "
+		    "message: on_failure", (int)sid.n, sid.p);
+		memset(&v, 0, sizeof(v));
+		p->ops.fallback(p->arg, &v);
+		sp_reply(p, sid, tok, &v);
+		verdict_clear(&v);
+		return 0;
+	}
+	sp_reply(p, sid, tok, &s->v);
+	verdict_clear(&s->v);
+	s->state = SS_IDLE;
+	return 0;
+}
+
+/* A phase other than data-line and commit: smtpd is past any data. */
+static void
+sp_other_phase(struct smtpd_proto *p, struct session *s, struct sp_str phase,
+    struct sp_str params)
+{
+	struct message	*m;
+
+	if (s->state == SS_DATA || s->state == SS_DECIDED) {
+		if (s->state == SS_DATA)
+			log_warnx("opensmtpd: session %s: data ended without "
+			    "\".\"", s->id);
+		verdict_clear(&s->v);
+		sp_data_clear(s);
+		s->state = SS_IDLE;
+	} else if (s->state == SS_RUNNING)
+		s->abandoned = 1;
+	if (str_is(phase, "connect"))
+		sp_connect(p, s, params);
+	else if ((str_is(phase, "helo") || str_is(phase, "ehlo")) &&
+	    (m = sp_msg(p, s)) != NULL)
+		(void)sp_set(&m->helo, params);
+}
+
+/* The lines filterd answers when it cannot keep a session's state. */
+static void
+sp_stateless(struct smtpd_proto *p, struct sp_str sid, struct sp_str tok,
+    struct sp_str phase, struct sp_str line)
+{
+	struct session	 s;
+
+	memset(&s, 0, sizeof(s));
+	if (str_is(phase, "data-line")) {
+		memcpy(s.id, sid.p, sid.n);
+		memcpy(s.tok, tok.p, tok.n);
+		sp_dataline(p, &s, line.p, line.n);
+	} else if (str_is(phase, "connect"))
+		sp_result(p, sid, tok, "disconnect|421 4.3.2 Too many "
+		    "sessions, try again later");
+	else if (str_is(phase, "commit"))
+		sp_result(p, sid, tok, "reject|451 4.3.0 Content filter "
+		    "failure, try again later");
+	else
+		sp_result(p, sid, tok, "proceed");
+}
+
+static int
+sp_version(struct smtpd_proto *p, struct sp_str v, struct sp_str raw)
+{
+	if (!str_is(v, "0.6") && !str_is(v, "0.7"))
+		return sp_fail(p, "unsupported filter protocol version "
+		    "(filterd speaks 0.6 and 0.7)", raw);
+	if (p->version[0] == '\0') {
+		memcpy(p->version, v.p, v.n);
+		log_info("opensmtpd: filter protocol %s", p->version);
+	} else if (!str_is(v, p->version))
+		return sp_fail(p, "filter protocol version changed", raw);
+	return 0;
+}
+
+static int
+sp_filter(struct smtpd_proto *p, struct sp_str raw)
+{
+	struct sp_str	 f[8];
+	struct session	*s;
+	size_t		 n;
+
+	n = sp_split(raw, f, NITEMS(f));
+	if (n < 7 || !sp_is_id(f[5]) || !sp_is_id(f[6]))
+		return sp_fail(p, "malformed filter request", raw);
+	if (sp_version(p, f[1], raw) == -1)
+		return -1;
+	if (!str_is(f[3], "smtp-in"))
+		return sp_fail(p, "filter request outside smtp-in", raw);
+	if (str_is(f[4], "data-line") && n < 8)
+		return sp_fail(p, "data-line without a line", raw);
+	if (n < 8) {
+		f[7].p = "";
+		f[7].n = 0;
+	}
+	if ((s = sp_session(p, f[5])) == NULL) {
+		sp_stateless(p, f[5], f[6], f[4], f[7]);
+		return 0;
+	}
+	if (str_is(f[4], "data-line"))
+		return sp_data_line(p, s, f[6], f[7], raw);
+	if (str_is(f[4], "commit"))
+		return sp_commit(p, s, f[5], f[6], raw);
+	sp_other_phase(p, s, f[4], f[7]);
+	sp_result(p, f[5], f[6], "proceed");
+	return 0;
+}
+
+/* Reports */
+
+/* link-auth: 0.6 says "user|result", 0.7 "result|user". */
+static void
+sp_auth(struct smtpd_proto *p, struct session *s, struct sp_str params)
+{
+	struct sp_str	 user, result, f[2];
+	struct message	*m;
+	char		*u;
+
+	if (strcmp(p->version, "0.6") == 0) {
+		if (sp_split_last(params, &user, &result) == -1)
+			return;
+	} else {
+		if (sp_split(params, f, 2) != 2)
+			return;
+		result = f[0];
+		user = f[1];
+	}
+	if (!str_is(result, "pass") || (m = sp_msg(p, s)) == NULL ||
+	    (u = sp_strdup(user, MSG_STR_MAX)) == NULL)
+		return;
+	(void)message_add_macro(m, "{auth_authen}", u);
+	free(u);
+}
+
+/* tx-mail and tx-rcpt: "msgid|result|address" in both versions. */
+static void
+sp_envelope(struct smtpd_proto *p, struct session *s, struct sp_str params,
+    int rcpt)
+{
+	struct sp_str	 f[3];
+	struct message	*m;
+	char		*a;
+
+	if (sp_split(params, f, 3) != 3 || !str_is(f[1], "ok") ||
+	    (m = sp_msg(p, s)) == NULL)
+		return;
+	if (f[2].n >= 2 && f[2].p[0] == '<' && f[2].p[f[2].n - 1] == '>') {
+		f[2].p++;
+		f[2].n -= 2;
+	}
+	if ((a = sp_strdup(f[2], MSG_STR_MAX)) == NULL ||
+	    (rcpt ? message_add_rcpt(m, a) : message_set(&m->sender, a)) == -1)
+		s->failed = 1;
+	free(a);
+	if (!rcpt && m->queue_id == NULL)
+		(void)sp_set(&m->queue_id, f[0]);
+}
+
+static void
+sp_event(struct smtpd_proto *p, struct session *s, struct sp_str ev,
+    struct sp_str params)
+{
+	struct message	*m;
+
+	if (s->state == SS_DATA)
+		return;		/* smtpd reports the data phase late */
+	if (str_is(ev, "tx-begin")) {
+		sp_tx_reset(s);
+		if ((m = sp_msg(p, s)) != NULL)
+			(void)sp_set(&m->queue_id, params);
+	} else if (str_is(ev, "tx-reset") || str_is(ev, "tx-rollback"))
+		sp_tx_reset(s);
+	else if (str_is(ev, "tx-mail"))
+		sp_envelope(p, s, params, 0);
+	else if (str_is(ev, "tx-rcpt"))
+		sp_envelope(p, s, params, 1);
+	else if (str_is(ev, "link-auth"))
+		sp_auth(p, s, params);
+}
+
+static int
+sp_report(struct smtpd_proto *p, struct sp_str raw)
+{
+	struct sp_str	 f[7];
+	struct session	*s;
+	size_t		 n;
+
+	n = sp_split(raw, f, NITEMS(f));
+	if (n < 6 || !sp_is_id(f[5]))
+		return sp_fail(p, "malformed report", raw);
+	if (sp_version(p, f[1], raw) == -1)
+		return -1;
+	if (!str_is(f[3], "smtp-in"))
+		return 0;
+	if (str_is(f[4], "link-disconnect")) {
+		if ((s = sp_session_find(p, f[5])) == NULL)
+			return 0;
+		if (s->state == SS_RUNNING)
+			s->gone = 1;
+		else
+			sp_session_free(p, s);
+		return 0;
+	}
+	if (n < 7) {
+		f[6].p = "";
+		f[6].n = 0;
+	}
+	if ((s = sp_session(p, f[5])) != NULL)
+		sp_event(p, s, f[4], f[6]);
+	return 0;
+}
+
+/* The handshake */
+
+static void
+sp_register(struct smtpd_proto *p)
+{
+	size_t	 i;
+
+	if (!p->smtp_in)
+		log_warnx("opensmtpd: smtpd offers no smtp-in subsystem: "
+		    "nothing to filter (use \"listen on ... filter\")");
+	for (i = 0; p->smtp_in && i < NITEMS(sp_filters); i++) {
+		sp_out_str(p, "register|filter|smtp-in|");
+		sp_out_str(p, sp_filters[i]);
+		sp_out_str(p, "\n");
+	}
+	for (i = 0; p->smtp_in && i < NITEMS(sp_reports); i++) {
+		sp_out_str(p, "register|report|smtp-in|");
+		sp_out_str(p, sp_reports[i]);
+		sp_out_str(p, "\n");
+	}
+	sp_out_str(p, "register|ready\n");
+}
+
+/* smtpd drops a session that waits longer than this for the filter. */
+static void
+sp_session_timeout(const struct smtpd_proto *p, struct sp_str v)
+{
+	long	 t = 0;
+	size_t	 i;
+
+	for (i = 0; i < v.n && i < 9 && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+		t = t * 10 + (v.p[i] - '0');
+	if (i == v.n && t > 0 && p->lim.worker_timeout >= t)
+		log_warnx("opensmtpd: limits.worker_timeout (%ds) is not "
+		    "below smtpd's session timeout (%lds)",
+		    p->lim.worker_timeout, t);
+}
+
+static int
+sp_config(struct smtpd_proto *p, struct sp_str raw)
+{
+	struct sp_str	 f[3];
+	size_t		 n;
+
+	n = sp_split(raw, f, NITEMS(f));
+	if (n == 2 && str_is(f[1], "ready")) {
+		p->ready = 1;
+		sp_register(p);
+		return 0;
+	}
+	if (n != 3)
+		return sp_fail(p, "malformed config line", raw);
+	if (str_is(f[1], "protocol"))
+		return sp_version(p, f[2], raw);
+	if (str_is(f[1], "subsystem") && str_is(f[2], "smtp-in"))
+		p->smtp_in = 1;
+	else if (str_is(f[1], "smtpd-version"))
+		log_info("opensmtpd: smtpd version %.*s", (int)f[2].n,
+		    f[2].p);
+	else if (str_is(f[1], "smtp-session-timeout"))
+		sp_session_timeout(p, f[2]);
+	return 0;
+}
+
+static int
+sp_line(struct smtpd_proto *p, struct sp_str line)
+{
+	struct sp_str	 kind;
+	const char	*bar;
+
+	/*
+	 * A NUL byte is data in a data line (passed back, and a reason for
+	 * the fallback in a header); anywhere else it fails a field check.
+	 */
+	bar = memchr(line.p, '|', line.n);
+	kind.p = line.p;
+	kind.n = bar != NULL ? (size_t)(bar - line.p) : line.n;
+	if (!p->ready) {
+		if (!str_is(kind, "config"))
+			return sp_fail(p, "expected config lines until "
+			    "config|ready", line);
+		return sp_config(p, line);
+	}
+	if (str_is(kind, "filter"))
+		return sp_filter(p, line);
+	if (str_is(kind, "report"))
+		return sp_report(p, line);
+	return sp_fail(p, "unexpected line", line);
+}
+
+/* The interface */
+
+struct smtpd_proto *
+smtpd_proto_new(const struct smtpd_limits *lim, const struct smtpd_ops *ops,
+    void *arg)
+{
+	struct smtpd_proto	*p;
+
+	if (lim->message_size == 0 || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->lim = *lim;
+	p->ops = *ops;
+	p->arg = arg;
+	if ((p->in = buf_new(SP_LINE_MAX)) == NULL ||
+	    (p->out = buf_new(SP_OUT_MAX)) == NULL) {
+		smtpd_proto_free(&p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+smtpd_proto_free(struct smtpd_proto **pp)
+{
+	struct smtpd_proto	*p = *pp;
+	size_t			 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < SP_BUCKETS; i++)
+		while (p->buckets[i] != NULL)
+			sp_session_free(p, p->buckets[i]);
+	buf_free(&p->in);
+	buf_free(&p->out);
+	free(p);
+	*pp = NULL;
+}
+
+static int
+sp_oom(struct smtpd_proto *p, const char **why_r)
+{
+	if (!p->oom)
+		return 0;
+	snprintf(p->why, sizeof(p->why), "out of memory for the output");
+	p->broken = 1;
+	*why_r = p->why;
+	return -1;
+}
+
+static int
+sp_feed_line(struct smtpd_proto *p, const char *s, size_t n,
+    const char **why_r)
+{
+	struct sp_str	 line = { s, n };
+
+	if (sp_line(p, line) == -1) {
+		*why_r = p->why;
+		return -1;
+	}
+	return sp_oom(p, why_r);
+}
+
+int
+smtpd_proto_feed(struct smtpd_proto *p, const void *data, size_t len,
+    const char **why_r)
+{
+	const char	*s = data, *nl;
+	size_t		 n;
+
+	if (p->broken) {
+		*why_r = p->why;
+		return -1;
+	}
+	while (len > 0) {
+		nl = memchr(s, '\n', len);
+		n = nl != NULL ? (size_t)(nl - s) : len;
+		if (buf_put(p->in, s, n) == -1) {
+			snprintf(p->why, sizeof(p->why), "line longer than "
+			    "%d bytes", SP_LINE_MAX);
+			p->broken = 1;
+			*why_r = p->why;
+			return -1;
+		}
+		if (nl == NULL)
+			break;
+		if (sp_feed_line(p, sp_bytes(p->in), buf_len(p->in),
+		    why_r) == -1)
+			return -1;
+		buf_reset(p->in);
+		s += n + 1;
+		len -= n + 1;
+	}
+	return 0;
+}
+
+int
+smtpd_proto_done(struct smtpd_proto *p, struct smtpd_job *j,
+    const char **why_r)
+{
+	struct session	*s = j->session;
+
+	FD_ASSERT(s != NULL && s->job == j && s->state == SS_RUNNING);
+	p->nrunning--;
+	s->job = NULL;
+	if (s->gone || s->abandoned) {
+		sp_job_free(&j);
+		if (s->gone)
+			sp_session_free(p, s);
+		else {
+			s->abandoned = 0;
+			s->state = SS_IDLE;
+			sp_data_clear(s);
+		}
+		return 0;
+	}
+	sp_log(j->m, &j->o);
+	sp_emit_message(p, s, &j->o.v);
+	s->v = j->o.v;
+	memset(&j->o.v, 0, sizeof(j->o.v));
+	s->state = SS_DECIDED;
+	sp_job_free(&j);
+	return sp_oom(p, why_r);
+}
+
+const uint8_t *
+smtpd_proto_output(const struct smtpd_proto *p, size_t *len_r)
+{
+	*len_r = buf_len(p->out) - p->out_off;
+	return (const uint8_t *)sp_bytes(p->out) + p->out_off;
+}
+
+void
+smtpd_proto_consume(struct smtpd_proto *p, size_t n)
+{
+	struct buf	*nb;
+
+	FD_ASSERT(n <= buf_len(p->out) - p->out_off);
+	p->out_off += n;
+	if (p->out_off < buf_len(p->out))
+		return;
+	/* Drained: give back what a large message made it grow to. */
+	if (buf_len(p->out) > 4 * 1024 * 1024 &&
+	    (nb = buf_new(SP_OUT_MAX)) != NULL) {
+		buf_free(&p->out);
+		p->out = nb;
+	} else
+		buf_reset(p->out);
+	p->out_off = 0;
+}
+
+const char *
+smtpd_proto_version(const struct smtpd_proto *p)
+{
+	return p->version[0] != '\0' ? p->version : NULL;
+}
+
+size_t
+smtpd_proto_sessions(const struct smtpd_proto *p)
+{
+	return p->nsessions;
+}
+
+size_t
+smtpd_proto_running(const struct smtpd_proto *p)
+{
+	return p->nrunning;
+}

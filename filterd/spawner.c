@@ -1,0 +1,433 @@
+/*
+ * spawner: runs in its own exec'd process, single-threaded, without
+ * privileges once set up.  It trusts the configuration and the modules; it
+ * trusts the supervisor on the control socket only to send well-formed
+ * requests (anything else retires the spawner).  It never reads a message:
+ * only workers do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filterd/config.h"
+#include "modules.h"
+#include "log.h"
+#include "sandbox/sandbox.h"
+#include "spawner.h"
+#include "wire.h"
+#include "worker.h"
+
+/* Grace on top of worker_timeout before the spawner kills a worker. */
+#define SPAWNER_GRACE_MS	2000
+
+struct child {
+	pid_t		 pid;
+	int		 fd;		/* our end; -1 once handed out */
+	long long	 deadline;	/* ms; 0 while in the pool */
+};
+
+struct spawner {
+	struct config		*conf;
+	struct modules		*mods;
+	struct sandbox_filter	*filter;
+	struct sandbox_limits	 lim;
+	int			 devnull;
+	int			 sigfd;
+	int			 ctl;		/* -1 once retiring */
+	struct child		*kids;
+	size_t			 nkids, capkids;
+	size_t			 npool;
+	unsigned long		 served;
+	struct buf		*b;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* In the new worker: descriptors, signals, sandbox, then the job. */
+static void
+spawner_child(struct spawner *s, int fd)
+{
+	sigset_t	 none;
+	char		 err[256];
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(s->devnull, STDIN_FILENO) == -1 ||
+	    dup2(s->devnull, STDOUT_FILENO) == -1 ||
+	    dup2(s->devnull, STDERR_FILENO) == -1 ||
+	    dup2(fd, SANDBOX_FD_CHAN) == -1 ||
+	    close_range(SANDBOX_FD_CHAN + 1, ~0U, 0) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
+	if (sandbox_worker_enter(s->filter, &s->lim, err, sizeof(err)) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
+	worker_run(s->conf, s->mods);
+}
+
+static struct child *
+spawner_add_kid(struct spawner *s)
+{
+	struct child	*v;
+	size_t		 ncap;
+
+	if (s->nkids == s->capkids) {
+		ncap = s->capkids ? s->capkids * 2 : 16;
+		if ((v = reallocarray(s->kids, ncap, sizeof(*v))) == NULL)
+			return NULL;
+		s->kids = v;
+		s->capkids = ncap;
+	}
+	return &s->kids[s->nkids++];
+}
+
+/* Forks one sandboxed worker into the pool; returns 0 or -1. */
+static int
+spawner_fork(struct spawner *s)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	if ((c = spawner_add_kid(s)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		s->nkids--;
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0)
+		spawner_child(s, sv[1]);
+	close(sv[1]);
+	c->pid = pid;
+	c->fd = sv[0];
+	c->deadline = 0;
+	s->npool++;
+	return 0;
+}
+
+static struct child *
+spawner_find(struct spawner *s, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nkids; i++)
+		if (s->kids[i].pid == pid)
+			return &s->kids[i];
+	return NULL;
+}
+
+static void
+spawner_forget(struct spawner *s, struct child *c)
+{
+	if (c->fd != -1) {
+		close(c->fd);
+		s->npool--;
+	}
+	*c = s->kids[--s->nkids];
+}
+
+/* Stops serving: the supervisor sees end of file and asks for another. */
+static void
+spawner_retire(struct spawner *s, const char *why)
+{
+	size_t	 i;
+
+	if (s->ctl == -1)
+		return;
+	log_info("retiring: %s", why);
+	close(s->ctl);
+	s->ctl = -1;
+	for (i = 0; i < s->nkids; i++) {
+		if (s->kids[i].fd == -1)
+			continue;
+		close(s->kids[i].fd);	/* the idle worker reads EOF */
+		s->kids[i].fd = -1;
+		s->kids[i].deadline = now_ms() + SPAWNER_GRACE_MS;
+	}
+	s->npool = 0;
+}
+
+static void
+spawner_status(pid_t pid, int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "worker %ld killed by signal %d (%s)%s",
+		    (long)pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGSYS ? ": sandbox violation" : "");
+	else if (WEXITSTATUS(status) == WORKER_EXIT_SANDBOX)
+		snprintf(buf, len, "worker %ld could not enter its sandbox",
+		    (long)pid);
+	else
+		snprintf(buf, len, "worker %ld exited with status %d",
+		    (long)pid, WEXITSTATUS(status));
+}
+
+static void
+spawner_reap(struct spawner *s)
+{
+	struct signalfd_siginfo	 si;
+	struct child		*c;
+	char			 why[128];
+	pid_t			 pid;
+	int			 status;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			spawner_retire(s, "reload requested");
+		else if (si.ssi_signo == SIGTERM)
+			spawner_retire(s, "shutting down");
+	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = spawner_find(s, pid)) == NULL)
+			continue;
+		spawner_forget(s, c);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			continue;
+		/* A shutdown signal to the whole group reached it too. */
+		if (s->ctl == -1 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGTERM)
+			continue;
+		if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == WORKER_EXIT_MODULE) {
+			log_warnx("worker %ld: a module could not check its "
+			    "message", (long)pid);
+			continue;
+		}
+		spawner_status(pid, status, why, sizeof(why));
+		log_warnx("%s", why);
+		spawner_retire(s, "abnormal worker death");
+	}
+}
+
+/* Hands a pool worker to the supervisor. */
+static void
+spawner_serve(struct spawner *s)
+{
+	struct child	*c = NULL;
+	const char	*why;
+	size_t		 i;
+	ssize_t		 n;
+
+	n = wire_recv(s->ctl, s->b, WIRE_CTL_MAX, NULL);
+	if (n == 0) {
+		spawner_retire(s, "supervisor closed the control socket");
+		return;
+	}
+	if (n == -1 || wire_dec_request(buf_data(s->b), buf_len(s->b),
+	    &why) == -1) {
+		spawner_retire(s, n == -1 ? strerror(errno) : why);
+		return;
+	}
+	if (s->npool == 0 && spawner_fork(s) == -1) {
+		spawner_retire(s, "cannot fork a worker");
+		return;
+	}
+	for (i = 0; i < s->nkids && c == NULL; i++)
+		if (s->kids[i].fd != -1)
+			c = &s->kids[i];
+	FD_ASSERT(c != NULL);
+	if (wire_enc_pid(s->b, WIRE_WORKER, c->pid) == -1 ||
+	    wire_send(s->ctl, s->b, c->fd) == -1) {
+		spawner_retire(s, "cannot send a worker");
+		return;
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->deadline = now_ms() + s->conf->worker_timeout * 1000LL +
+	    SPAWNER_GRACE_MS;
+	s->npool--;
+	/* A fresh address layout now and then, even without a crash. */
+	if (++s->served >= (unsigned long)s->conf->max_served)
+		spawner_retire(s, "served workers.max_served workers");
+}
+
+/* Kills handed-out workers past their deadline; returns the next one. */
+static long long
+spawner_deadlines(struct spawner *s)
+{
+	long long	 now = now_ms(), next = -1;
+	size_t		 i;
+
+	for (i = 0; i < s->nkids; i++) {
+		if (s->kids[i].deadline == 0)
+			continue;
+		if (s->kids[i].deadline <= now) {
+			log_warnx("worker %ld past its deadline, killed",
+			    (long)s->kids[i].pid);
+			kill(s->kids[i].pid, SIGKILL);
+			s->kids[i].deadline = now + 1000;
+		}
+		if (next == -1 || s->kids[i].deadline < next)
+			next = s->kids[i].deadline;
+	}
+	return next == -1 ? -1 : next - now;
+}
+
+/* Frees everything before a clean exit, so that leak checkers see none. */
+static void __attribute__((noreturn))
+spawner_exit(struct spawner *s)
+{
+	modules_free(&s->mods);
+	sandbox_filter_free(&s->filter);
+	buf_free(&s->b);
+	free(s->kids);
+	config_free(&s->conf);
+#ifdef FD_SANITIZERS
+	/* LeakSanitizer cannot read /proc from inside the chroot. */
+	if (geteuid() != 0 && access("/proc/self/maps", R_OK) == -1)
+		_exit(0);
+#endif
+	exit(0);
+}
+
+static void __attribute__((noreturn))
+spawner_loop(struct spawner *s)
+{
+	struct pollfd	 pfd[2];
+	long long	 wait;
+	int		 timeout;
+
+	for (;;) {
+		if (s->ctl == -1 && s->nkids == 0)
+			spawner_exit(s);
+		wait = spawner_deadlines(s);
+		timeout = wait > 60000 ? 60000 : (int)wait;
+		if (s->ctl != -1 && s->npool < (size_t)s->conf->pool)
+			timeout = 0;
+		pfd[0].fd = s->sigfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->ctl;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, timeout) == -1 && errno != EINTR)
+			fatal("poll");
+		if (pfd[0].revents & POLLIN)
+			spawner_reap(s);
+		if (s->ctl != -1 && (pfd[1].revents & (POLLIN | POLLHUP)))
+			spawner_serve(s);
+		else if (s->ctl != -1 && s->npool < (size_t)s->conf->pool &&
+		    spawner_fork(s) == -1)
+			spawner_retire(s, "cannot fork a worker");
+	}
+}
+
+static void
+spawner_modules(struct spawner *s)
+{
+	char	 err[512];
+
+	if ((s->mods = modules_load(s->conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+}
+
+/*
+ * Creates the empty, root-owned chroot directory when it does not exist
+ * yet; sandbox_privdrop then checks its ownership and mode.
+ */
+static void
+spawner_mkchroot(const char *dir)
+{
+	char	 path[PATH_MAX];
+	size_t	 i;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		fatalx("chroot %s: path too long", dir);
+	for (i = 1; path[i] != '\0'; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", path);
+		path[i] = '/';
+	}
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", path);
+}
+
+static void
+spawner_setup(struct spawner *s, const char *confpath)
+{
+	struct sandbox_report	 rep;
+	sigset_t		 set;
+	char			 err[256], line[256];
+
+	if ((s->conf = config_load(confpath, stderr)) == NULL)
+		fatalx("%s: configuration failed to load", confpath);
+	spawner_modules(s);
+	if ((s->filter = sandbox_filter_new(err, sizeof(err))) == NULL)
+		fatalx("seccomp: %s", err);
+	if ((s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	/* Namespaces: before privdrop, which loses what unshare needs. */
+	if (sandbox_spawner_enter(s->filter, &rep, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (geteuid() == 0) {
+		spawner_mkchroot(s->conf->chroot);
+		if (sandbox_privdrop(s->conf->user, s->conf->chroot, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+	} else
+		log_info("not root: user %s and chroot %s not applied",
+		    s->conf->user, s->conf->chroot);
+	if (sandbox_drop_caps(err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	sandbox_report_str(&rep, line, sizeof(line));
+	log_info("sandbox: %s", line);
+#ifdef FD_SANITIZERS
+	s->lim.as_bytes = 0;	/* ASan reserves terabytes of shadow */
+#else
+	s->lim.as_bytes = (rlim_t)s->conf->memory << 20;
+#endif
+	s->lim.cpu_seconds = (rlim_t)s->conf->cpu;
+	s->lim.nofile = SANDBOX_FD_JOB + 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
+	    (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	if ((s->b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
+		fatal("buf_new");
+	s->ctl = SPAWNER_FD_CTL;
+}
+
+void
+spawner_main(const char *confpath)
+{
+	struct spawner	 s;
+
+	memset(&s, 0, sizeof(s));
+	spawner_setup(&s, confpath);
+	log_debug("ready, uid %ld, pool of %d", (long)getuid(), s.conf->pool);
+	spawner_loop(&s);
+}

@@ -1,0 +1,26 @@
+/*
+ * spawner: the process that makes workers.  Exec'd fresh by the parent
+ * with its control socket on SPAWNER_FD_CTL; loads the configuration and
+ * the modules, builds the seccomp filter, drops privileges, and keeps a
+ * pool of sandboxed workers waiting.  Single-threaded.
+ *
+ * On the control socket it answers each WIRE_REQUEST with a WIRE_WORKER
+ * frame carrying a ready worker's pid and socket.  It retires -- stops
+ * answering, closes the socket, lets its handed-out workers finish or
+ * kills them at their deadline, and exits -- after any abnormal worker
+ * death, and on SIGHUP.
+ */
+#ifndef FILTERD_SPAWNER_H
+#define FILTERD_SPAWNER_H
+
+#define SPAWNER_FD_CTL	3
+
+/* Worker exit statuses the spawner knows how to name. */
+#define WORKER_EXIT_OK		0
+#define WORKER_EXIT_IO		2	/* job unreadable or verdict unsent */
+#define WORKER_EXIT_SANDBOX	3	/* the sandbox could not be entered */
+#define WORKER_EXIT_MODULE	4	/* a module could not check the job */
+
+void	spawner_main(const char *confpath) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * supervisor: set-up of the MTA-facing process.  Runs as root only until
+ * its socket is open, then as the configured user without capabilities
+ * (or as the invoking user, still without capabilities).  In opensmtpd
+ * mode there is no socket: smtpd's stream is stdin and stdout.  Trusts the
+ * configuration; trusts neither the MTA nor the workers.
+ */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "milter.h"
+#include "sandbox/sandbox.h"
+#include "smtpd.h"
+#include "supervisor.h"
+
+int
+supervisor_main(const struct config *c, int pchan, int frontend)
+{
+	struct dispatch	*d;
+	char		 err[256];
+	int		 rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* OpenSMTPD hands us stdin and stdout: there is nothing to open. */
+	if (frontend == FRONTEND_MILTER && milter_listen(c) == -1)
+		return 1;
+	if (geteuid() == 0 &&
+	    sandbox_privdrop(c->user, NULL, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (sandbox_drop_caps(err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	/* Nothing here ever execs; say so to the kernel. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("PR_SET_NO_NEW_PRIVS");
+		return 1;
+	}
+	if ((d = dispatch_new(pchan, c)) == NULL) {
+		log_warnx("out of memory");
+		return 1;
+	}
+	if (frontend == FRONTEND_OPENSMTPD)
+		rc = smtpd_run(c, d);
+	else
+		rc = milter_run(c, d);
+	dispatch_free(&d);
+	return rc;
+}

@@ -1,0 +1,20 @@
+/*
+ * supervisor: the process that speaks to the MTA.  Forked by the parent
+ * before any thread exists; opens its listening socket, drops every
+ * privilege, and runs a frontend.  It never forks: spawners come from the
+ * parent, over pchan.
+ */
+#ifndef FILTERD_SUPERVISOR_H
+#define FILTERD_SUPERVISOR_H
+
+struct config;
+
+enum frontend {
+	FRONTEND_MILTER = 0,	/* libmilter on the configured socket */
+	FRONTEND_OPENSMTPD,	/* smtpd's filter protocol on stdin/stdout */
+};
+
+/* Runs the given frontend; returns the exit status. */
+int	supervisor_main(const struct config *, int pchan, int frontend);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * validate: the verdict validator.  Runs in the supervisor, on verdicts
+ * that came from a worker -- a process that may be fully controlled by an
+ * attacker.  libmilter itself accepts header names with colons, CR/LF in
+ * values and mismatched reply classes; this file is the only line of
+ * defence, so it allows exactly what is known to be safe.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "message.h"
+#include "validate.h"
+#include "verdict.h"
+
+#define BIT(a)	(1U << (a))
+
+static int
+fail(const char **why_r, const char *why)
+{
+	*why_r = why;
+	return -1;
+}
+
+static int
+policy_add_header(struct policy *p, const char *name)
+{
+	const char	**v;
+	size_t		 i;
+
+	for (i = 0; i < p->nheaders; i++)
+		if (strcasecmp(p->headers[i], name) == 0)
+			return 0;
+	if ((v = reallocarray(p->headers, p->nheaders + 1,
+	    sizeof(*v))) == NULL)
+		return -1;
+	v[p->nheaders++] = name;
+	p->headers = v;
+	return 0;
+}
+
+int
+policy_init(struct policy *p, const struct config *c)
+{
+	size_t	 i, j;
+
+	memset(p, 0, sizeof(*p));
+	p->actions = BIT(ACTION_NONE) | BIT(ACTION_ACCEPT);
+	for (i = 0; i < c->nallowed; i++)
+		if (policy_add_header(p, c->allowed_headers[i]) == -1)
+			goto fail;
+	/* The built-in limits and scoring modules. */
+	if (c->oversize != ACTION_ACCEPT)
+		p->actions |= BIT(c->oversize);
+	if (c->score_reject != 0)
+		p->actions |= BIT(ACTION_REJECT);
+	if (c->score_quarantine != 0)
+		p->actions |= BIT(ACTION_QUARANTINE);
+	if ((c->score_tag != 0 || c->score_quarantine != 0) &&
+	    policy_add_header(p, c->score_header) == -1)
+		goto fail;
+	if (c->score_prefix != NULL && *c->score_prefix != '\0' &&
+	    c->score_tag != 0 &&
+	    policy_add_header(p, "Subject") == -1)
+		goto fail;
+	if (c->natt_exts > 0 || c->natt_types > 0 || c->att_double)
+		p->actions |= BIT(c->att_action);
+	/* Shared-object modules may do what their configuration declares. */
+	for (i = 0; i < c->nmodules; i++) {
+		p->actions |= c->modules[i].actions;
+		for (j = 0; j < c->modules[i].nheaders; j++)
+			if (policy_add_header(p, c->modules[i].headers[j]) == -1)
+				goto fail;
+	}
+	for (i = 0; i < c->nrules; i++) {
+		if (c->rules[i].action == RULE_ADD_HEADER) {
+			if (policy_add_header(p, c->rules[i].hdr_name) == -1)
+				goto fail;
+		} else if (c->rules[i].action < ACTION_MAX)
+			p->actions |= BIT(c->rules[i].action);
+	}
+	return 0;
+fail:
+	policy_clear(p);
+	return -1;
+}
+
+void
+policy_clear(struct policy *p)
+{
+	free(p->headers);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int
+validate_code(const char *code, int action, const char **why_r)
+{
+	if (strlen(code) != 3 || !is_digit(code[1]) || !is_digit(code[2]))
+		return fail(why_r, "reply code is not three digits");
+	if (code[0] == '5' && action == ACTION_REJECT)
+		return 0;
+	if (code[0] == '4' && action == ACTION_TEMPFAIL)
+		return 0;
+	if (code[0] != '4' && code[0] != '5')
+		return fail(why_r, "reply code is not 4xx or 5xx");
+	return fail(why_r, "reply code class does not match the action");
+}
+
+/* Reads 1 to 3 digits at *s; returns 0 and advances, or -1. */
+static int
+ecode_part(const char **s)
+{
+	int	 n;
+
+	for (n = 0; n < 3 && is_digit(**s); n++)
+		(*s)++;
+	return n == 0 || is_digit(**s) ? -1 : 0;
+}
+
+int
+validate_ecode(const char *ecode, const char *code, const char **why_r)
+{
+	const char	*s = ecode;
+
+	if (code == NULL)
+		return fail(why_r, "enhanced code without reply code");
+	if ((s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return fail(why_r, "enhanced code is not [45].x.y");
+	s += 2;
+	if (ecode_part(&s) == -1 || *s++ != '.' || ecode_part(&s) == -1 ||
+	    *s != '\0')
+		return fail(why_r, "enhanced code is not [45].x.y");
+	if (ecode[0] != code[0])
+		return fail(why_r, "enhanced code class differs from reply code");
+	return 0;
+}
+
+/* Printable ASCII only: no controls, no CR, LF or NUL, no 8-bit. */
+static int
+is_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+validate_text(const char *text, const char **why_r)
+{
+	if (!is_printable(text))
+		return fail(why_r, "reply text is not printable ASCII");
+	if (strlen(text) > VERDICT_TEXT_MAX)
+		return fail(why_r, "reply text too long");
+	return 0;
+}
+
+int
+validate_hdr_name(const char *name, const char **why_r)
+{
+	const char	*s;
+
+	if (*name == '\0')
+		return fail(why_r, "empty header name");
+	if (strlen(name) > VERDICT_HDR_NAME_MAX)
+		return fail(why_r, "header name too long");
+	for (s = name; *s != '\0'; s++)
+		if (*s <= 0x20 || *s > 0x7e || *s == ':')
+			return fail(why_r, "header name is not an RFC 5322 "
+			    "field name");
+	return 0;
+}
+
+int
+validate_hdr_value(const char *value, const char **why_r)
+{
+	const char	*s;
+
+	if (strlen(value) > VERDICT_HDR_VALUE_MAX)
+		return fail(why_r, "header value too long");
+	for (s = value; *s != '\0'; s++) {
+		if (*s == '\r') {
+			/* Folding only as CRLF followed by a space or tab. */
+			if (s[1] != '\n' || (s[2] != ' ' && s[2] != '\t'))
+				return fail(why_r, "header value has a bare "
+				    "CR or LF");
+			s++;
+		} else if (*s == '\n')
+			return fail(why_r, "header value has a bare CR or LF");
+		else if ((unsigned char)*s < 0x20 && *s != '\t')
+			return fail(why_r, "header value has a control "
+			    "character");
+	}
+	return 0;
+}
+
+int
+validate_hdr_allowed(const struct policy *p, const char *name)
+{
+	const char	*pat;
+	size_t		 i, n;
+
+	for (i = 0; i < p->nheaders; i++) {
+		pat = p->headers[i];
+		n = strlen(pat);
+		if (n > 0 && pat[n - 1] == '*') {
+			if (strncasecmp(pat, name, n - 1) == 0)
+				return 1;
+		} else if (strcasecmp(pat, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+validate_reply(const struct verdict *v, const char **why_r)
+{
+	if (v->code == NULL) {
+		if (v->ecode != NULL || v->text != NULL)
+			return fail(why_r, "reply text without reply code");
+		return 0;
+	}
+	if (v->action != ACTION_REJECT && v->action != ACTION_TEMPFAIL)
+		return fail(why_r, "reply code with an action that takes none");
+	if (validate_code(v->code, v->action, why_r) == -1)
+		return -1;
+	if (v->ecode != NULL && validate_ecode(v->ecode, v->code, why_r) == -1)
+		return -1;
+	if (v->text != NULL && validate_text(v->text, why_r) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+validate_op(const struct hdrop *h, const struct policy *p, const char **why_r)
+{
+	if (h->op == 0 || h->op >= HDR_OP_MAX)
+		return fail(why_r, "unknown header operation");
+	if (validate_hdr_name(h->name, why_r) == -1)
+		return -1;
+	if (!validate_hdr_allowed(p, h->name))
+		return fail(why_r, "header not allowed by configuration");
+	if (h->op == HDR_DELETE) {
+		if (h->value != NULL)
+			return fail(why_r, "header deletion with a value");
+	} else if (h->value == NULL)
+		return fail(why_r, "header operation without a value");
+	else if (validate_hdr_value(h->value, why_r) == -1)
+		return -1;
+	if (h->op == HDR_ADD && h->index != 0)
+		return fail(why_r, "header addition with an index");
+	if ((h->op == HDR_CHANGE || h->op == HDR_DELETE) &&
+	    (h->index == 0 || h->index > MSG_INDEX_MAX))
+		return fail(why_r, "header index out of range");
+	if (h->op == HDR_INSERT && h->index > MSG_INDEX_MAX)
+		return fail(why_r, "header index out of range");
+	return 0;
+}
+
+static int
+validate_names(char *const *v, size_t n, const char *why, const char **why_r)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (*v[i] == '\0' || !is_printable(v[i]))
+			return fail(why_r, why);
+	return 0;
+}
+
+int
+validate_verdict(const struct verdict *v, uint64_t nonce,
+    const struct policy *p, const char **why_r)
+{
+	size_t	 i;
+
+	if (v->nonce != nonce)
+		return fail(why_r, "nonce does not match the job");
+	if (v->action >= ACTION_MAX)
+		return fail(why_r, "unknown action");
+	if (!(p->actions & BIT(v->action)))
+		return fail(why_r, "action not allowed by configuration");
+	if (validate_reply(v, why_r) == -1)
+		return -1;
+	if (v->reason != NULL && (v->action != ACTION_QUARANTINE ||
+	    !is_printable(v->reason) || *v->reason == '\0'))
+		return fail(why_r, "bad quarantine reason");
+	for (i = 0; i < v->nops; i++)
+		if (validate_op(&v->ops[i], p, why_r) == -1)
+			return -1;
+	if (validate_names(v->rules, v->nrules, "bad rule name", why_r) == -1 ||
+	    validate_names(v->logs, v->nlogs, "bad log line", why_r) == -1)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,495 @@
+/*
+ * wire: frame codecs and descriptor passing.  Runs in the supervisor, the
+ * spawner and the worker.  The decoders are the first code to touch bytes
+ * from a less trusted peer -- the worker's verdict in the supervisor, the
+ * supervisor's job in the worker -- and they trust nothing: every length is
+ * bounded and the exact end is required.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "message.h"
+#include "verdict.h"
+#include "wire.h"
+
+/* Starts a frame; returns the offset of the length field to patch. */
+static int
+wire_begin(struct buf *b, int type, size_t *lenoff_r)
+{
+	buf_reset(b);
+	if (buf_put_u8(b, WIRE_VERSION) == -1 ||
+	    buf_put_u8(b, (uint8_t)type) == -1 || buf_put_u16(b, 0) == -1)
+		return -1;
+	*lenoff_r = buf_len(b);
+	return buf_put_u32(b, 0);
+}
+
+static int
+wire_finish(struct buf *b, size_t lenoff)
+{
+	return buf_poke_u32(b, lenoff, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
+}
+
+/* Checks the header of a frame of the given type; leaves r at its payload. */
+static int
+wire_open(struct rd *r, const uint8_t *p, size_t n, int type,
+    const char **why_r)
+{
+	uint8_t		 version, t;
+	uint16_t	 zero;
+	uint32_t	 len;
+
+	rd_init(r, p, n);
+	if (rd_u8(r, &version) == -1 || rd_u8(r, &t) == -1 ||
+	    rd_u16(r, &zero) == -1 || rd_u32(r, &len) == -1) {
+		*why_r = "short frame header";
+		return -1;
+	}
+	if (version != WIRE_VERSION) {
+		*why_r = "wrong frame version";
+		return -1;
+	}
+	if (t != type) {
+		*why_r = "unexpected frame type";
+		return -1;
+	}
+	if (zero != 0 || len != rd_left(r)) {
+		*why_r = "bad frame length";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+wire_close(const struct rd *r, const char **why_r)
+{
+	if (rd_end(r) == -1) {
+		*why_r = r->err ? "truncated or oversized field" :
+		    "trailing bytes after frame";
+		return -1;
+	}
+	return 0;
+}
+
+int
+wire_enc_request(struct buf *b)
+{
+	size_t	 off;
+
+	if (wire_begin(b, WIRE_REQUEST, &off) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_request(const uint8_t *p, size_t n, const char **why_r)
+{
+	struct rd	 r;
+
+	if (wire_open(&r, p, n, WIRE_REQUEST, why_r) == -1)
+		return -1;
+	return wire_close(&r, why_r);
+}
+
+int
+wire_enc_pid(struct buf *b, int type, pid_t pid)
+{
+	size_t	 off;
+
+	if (wire_begin(b, type, &off) == -1 ||
+	    buf_put_u32(b, (uint32_t)pid) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_pid(const uint8_t *p, size_t n, int type, pid_t *pid_r,
+    const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 pid;
+
+	if (wire_open(&r, p, n, type, why_r) == -1)
+		return -1;
+	if (rd_u32(&r, &pid) == -1 || wire_close(&r, why_r) == -1) {
+		*why_r = "bad pid frame";
+		return -1;
+	}
+	if (pid == 0 || pid > INT32_MAX) {
+		*why_r = "bad worker pid";
+		return -1;
+	}
+	*pid_r = (pid_t)pid;
+	return 0;
+}
+
+int
+wire_enc_jobref(struct buf *b, uint64_t nonce, uint64_t size)
+{
+	size_t	 off;
+
+	if (wire_begin(b, WIRE_JOBREF, &off) == -1 ||
+	    buf_put_u64(b, nonce) == -1 || buf_put_u64(b, size) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_jobref(const uint8_t *p, size_t n, uint64_t *nonce_r,
+    uint64_t *size_r, const char **why_r)
+{
+	struct rd	 r;
+
+	if (wire_open(&r, p, n, WIRE_JOBREF, why_r) == -1)
+		return -1;
+	if (rd_u64(&r, nonce_r) == -1 || rd_u64(&r, size_r) == -1) {
+		*why_r = "bad job reference";
+		return -1;
+	}
+	return wire_close(&r, why_r);
+}
+
+static int
+wire_put_kvs(struct buf *b, const struct kv *v, size_t n)
+{
+	size_t	 i;
+
+	if (buf_put_u32(b, (uint32_t)n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_put_str(b, v[i].name) == -1 ||
+		    buf_put_str(b, v[i].value) == -1)
+			return -1;
+	return 0;
+}
+
+int
+wire_enc_job(struct buf *b, uint64_t nonce, const struct message *m)
+{
+	size_t	 off, i;
+
+	if (wire_begin(b, WIRE_JOB, &off) == -1 ||
+	    buf_put_u64(b, nonce) == -1 ||
+	    buf_put_str(b, m->queue_id) == -1 ||
+	    buf_put_str(b, m->client_addr) == -1 ||
+	    buf_put_str(b, m->client_name) == -1 ||
+	    buf_put_str(b, m->helo) == -1 ||
+	    buf_put_str(b, m->sender) == -1 ||
+	    buf_put_u32(b, (uint32_t)m->nrcpts) == -1)
+		return -1;
+	for (i = 0; i < m->nrcpts; i++)
+		if (buf_put_str(b, m->rcpts[i]) == -1)
+			return -1;
+	if (wire_put_kvs(b, m->macros, m->nmacros) == -1 ||
+	    wire_put_kvs(b, m->hdrs, m->nhdrs) == -1 ||
+	    buf_put_u8(b, (uint8_t)m->oversize) == -1 ||
+	    buf_put_mem(b, m->body, m->bodylen) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+/* Reads a string into a freshly allocated field; "" for length 0. */
+static int
+wire_get_str(struct rd *r, size_t max, char **field)
+{
+	return rd_str(r, max, 0, field);
+}
+
+static int
+wire_get_kvs(struct rd *r, size_t maxn, size_t name_max, size_t value_max,
+    int (*add)(struct message *, const char *, const char *),
+    struct message *m)
+{
+	uint32_t	 n, i;
+	char		*name, *value;
+	int		 rc;
+
+	if (rd_u32(r, &n) == -1 || n > maxn) {
+		r->err = 1;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (wire_get_str(r, name_max, &name) == -1)
+			return -1;
+		if (wire_get_str(r, value_max, &value) == -1) {
+			free(name);
+			return -1;
+		}
+		rc = add(m, name, value);
+		free(name);
+		free(value);
+		if (rc == -1) {
+			r->err = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
+    struct message *m, const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 nrcpts, i;
+	uint8_t		 oversize;
+	const uint8_t	*body;
+	size_t		 bodylen;
+	char		*s;
+
+	if (wire_open(&r, p, n, WIRE_JOB, why_r) == -1)
+		return -1;
+	*why_r = "bad job field";
+	if (rd_u64(&r, nonce_r) == -1 ||
+	    wire_get_str(&r, MSG_STR_MAX, &m->queue_id) == -1 ||
+	    wire_get_str(&r, MSG_STR_MAX, &m->client_addr) == -1 ||
+	    wire_get_str(&r, MSG_STR_MAX, &m->client_name) == -1 ||
+	    wire_get_str(&r, MSG_STR_MAX, &m->helo) == -1 ||
+	    wire_get_str(&r, MSG_STR_MAX, &m->sender) == -1 ||
+	    rd_u32(&r, &nrcpts) == -1 || nrcpts > MSG_RCPTS_MAX)
+		return -1;
+	for (i = 0; i < nrcpts; i++) {
+		if (wire_get_str(&r, MSG_STR_MAX, &s) == -1)
+			return -1;
+		if (message_add_rcpt(m, s) == -1) {
+			free(s);
+			return -1;
+		}
+		free(s);
+	}
+	if (wire_get_kvs(&r, MSG_MACROS_MAX, MSG_HDR_NAME_MAX, MSG_STR_MAX,
+	    message_add_macro, m) == -1 ||
+	    wire_get_kvs(&r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
+	    message_add_header, m) == -1 ||
+	    rd_u8(&r, &oversize) == -1 || oversize > 1 ||
+	    rd_mem(&r, m->body_max, &body, &bodylen) == -1)
+		return -1;
+	if (bodylen > 0 && message_add_body(m, body, bodylen) == -1)
+		return -1;
+	m->oversize = oversize;
+	return wire_close(&r, why_r);
+}
+
+int
+wire_enc_verdict(struct buf *b, const struct verdict *v)
+{
+	size_t		 off, i;
+	const struct hdrop *h;
+
+	if (wire_begin(b, WIRE_VERDICT, &off) == -1 ||
+	    buf_put_u64(b, v->nonce) == -1 ||
+	    buf_put_u8(b, v->action) == -1 ||
+	    buf_put_str(b, v->code) == -1 ||
+	    buf_put_str(b, v->ecode) == -1 ||
+	    buf_put_str(b, v->text) == -1 ||
+	    buf_put_str(b, v->reason) == -1 ||
+	    buf_put_u32(b, (uint32_t)v->score) == -1 ||
+	    buf_put_u32(b, (uint32_t)v->nops) == -1)
+		return -1;
+	for (i = 0; i < v->nops; i++) {
+		h = &v->ops[i];
+		if (buf_put_u8(b, h->op) == -1 ||
+		    buf_put_u32(b, h->index) == -1 ||
+		    buf_put_str(b, h->name) == -1 ||
+		    buf_put_u8(b, h->value != NULL) == -1 ||
+		    buf_put_str(b, h->value) == -1)
+			return -1;
+	}
+	if (buf_put_u32(b, (uint32_t)v->nrules) == -1)
+		return -1;
+	for (i = 0; i < v->nrules; i++)
+		if (buf_put_str(b, v->rules[i]) == -1)
+			return -1;
+	if (buf_put_u32(b, (uint32_t)v->nlogs) == -1)
+		return -1;
+	for (i = 0; i < v->nlogs; i++)
+		if (buf_put_str(b, v->logs[i]) == -1)
+			return -1;
+	return wire_finish(b, off);
+}
+
+/* Reads a counted list of strings into a fixed array. */
+static int
+wire_get_strv(struct rd *r, char **v, size_t *n_r, size_t maxn, size_t max)
+{
+	uint32_t	 n;
+
+	if (rd_u32(r, &n) == -1 || n > maxn) {
+		r->err = 1;
+		return -1;
+	}
+	for (*n_r = 0; *n_r < n; (*n_r)++)
+		if (rd_str(r, max, 0, &v[*n_r]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+wire_get_ops(struct rd *r, struct verdict *v)
+{
+	struct hdrop	*h;
+	uint32_t	 n;
+	uint8_t		 has_value;
+
+	if (rd_u32(r, &n) == -1 || n > VERDICT_OPS_MAX) {
+		r->err = 1;
+		return -1;
+	}
+	for (v->nops = 0; v->nops < n; v->nops++) {
+		h = &v->ops[v->nops];
+		if (rd_u8(r, &h->op) == -1 || rd_u32(r, &h->index) == -1 ||
+		    rd_str(r, VERDICT_HDR_NAME_MAX, 0, &h->name) == -1 ||
+		    rd_u8(r, &has_value) == -1 || has_value > 1 ||
+		    rd_str(r, VERDICT_HDR_VALUE_MAX, !has_value,
+		    &h->value) == -1) {
+			r->err = 1;
+			v->nops++;	/* so that verdict_clear frees it */
+			return -1;
+		}
+		if (!has_value && h->value != NULL) {
+			r->err = 1;
+			v->nops++;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+wire_dec_verdict(const uint8_t *p, size_t n, struct verdict *v,
+    const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 score;
+
+	if (n > WIRE_VERDICT_MAX) {
+		*why_r = "verdict frame too large";
+		return -1;
+	}
+	if (wire_open(&r, p, n, WIRE_VERDICT, why_r) == -1)
+		return -1;
+	*why_r = "malformed verdict field";
+	if (rd_u64(&r, &v->nonce) == -1 || rd_u8(&r, &v->action) == -1 ||
+	    rd_str(&r, 3, 1, &v->code) == -1 ||
+	    rd_str(&r, 11, 1, &v->ecode) == -1 ||
+	    rd_str(&r, VERDICT_TEXT_MAX, 1, &v->text) == -1 ||
+	    rd_str(&r, VERDICT_REASON_MAX, 1, &v->reason) == -1 ||
+	    rd_u32(&r, &score) == -1 || wire_get_ops(&r, v) == -1 ||
+	    wire_get_strv(&r, v->rules, &v->nrules, VERDICT_RULES_MAX,
+	    VERDICT_RULE_NAME_MAX) == -1 ||
+	    wire_get_strv(&r, v->logs, &v->nlogs, VERDICT_LOGS_MAX,
+	    VERDICT_LOG_MAX) == -1)
+		return -1;
+	v->score = (int32_t)score;
+	return wire_close(&r, why_r);
+}
+
+int
+wire_send(int sock, const struct buf *b, int fd)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}		 cmsgbuf;
+	struct cmsghdr	*cmsg;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)(uintptr_t)buf_data(b);
+	iov.iov_len = buf_len(b);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (fd >= 0) {
+		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((size_t)n != buf_len(b)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Closes every descriptor in a control message; returns how many. */
+static int
+wire_close_fds(struct msghdr *msg, int *first_r)
+{
+	struct cmsghdr	*c;
+	size_t		 i, nfd;
+	int		 fd, count = 0;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (count++ == 0 && first_r != NULL)
+				*first_r = fd;
+			else
+				close(fd);
+		}
+	}
+	return count;
+}
+
+ssize_t
+wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
+{
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(4 * sizeof(int))];
+	}		 cmsgbuf;
+	ssize_t		 n;
+	int		 nfd, fd = -1;
+
+	if (fd_r != NULL)
+		*fd_r = -1;
+	buf_reset(b);
+	/* One byte more than allowed, to tell "too long" from "just fits". */
+	if ((iov.iov_base = buf_space(b, max + 1)) == NULL) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	iov.iov_len = max + 1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	nfd = wire_close_fds(&msg, fd_r != NULL ? &fd : NULL);
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n > max ||
+	    nfd > 1 || (nfd == 1 && fd_r == NULL)) {
+		if (fd != -1)
+			close(fd);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	buf_commit(b, (size_t)n);
+	if (fd_r != NULL)
+		*fd_r = fd;
+	return n;
+}

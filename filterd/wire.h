@@ -1,0 +1,80 @@
+/*
+ * wire: the frames that pass between supervisor, spawner and worker, and
+ * the socket I/O that carries them.  Shared by all three processes.
+ *
+ * A frame is one SOCK_SEQPACKET datagram: a header (u8 version, u8 type,
+ * u16 zero, u32 payload length) and the payload, integers big-endian,
+ * strings as u32 length + bytes.  The job itself is too large for a
+ * datagram: it is one frame written into a sealed memfd whose descriptor
+ * travels with a small JOBREF frame.
+ *
+ * There is one decoder per frame type.  Each reads every field, bounds
+ * every length, requires the exact end of the frame, and returns 0 or -1
+ * with a short static reason in *why_r.  Nothing unexpected is skipped.
+ */
+#ifndef FILTERD_WIRE_H
+#define FILTERD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct message;
+struct verdict;
+
+#define WIRE_VERSION		1
+#define WIRE_HDR_LEN		8
+#define WIRE_CTL_MAX		64
+#define WIRE_VERDICT_MAX	65536
+/* A job holds the body plus this much for envelope and headers. */
+#define WIRE_JOB_OVERHEAD	(4 * 1024 * 1024)
+
+enum wire_type {
+	WIRE_REQUEST = 1,	/* supervisor -> spawner: a worker, please;
+				   supervisor -> parent: a spawner, please */
+	WIRE_WORKER,		/* spawner -> supervisor: pid, + worker fd */
+	WIRE_SPAWNER,		/* parent -> supervisor: pid, + control fd */
+	WIRE_JOBREF,		/* supervisor -> worker: nonce, size, + memfd */
+	WIRE_JOB,		/* in the memfd: the message */
+	WIRE_VERDICT,		/* worker -> supervisor: the verdict */
+};
+
+int	wire_enc_request(struct buf *);
+int	wire_dec_request(const uint8_t *, size_t, const char **why_r);
+
+/* WIRE_WORKER and WIRE_SPAWNER: a pid, with a descriptor attached. */
+int	wire_enc_pid(struct buf *, int type, pid_t);
+int	wire_dec_pid(const uint8_t *, size_t, int type, pid_t *,
+	    const char **);
+
+int	wire_enc_jobref(struct buf *, uint64_t nonce, uint64_t size);
+int	wire_dec_jobref(const uint8_t *, size_t, uint64_t *nonce_r,
+	    uint64_t *size_r, const char **);
+
+int	wire_enc_job(struct buf *, uint64_t nonce, const struct message *);
+/* Fills m, which must be empty; on -1 it may hold part of the job. */
+int	wire_dec_job(const uint8_t *, size_t, uint64_t *nonce_r,
+	    struct message *m, const char **);
+
+int	wire_enc_verdict(struct buf *, const struct verdict *);
+/* Fills v, which must be zeroed; on -1, verdict_clear(v) frees it. */
+int	wire_dec_verdict(const uint8_t *, size_t, struct verdict *,
+	    const char **);
+
+/*
+ * Sends one frame, with fd attached when fd >= 0.  Returns 0 or -1 with
+ * errno set.  Never raises SIGPIPE.
+ */
+int	wire_send(int sock, const struct buf *, int fd);
+/*
+ * Receives one frame of at most max bytes into b.  A descriptor that came
+ * with it is stored in *fd_r (close-on-exec), else *fd_r is -1; fd_r may be
+ * NULL when none is expected, and then any descriptor is closed and the
+ * frame refused.  Returns the length, 0 at end of file, or -1 (errno EMSGSIZE
+ * for an oversized frame or more than one descriptor).
+ */
+ssize_t	wire_recv(int sock, struct buf *b, size_t max, int *fd_r);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * filter_impl: what filter.h's opaque types are, for filterd itself and
+ * its built-in modules.  Not installed: external modules see filter.h only.
+ */
+#ifndef FILTERD_FILTER_IMPL_H
+#define FILTERD_FILTER_IMPL_H
+
+#include "filterd/message.h"
+#include "filterd/verdict.h"
+#include "filters/filter.h"
+
+struct config;
+
+struct mime;
+
+struct filter_msg {
+	const struct message	*m;
+	const struct mime	*mime;	/* parsed once, before any module */
+};
+
+struct filter_result {
+	struct verdict		*v;
+};
+
+/*
+ * A built-in module: linked into filterd, it may see the whole
+ * configuration, so its init takes that instead of a settings group.
+ */
+struct builtin_module {
+	const struct filter_module *mod;
+	int	(*init)(const struct config *, void **state_r, char *err,
+		    size_t errlen);
+	int	 last;	/* runs after the shared-object modules */
+};
+
+/* The built-in modules, in order, ending with { NULL, NULL, 0 }. */
+extern const struct builtin_module filter_builtins[];
+
+#endif

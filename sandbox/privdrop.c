@@ -1,0 +1,308 @@
+/*
+ * sandbox/privdrop.c: chroot, user and group ids, and capabilities.  Runs
+ * in the spawner (and the supervisor) at start-up, before any untrusted
+ * input is read; it trusts its configuration (user name, directory) and
+ * the password database, and verifies every step it takes.
+ *
+ * Order: sandbox_privdrop() first (as root), then sandbox_drop_caps().
+ * Emptying the bounding set needs CAP_SETPCAP, which a process loses when
+ * it stops being root, so sandbox_privdrop() empties it itself before it
+ * changes ids; sandbox_drop_caps() then clears and verifies the rest.
+ */
+#ifdef HAVE_CONFIG_H
+#include "autoconf.h"
+#endif
+
+#include <sys/types.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox/sandbox.h"
+
+static void	seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Sets *have_r to whether cap is in the given set of this process. */
+static int
+caps_have(cap_value_t cap, cap_flag_t set, int *have_r, char *err,
+    size_t errlen)
+{
+	cap_t		 c;
+	cap_flag_value_t v;
+	int		 rc;
+
+	if ((c = cap_get_proc()) == NULL) {
+		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		return -1;
+	}
+	rc = cap_get_flag(c, cap, set, &v);
+	(void)cap_free(c);
+	if (rc == -1) {
+		seterr(err, errlen, "cap_get_flag: %s", strerror(errno));
+		return -1;
+	}
+	*have_r = v == CAP_SET;
+	return 0;
+}
+
+/* Makes CAP_SETPCAP effective, which dropping from the bounding set needs. */
+static int
+caps_raise_setpcap(char *err, size_t errlen)
+{
+	const cap_value_t	 v = CAP_SETPCAP;
+	cap_t			 c;
+	int			 rc;
+
+	if ((c = cap_get_proc()) == NULL) {
+		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		return -1;
+	}
+	rc = cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
+	if (rc == 0)
+		rc = cap_set_proc(c);
+	(void)cap_free(c);
+	if (rc == -1) {
+		seterr(err, errlen, "raising CAP_SETPCAP: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Empties the bounding set, and sets *dropped_r to whether it could.  A
+ * process without CAP_SETPCAP cannot: the kernel answers EPERM.  That is
+ * accepted only then, because such a process holds no capability worth
+ * bounding once sandbox_drop_caps() has verified its sets are empty, and
+ * the bounding set only matters across execve, where no-new-privs ignores
+ * setuid bits and file capabilities (and which workers cannot call).
+ */
+static int
+caps_drop_bound(int *dropped_r, char *err, size_t errlen)
+{
+	cap_value_t	cap, max;
+	int		setpcap, rc;
+
+	*dropped_r = 0;
+	if (caps_have(CAP_SETPCAP, CAP_PERMITTED, &setpcap, err,
+	    errlen) == -1)
+		return -1;
+	if (setpcap && caps_raise_setpcap(err, errlen) == -1)
+		return -1;
+	max = (cap_value_t)cap_max_bits();
+	for (cap = 0; cap < max; cap++) {
+		if ((rc = cap_get_bound(cap)) == -1) {
+			seterr(err, errlen, "cap_get_bound %d: %s", (int)cap,
+			    strerror(errno));
+			return -1;
+		}
+		if (rc == 0 || cap_drop_bound(cap) == 0)
+			continue;
+		if (errno == EPERM && !setpcap)
+			return 0;
+		seterr(err, errlen, "cap_drop_bound %d: %s", (int)cap,
+		    strerror(errno));
+		return -1;
+	}
+	*dropped_r = 1;
+	return 0;
+}
+
+static int
+caps_verify(int bound_dropped, char *err, size_t errlen)
+{
+	cap_t		c, empty;
+	cap_value_t	cap, max;
+	int		rc;
+
+	if ((c = cap_get_proc()) == NULL) {
+		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		return -1;
+	}
+	if ((empty = cap_init()) == NULL) {
+		seterr(err, errlen, "cap_init: %s", strerror(errno));
+		(void)cap_free(c);
+		return -1;
+	}
+	rc = cap_compare(c, empty);
+	(void)cap_free(c);
+	(void)cap_free(empty);
+	if (rc != 0) {
+		seterr(err, errlen, "capabilities left after the drop");
+		return -1;
+	}
+	max = (cap_value_t)cap_max_bits();
+	for (cap = 0; cap < max; cap++) {
+		if (cap_get_ambient(cap) != 0) {
+			seterr(err, errlen, "ambient capability %d left",
+			    (int)cap);
+			return -1;
+		}
+		if (bound_dropped && cap_get_bound(cap) != 0) {
+			seterr(err, errlen, "bounding capability %d left",
+			    (int)cap);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sandbox_drop_caps(char *err, size_t errlen)
+{
+	cap_t	c;
+	int	bound_dropped, rc;
+
+	/* The bounding set first: it needs CAP_SETPCAP, cleared below. */
+	if (caps_drop_bound(&bound_dropped, err, errlen) == -1)
+		return -1;
+	if (cap_reset_ambient() == -1) {
+		seterr(err, errlen, "cap_reset_ambient: %s", strerror(errno));
+		return -1;
+	}
+	if ((c = cap_init()) == NULL) {
+		seterr(err, errlen, "cap_init: %s", strerror(errno));
+		return -1;
+	}
+	rc = cap_set_proc(c);
+	(void)cap_free(c);
+	if (rc == -1) {
+		seterr(err, errlen, "cap_set_proc: %s", strerror(errno));
+		return -1;
+	}
+	return caps_verify(bound_dropped, err, errlen);
+}
+
+/* Looks the user up; must happen before chroot, which hides the database. */
+static int
+privdrop_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, char *err,
+    size_t errlen)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		seterr(err, errlen, "user %s: %s", user,
+		    errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		seterr(err, errlen, "user %s has uid or gid 0", user);
+		return -1;
+	}
+	*uid_r = pw->pw_uid;
+	*gid_r = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * Changes root to dir, and checks that the new root is owned by root and
+ * writable by nobody else, or the unprivileged user could plant files in it.
+ */
+static int
+privdrop_chroot(const char *dir, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if (chroot(dir) == -1 || chdir("/") == -1) {
+		seterr(err, errlen, "chroot %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat("/", &st) == -1) {
+		seterr(err, errlen, "stat / in %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		seterr(err, errlen, "chroot %s: not owned by root, or "
+		    "writable by group or others", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+privdrop_ids(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (setgroups(1, &gid) == -1) {
+		seterr(err, errlen, "setgroups: %s", strerror(errno));
+		return -1;
+	}
+	if (setresgid(gid, gid, gid) == -1) {
+		seterr(err, errlen, "setresgid: %s", strerror(errno));
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		seterr(err, errlen, "setresuid: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+privdrop_verify(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg, groups[2];
+
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    ru != uid || eu != uid || su != uid ||
+	    rg != gid || eg != gid || sg != gid) {
+		seterr(err, errlen, "user or group ids did not change");
+		return -1;
+	}
+	if (getgroups(2, groups) != 1 || groups[0] != gid) {
+		seterr(err, errlen, "supplementary groups did not change");
+		return -1;
+	}
+	if (setuid(0) != -1 || setgid(0) != -1) {
+		seterr(err, errlen, "could become root again");
+		return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_privdrop(const char *user, const char *dir, char *err,
+    size_t errlen)
+{
+	uid_t	uid;
+	gid_t	gid;
+	int	bound_dropped;
+
+	if (geteuid() != 0) {
+		seterr(err, errlen, "not running as root");
+		return -1;
+	}
+	if (privdrop_lookup(user, &uid, &gid, err, errlen) == -1)
+		return -1;
+	if (dir != NULL && privdrop_chroot(dir, err, errlen) == -1)
+		return -1;
+	if (caps_drop_bound(&bound_dropped, err, errlen) == -1)
+		return -1;
+	if (!bound_dropped) {
+		seterr(err, errlen, "root without CAP_SETPCAP");
+		return -1;
+	}
+	if (privdrop_ids(uid, gid, err, errlen) == -1)
+		return -1;
+	return privdrop_verify(uid, gid, err, errlen);
+}

@@ -1,0 +1,132 @@
+/*
+ * sandbox: the layers that confine a worker, and the privilege drop of the
+ * spawner and supervisor.  One file per mechanism behind this header:
+ * seccomp.c (Linux seccomp-bpf, and the order of the layers), limits.c
+ * (rlimits, no-new-privs, not dumpable), landlock.c (an empty Landlock
+ * ruleset), namespaces.c (network and IPC namespaces), privdrop.c (chroot,
+ * uid/gid, capabilities); on FreeBSD, capsicum.c instead of seccomp.c,
+ * landlock.c and namespaces.c.
+ *
+ * A worker's descriptors are fixed: 0-2 are /dev/null, SANDBOX_FD_CHAN is
+ * its end of the socket to the supervisor (it reads the job request and
+ * writes the verdict there), and SANDBOX_FD_JOB is the sealed memfd holding
+ * the job, received over SANDBOX_FD_CHAN.  Nothing else is open.
+ *
+ * Every function returns 0 on success, or -1 with a message in err; none
+ * logs or exits.  A layer that cannot be applied is an error, never a
+ * silent skip.  Two layers depend on the kernel and how it is configured:
+ * Landlock and the namespaces.  Where they are missing the workers run
+ * without them, and sandbox_spawner_enter() reports it for the spawner to
+ * log once; a layer reported present is applied to every worker or the
+ * worker does not run.
+ */
+#ifndef FILTERD_SANDBOX_H
+#define FILTERD_SANDBOX_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+
+#define SANDBOX_FD_CHAN	3
+#define SANDBOX_FD_JOB	4
+
+struct sandbox_filter;
+
+/* The layers every worker of a spawner gets, for its log. */
+struct sandbox_report {
+	int		 landlock_abi;	/* Landlock ABI; 0: none */
+	const char	*landlock_why;	/* why none (static) */
+	int		 namespaces;	/* new network and IPC ones */
+	int		 userns;	/* through a new user one */
+	int		 ns_errno;	/* why not, when none */
+};
+
+struct sandbox_limits {
+	rlim_t	as_bytes;	/* RLIMIT_AS; 0 leaves it unset (sanitizers) */
+	rlim_t	cpu_seconds;	/* RLIMIT_CPU */
+	rlim_t	nofile;		/* RLIMIT_NOFILE, at least SANDBOX_FD_JOB+1 */
+};
+
+/*
+ * Builds the worker's seccomp filter and compiles it to BPF, once, in the
+ * spawner, and asks the kernel which Landlock ABI it has.  Returns NULL
+ * with a message in err on failure.
+ */
+struct sandbox_filter	*sandbox_filter_new(char *err, size_t errlen);
+void			 sandbox_filter_free(struct sandbox_filter **);
+
+/*
+ * Writes a readable dump of the policy (libseccomp's PFC form) to fd, for
+ * review and the golden test.
+ */
+int	sandbox_filter_dump(const struct sandbox_filter *, int fd);
+
+/*
+ * Runs once in the spawner, single-threaded, after sandbox_filter_new()
+ * and before sandbox_privdrop() and sandbox_drop_caps(), which must
+ * follow: moves the spawner, and so every worker it will fork, into new
+ * network and IPC namespaces where the system permits (as root by itself;
+ * otherwise through a new user namespace, in which the spawner holds
+ * every capability until sandbox_drop_caps()).  Fills report with what
+ * the workers will get.  Returns 0, also when the namespaces are not
+ * permitted (the report says so), or -1 with a message in err on an
+ * unexpected failure.
+ */
+int	sandbox_spawner_enter(const struct sandbox_filter *,
+	    struct sandbox_report *, char *err, size_t errlen);
+
+/*
+ * Writes the report as one line into buf, such as "seccomp, rlimits,
+ * no-new-privs, landlock ABI 7, network+IPC namespaces".  Truncates to
+ * len - 1 bytes; always terminates the string when len is not 0.
+ */
+void	sandbox_report_str(const struct sandbox_report *, char *buf,
+	    size_t len);
+
+/*
+ * Confines the calling worker: rlimits, not dumpable, no-new-privs, the
+ * empty Landlock ruleset (when the kernel has Landlock), then the seccomp
+ * filter last.  Called after fork, before the job is read.  On -1 the
+ * caller must _exit without touching the job.  Limits that would leave a
+ * layer off (cpu_seconds 0, nofile too small) are refused before anything
+ * is changed.
+ *
+ * Afterwards the worker may: read, readv on both fds; recvmsg on the
+ * channel; write, writev, sendmsg, send (no address) on the channel;
+ * lseek, pread on the job; mmap (anonymous or the job), mprotect, never
+ * with PROT_EXEC; munmap, mremap, brk, madvise; close; getpid, gettid,
+ * getrandom, clock_gettime; rt_sigprocmask, rt_sigreturn; a private
+ * futex wake; exit.  open, stat, access, readlink and their variants fail
+ * with EACCES.  Anything else kills it with SIGSYS.  Hence:
+ * - size the job with lseek(SANDBOX_FD_JOB, 0, SEEK_END), not fstat()
+ *   (which glibc makes newfstatat, refused); its offset is shared with
+ *   the sender, so use pread or mmap rather than read;
+ * - abort() and assert() end in SIGSYS, not SIGABRT (tgkill is refused);
+ * - end with syscall(SYS_exit_group, status), not _exit(): under ASan,
+ *   _exit() runs LeakSanitizer, which needs sigaltstack, clone and ptrace;
+ * - anything libc sets up lazily from files (iconv modules, locales) must
+ *   be set up before the fork.
+ */
+int	sandbox_worker_enter(const struct sandbox_filter *,
+	    const struct sandbox_limits *, char *err, size_t errlen);
+
+/*
+ * When running as root: chroot to dir (skipped when dir is NULL; it must
+ * be owned by root and writable by no one else), empty the capability
+ * bounding set (which needs root's CAP_SETPCAP, so it cannot wait for
+ * sandbox_drop_caps), then setgroups/setresgid/setresuid to user, and
+ * verify with getres[ug]id, getgroups and a failing setuid(0).  Rejects a
+ * user with uid or gid 0.  Fails when not root.
+ */
+int	sandbox_privdrop(const char *user, const char *dir, char *err,
+	    size_t errlen);
+
+/*
+ * Drops every capability, including the bounding set and ambient ones,
+ * then re-reads them to verify.  Works as root and as any user; call it
+ * after sandbox_privdrop.  A process without CAP_SETPCAP cannot shrink its
+ * bounding set; that is accepted, as it then holds no capability and the
+ * bounding set only matters across execve.
+ */
+int	sandbox_drop_caps(char *err, size_t errlen);
+
+#endif

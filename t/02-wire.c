@@ -1,0 +1,331 @@
+/*
+ * 02-wire: the frame codecs.  Round trips for every frame type, and one
+ * case per way a frame can be wrong: each must be refused.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "filterd/buf.h"
+#include "filterd/message.h"
+#include "filterd/verdict.h"
+#include "filterd/wire.h"
+#include "t/tap.h"
+
+static struct verdict *
+sample_verdict(void)
+{
+	struct verdict	*v = verdict_new();
+
+	v->nonce = 0x0123456789abcdefULL;
+	v->action = ACTION_REJECT;
+	verdict_set_reply(v, "550", "5.7.1", "no thanks");
+	v->score = -1500;
+	verdict_add_op(v, HDR_ADD, 0, "X-Filterd-Rule", "lottery");
+	verdict_add_op(v, HDR_DELETE, 2, "X-Spam", NULL);
+	verdict_add_rule(v, "bad-subject");
+	verdict_add_log(v, "a line");
+	return v;
+}
+
+static void
+test_verdict_roundtrip(void)
+{
+	struct verdict	*v = sample_verdict(), w;
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX);
+	const char	*why = NULL;
+
+	memset(&w, 0, sizeof(w));
+	ok(wire_enc_verdict(b, v) == 0, "verdict encodes");
+	ok(wire_dec_verdict(buf_data(b), buf_len(b), &w, &why) == 0,
+	    "verdict decodes (%s)", why ? why : "ok");
+	ok(w.nonce == v->nonce, "nonce survives");
+	is_int(w.action, ACTION_REJECT, "action survives");
+	is_str(w.code, "550", "code survives");
+	is_str(w.ecode, "5.7.1", "enhanced code survives");
+	is_str(w.text, "no thanks", "text survives");
+	ok(w.reason == NULL, "absent reason stays absent");
+	is_int(w.score, -1500, "negative score survives");
+	is_int((long long)w.nops, 2, "two header operations");
+	is_str(w.ops[1].name, "X-Spam", "deletion name");
+	ok(w.ops[1].value == NULL, "deletion has no value");
+	is_int(w.ops[1].index, 2, "deletion index");
+	is_str(w.rules[0], "bad-subject", "rule name");
+	is_str(w.logs[0], "a line", "log line");
+	verdict_clear(&w);
+	verdict_free(&v);
+	buf_free(&b);
+}
+
+/* Decodes a verdict frame; returns 0 or -1. */
+static int
+dec_verdict(const uint8_t *p, size_t n, const char **why)
+{
+	struct verdict	 w;
+	int		 rc;
+
+	memset(&w, 0, sizeof(w));
+	rc = wire_dec_verdict(p, n, &w, why);
+	verdict_clear(&w);
+	return rc;
+}
+
+static void
+test_verdict_malformed(void)
+{
+	struct verdict	*v = sample_verdict();
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 16);
+	uint8_t		*p;
+	size_t		 n, i;
+	const char	*why;
+	int		 all;
+
+	wire_enc_verdict(b, v);
+	n = buf_len(b);
+	p = malloc(n + 8);
+	memcpy(p, buf_data(b), n);
+
+	/* Every truncation must be refused. */
+	for (all = 1, i = 0; i < n; i++)
+		if (dec_verdict(p, i, &why) == 0)
+			all = 0;
+	ok(all, "every truncated verdict is refused");
+
+	/* A trailing byte, with the length fixed up to cover it. */
+	p[n] = 0;
+	p[7]++;
+	ok(dec_verdict(p, n + 1, &why) == -1 && strstr(why, "trailing"),
+	    "trailing byte refused (%s)", why);
+	p[7]--;
+
+	p[0] = 2;
+	ok(dec_verdict(p, n, &why) == -1 && strstr(why, "version"),
+	    "wrong version refused (%s)", why);
+	p[0] = WIRE_VERSION;
+	p[1] = WIRE_JOB;
+	ok(dec_verdict(p, n, &why) == -1 && strstr(why, "type"),
+	    "wrong type refused (%s)", why);
+	p[1] = WIRE_VERDICT;
+	p[2] = 1;
+	ok(dec_verdict(p, n, &why) == -1, "non-zero reserved bits refused");
+	p[2] = 0;
+	p[7]++;
+	ok(dec_verdict(p, n, &why) == -1 && strstr(why, "length"),
+	    "length mismatch refused (%s)", why);
+	p[7]--;
+	ok(dec_verdict(p, n, &why) == 0, "the unmodified frame decodes");
+	free(p);
+	verdict_free(&v);
+	buf_free(&b);
+}
+
+/* Starts a verdict frame by hand; the length is patched at the end. */
+static void
+frame_begin(struct buf *b)
+{
+	buf_reset(b);
+	buf_put_u8(b, WIRE_VERSION);
+	buf_put_u8(b, WIRE_VERDICT);
+	buf_put_u16(b, 0);
+	buf_put_u32(b, 0);
+}
+
+/* Builds verdict frames by hand, field by field. */
+static void
+test_verdict_fields(void)
+{
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX * 2);
+	const char	*why;
+	size_t		 i;
+
+	/* The control: a hand-built valid frame decodes. */
+	frame_begin(b);
+	buf_put_u64(b, 1);
+	buf_put_u8(b, ACTION_REJECT);
+	buf_put_str(b, "550");
+	for (i = 0; i < 3; i++)
+		buf_put_u32(b, 0);
+	buf_put_u32(b, 0);	/* score */
+	buf_put_u32(b, 1);	/* ops */
+	buf_put_u8(b, HDR_DELETE);
+	buf_put_u32(b, 1);
+	buf_put_str(b, "X-Filterd-A");
+	buf_put_u8(b, 0);
+	buf_put_u32(b, 0);
+	buf_put_u32(b, 0);	/* rules */
+	buf_put_u32(b, 0);	/* logs */
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - 8));
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == 0,
+	    "a hand-built frame decodes (the control for the cases below)");
+
+	/* An embedded NUL in a string. */
+	frame_begin(b);
+	buf_put_u64(b, 1);
+	buf_put_u8(b, ACTION_REJECT);
+	buf_put_mem(b, "5\00050", 4);
+	for (i = 0; i < 3; i++)
+		buf_put_u32(b, 0);
+	buf_put_u32(b, 0);	/* score */
+	buf_put_u32(b, 0);	/* ops */
+	buf_put_u32(b, 0);	/* rules */
+	buf_put_u32(b, 0);	/* logs */
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - 8));
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == -1,
+	    "reply code longer than 3 (with a NUL) refused");
+
+	/* Too many header operations. */
+	frame_begin(b);
+	buf_put_u64(b, 1);
+	buf_put_u8(b, ACTION_ACCEPT);
+	for (i = 0; i < 4; i++)
+		buf_put_u32(b, 0);
+	buf_put_u32(b, 0);
+	buf_put_u32(b, VERDICT_OPS_MAX + 1);
+	for (i = 0; i < VERDICT_OPS_MAX + 1; i++) {
+		buf_put_u8(b, HDR_ADD);
+		buf_put_u32(b, 0);
+		buf_put_str(b, "X-Filterd-A");
+		buf_put_u8(b, 1);
+		buf_put_str(b, "v");
+	}
+	buf_put_u32(b, 0);
+	buf_put_u32(b, 0);
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - 8));
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == -1,
+	    "more than VERDICT_OPS_MAX header operations refused");
+
+	/* A deletion flagged as valueless but carrying a value. */
+	frame_begin(b);
+	buf_put_u64(b, 1);
+	buf_put_u8(b, ACTION_ACCEPT);
+	for (i = 0; i < 4; i++)
+		buf_put_u32(b, 0);
+	buf_put_u32(b, 0);
+	buf_put_u32(b, 1);
+	buf_put_u8(b, HDR_DELETE);
+	buf_put_u32(b, 1);
+	buf_put_str(b, "X-Filterd-A");
+	buf_put_u8(b, 0);
+	buf_put_str(b, "sneaky");
+	buf_put_u32(b, 0);
+	buf_put_u32(b, 0);
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - 8));
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == -1,
+	    "valueless operation with a value refused");
+
+	/* A frame over WIRE_VERDICT_MAX. */
+	frame_begin(b);
+	while (buf_len(b) <= WIRE_VERDICT_MAX)
+		buf_put_u8(b, 0);
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - 8));
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == -1 &&
+	    strstr(why, "too large"), "oversized verdict refused (%s)", why);
+	buf_free(&b);
+}
+
+static void
+test_job_roundtrip(void)
+{
+	struct message	*m = message_new(1024), *w = message_new(1024);
+	struct message	*small = message_new(4);
+	struct buf	*b = buf_new(1 << 20);
+	const char	*why = NULL;
+	uint64_t	 nonce = 0;
+
+	message_set(&m->client_addr, "192.0.2.7");
+	message_set(&m->helo, "mx.example");
+	message_set(&m->sender, "a@example.org");
+	message_add_rcpt(m, "b@example.net");
+	message_add_rcpt(m, "c@example.net");
+	message_add_macro(m, "i", "Q1");
+	message_add_header(m, "Subject", "hi\r\n there");
+	message_add_body(m, "body\0bytes", 10);
+	ok(wire_enc_job(b, 42, m) == 0, "job encodes");
+	ok(wire_dec_job(buf_data(b), buf_len(b), &nonce, w, &why) == 0,
+	    "job decodes (%s)", why ? why : "ok");
+	ok(nonce == 42, "job nonce");
+	is_str(w->client_addr, "192.0.2.7", "client address");
+	is_int((long long)w->nrcpts, 2, "two recipients");
+	is_str(w->rcpts[1], "c@example.net", "second recipient");
+	is_str(w->hdrs[0].value, "hi\r\n there", "folded header value");
+	ok(w->bodylen == 10 && memcmp(w->body, "body\0bytes", 10) == 0,
+	    "body with a NUL byte survives");
+	is_str(message_macro(w, "i"), "Q1", "macro survives");
+	ok(wire_dec_job(buf_data(b), buf_len(b), &nonce, small, &why) == -1,
+	    "a body over the worker's limit is refused");
+	message_free(&m);
+	message_free(&w);
+	message_free(&small);
+	buf_free(&b);
+}
+
+static void
+test_small_frames(void)
+{
+	struct buf	*b = buf_new(WIRE_CTL_MAX);
+	const char	*why;
+	uint64_t	 nonce, size;
+	pid_t		 pid;
+
+	ok(wire_enc_pid(b, WIRE_WORKER, 1234) == 0 &&
+	    wire_dec_pid(buf_data(b), buf_len(b), WIRE_WORKER, &pid,
+	    &why) == 0 && pid == 1234, "worker frame round trip");
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_SPAWNER, &pid,
+	    &why) == -1, "worker frame is not a spawner frame");
+	wire_enc_pid(b, WIRE_WORKER, 0);
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_WORKER, &pid,
+	    &why) == -1, "pid 0 refused");
+	ok(wire_enc_jobref(b, 7, 99) == 0 && wire_dec_jobref(buf_data(b),
+	    buf_len(b), &nonce, &size, &why) == 0 && nonce == 7 && size == 99,
+	    "jobref round trip");
+	ok(wire_dec_jobref(buf_data(b), buf_len(b) - 1, &nonce, &size,
+	    &why) == -1, "short jobref refused");
+	ok(wire_enc_request(b) == 0 && wire_dec_request(buf_data(b),
+	    buf_len(b), &why) == 0, "request round trip");
+	buf_free(&b);
+}
+
+static void
+test_socket_io(void)
+{
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 1);
+	struct buf	*big = buf_new(200);
+	int		 sv[2], fd, pfd[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
+	    pipe(pfd) == -1)
+		bail("socketpair or pipe");
+	wire_enc_request(b);
+	ok(wire_send(sv[0], b, pfd[0]) == 0, "send with a descriptor");
+	ok(wire_recv(sv[1], b, WIRE_CTL_MAX, &fd) > 0 && fd >= 0,
+	    "descriptor received");
+	close(fd);
+	wire_send(sv[0], b, pfd[0]);
+	ok(wire_recv(sv[1], b, WIRE_CTL_MAX, NULL) == -1,
+	    "unexpected descriptor refused");
+	while (buf_len(big) < 100)
+		buf_put_u8(big, 'x');
+	wire_send(sv[0], big, -1);
+	ok(wire_recv(sv[1], b, 50, NULL) == -1, "oversized frame refused");
+	close(sv[0]);
+	ok(wire_recv(sv[1], b, 50, NULL) == 0, "end of file is 0");
+	close(sv[1]);
+	close(pfd[0]);
+	close(pfd[1]);
+	buf_free(&b);
+	buf_free(&big);
+}
+
+int
+main(void)
+{
+	test_verdict_roundtrip();
+	test_verdict_malformed();
+	test_verdict_fields();
+	test_job_roundtrip();
+	test_small_frames();
+	test_socket_io();
+	return done_testing();
+}

@@ -1,0 +1,217 @@
+/*
+ * 03-validate: the verdict validator, one case per rejection reason, each
+ * a small change to a verdict that is otherwise valid.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "filterd/config.h"
+#include "filterd/validate.h"
+#include "filterd/verdict.h"
+#include "t/tap.h"
+
+#define NONCE	0x1122334455667788ULL
+
+static struct policy	 pol;
+
+static void
+base(struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->nonce = NONCE;
+	v->action = ACTION_REJECT;
+	verdict_set_reply(v, "550", "5.7.1", "Subject not allowed");
+	verdict_add_op(v, HDR_ADD, 0, "X-Filterd-Rule", "lottery");
+	verdict_add_rule(v, "bad-subject");
+}
+
+static void
+set(char **f, const char *s)
+{
+	free(*f);
+	*f = s ? strdup(s) : NULL;
+}
+
+static void m_ok(struct verdict *v) { (void)v; }
+static void m_nonce(struct verdict *v) { v->nonce++; }
+static void m_action(struct verdict *v) { v->action = ACTION_MAX; }
+static void m_action_cfg(struct verdict *v) {
+	v->action = ACTION_DISCARD; set(&v->code, NULL); set(&v->ecode, NULL);
+	set(&v->text, NULL); }
+static void m_code_digits(struct verdict *v) { set(&v->code, "5x0"); }
+static void m_code_short(struct verdict *v) { set(&v->code, "55"); }
+static void m_code_2xx(struct verdict *v) { set(&v->code, "250"); }
+static void m_code_class(struct verdict *v) { set(&v->code, "450"); }
+static void m_tempfail_5xx(struct verdict *v) {
+	v->action = ACTION_TEMPFAIL; set(&v->ecode, "4.7.1"); }
+static void m_reply_accept(struct verdict *v) { v->action = ACTION_ACCEPT; }
+static void m_ecode_class(struct verdict *v) { set(&v->ecode, "4.7.1"); }
+static void m_ecode_form(struct verdict *v) { set(&v->ecode, "5.7"); }
+static void m_ecode_long(struct verdict *v) { set(&v->ecode, "5.1000.1"); }
+static void m_ecode_trail(struct verdict *v) { set(&v->ecode, "5.7.1x"); }
+static void m_ecode_alone(struct verdict *v) { set(&v->code, NULL);
+	set(&v->text, NULL); }
+static void m_text_crlf(struct verdict *v) { set(&v->text, "a\r\n250 ok"); }
+static void m_text_ctl(struct verdict *v) { set(&v->text, "bell\a"); }
+static void m_text_8bit(struct verdict *v) { set(&v->text, "caf\xc3\xa9"); }
+static void m_text_long(struct verdict *v) {
+	char *s = malloc(VERDICT_TEXT_MAX + 2);
+	memset(s, 'a', VERDICT_TEXT_MAX + 1); s[VERDICT_TEXT_MAX + 1] = 0;
+	free(v->text); v->text = s; }
+static void m_reason(struct verdict *v) { set(&v->reason, "why"); }
+static void m_op_unknown(struct verdict *v) { v->ops[0].op = HDR_OP_MAX; }
+static void m_op_zero(struct verdict *v) { v->ops[0].op = 0; }
+static void m_name_colon(struct verdict *v) {
+	set(&v->ops[0].name, "X-Filterd-A:B"); }
+static void m_name_space(struct verdict *v) {
+	set(&v->ops[0].name, "X-Filterd A"); }
+static void m_name_empty(struct verdict *v) { set(&v->ops[0].name, ""); }
+static void m_name_8bit(struct verdict *v) {
+	set(&v->ops[0].name, "X-Filterd-\xe9"); }
+static void m_value_lf(struct verdict *v) {
+	set(&v->ops[0].value, "a\nBcc: x@example"); }
+static void m_value_cr(struct verdict *v) { set(&v->ops[0].value, "a\rb"); }
+static void m_value_crlf_end(struct verdict *v) {
+	set(&v->ops[0].value, "a\r\n"); }
+static void m_value_crlf_nows(struct verdict *v) {
+	set(&v->ops[0].value, "a\r\nBcc: x"); }
+static void m_value_fold(struct verdict *v) {
+	set(&v->ops[0].value, "a\r\n\tb"); }
+static void m_value_ctl(struct verdict *v) { set(&v->ops[0].value, "a\x01"); }
+static void m_not_allowed(struct verdict *v) {
+	set(&v->ops[0].name, "Received"); }
+static void m_allowed_wild(struct verdict *v) {
+	set(&v->ops[0].name, "x-filterd-score"); }
+static void m_add_index(struct verdict *v) { v->ops[0].index = 3; }
+static void m_del_value(struct verdict *v) { v->ops[0].op = HDR_DELETE;
+	v->ops[0].index = 1; }
+static void m_del_ok(struct verdict *v) { v->ops[0].op = HDR_DELETE;
+	v->ops[0].index = 1; set(&v->ops[0].value, NULL); }
+static void m_del_zero(struct verdict *v) { v->ops[0].op = HDR_DELETE;
+	v->ops[0].index = 0; set(&v->ops[0].value, NULL); }
+static void m_chg_noval(struct verdict *v) { v->ops[0].op = HDR_CHANGE;
+	v->ops[0].index = 1; set(&v->ops[0].value, NULL); }
+static void m_ins_far(struct verdict *v) { v->ops[0].op = HDR_INSERT;
+	v->ops[0].index = 1000000; }
+static void m_rule_name(struct verdict *v) { set(&v->rules[0], "a\nb"); }
+static void m_rule_empty(struct verdict *v) { set(&v->rules[0], ""); }
+static void m_log(struct verdict *v) { verdict_add_log(v, "x\r\ny"); }
+static void m_quarantine(struct verdict *v) {
+	v->action = ACTION_QUARANTINE; set(&v->code, NULL);
+	set(&v->ecode, NULL); set(&v->text, NULL); set(&v->reason, "spam"); }
+static void m_quarantine_nl(struct verdict *v) { m_quarantine(v);
+	set(&v->reason, "spam\n"); }
+static void m_no_reply(struct verdict *v) { set(&v->code, NULL);
+	set(&v->ecode, NULL); set(&v->text, NULL); }
+static void m_none(struct verdict *v) { m_no_reply(v);
+	v->action = ACTION_NONE; }
+
+static const struct {
+	void		(*mutate)(struct verdict *);
+	const char	*why;	/* NULL: valid */
+	const char	*desc;
+} cases[] = {
+	{ m_ok, NULL, "the base verdict is valid" },
+	{ m_nonce, "nonce", "wrong nonce" },
+	{ m_action, "unknown action", "unknown action" },
+	{ m_action_cfg, "not allowed by configuration", "action not in policy" },
+	{ m_code_digits, "three digits", "reply code with a letter" },
+	{ m_code_short, "three digits", "two-digit reply code" },
+	{ m_code_2xx, "4xx or 5xx", "2xx reply code" },
+	{ m_code_class, "does not match", "4xx with reject" },
+	{ m_tempfail_5xx, "does not match", "5xx with tempfail" },
+	{ m_reply_accept, "takes none", "reply with accept" },
+	{ m_ecode_class, "class differs", "4.x.y with 5xx" },
+	{ m_ecode_form, "[45].x.y", "enhanced code with two parts" },
+	{ m_ecode_long, "[45].x.y", "enhanced code with 4 digits" },
+	{ m_ecode_trail, "[45].x.y", "enhanced code with trailing junk" },
+	{ m_ecode_alone, "without reply code", "enhanced code alone" },
+	{ m_text_crlf, "printable", "reply text with CRLF" },
+	{ m_text_ctl, "printable", "reply text with a control" },
+	{ m_text_8bit, "printable", "reply text with 8-bit bytes" },
+	{ m_text_long, "too long", "reply text over 980 bytes" },
+	{ m_reason, "quarantine reason", "reason without quarantine" },
+	{ m_op_unknown, "unknown header operation", "operation past the set" },
+	{ m_op_zero, "unknown header operation", "operation 0" },
+	{ m_name_colon, "field name", "header name with a colon" },
+	{ m_name_space, "field name", "header name with a space" },
+	{ m_name_empty, "empty header name", "empty header name" },
+	{ m_name_8bit, "field name", "header name with 8-bit byte" },
+	{ m_value_lf, "bare CR or LF", "header value with bare LF" },
+	{ m_value_cr, "bare CR or LF", "header value with bare CR" },
+	{ m_value_crlf_end, "bare CR or LF", "value ending in CRLF" },
+	{ m_value_crlf_nows, "bare CR or LF", "CRLF not followed by WSP" },
+	{ m_value_fold, NULL, "CRLF + TAB folding is fine" },
+	{ m_value_ctl, "control", "header value with a control" },
+	{ m_not_allowed, "not allowed", "header not allowed by config" },
+	{ m_allowed_wild, NULL, "wildcard match, any case" },
+	{ m_add_index, "with an index", "addition with an index" },
+	{ m_del_value, "with a value", "deletion with a value" },
+	{ m_del_ok, NULL, "deletion of index 1" },
+	{ m_del_zero, "out of range", "deletion of index 0" },
+	{ m_chg_noval, "without a value", "change without a value" },
+	{ m_ins_far, "out of range", "insertion far past the end" },
+	{ m_rule_name, "rule name", "rule name with a newline" },
+	{ m_rule_empty, "rule name", "empty rule name" },
+	{ m_log, "log line", "log line with CRLF" },
+	{ m_quarantine, NULL, "quarantine with a reason" },
+	{ m_quarantine_nl, "quarantine reason", "reason with a newline" },
+	{ m_no_reply, NULL, "reject without a reply" },
+	{ m_none, NULL, "no action" },
+};
+
+/* The policy of a configuration with four rules, as policy_init builds it. */
+static void
+test_policy(void)
+{
+	static const int actions[] = { ACTION_REJECT, RULE_ADD_HEADER,
+	    ACTION_TEMPFAIL, ACTION_QUARANTINE };
+	struct config	 c;
+	struct rule_conf r[4];
+	char		*allowed[] = { (char *)(uintptr_t)"X-Filterd-*" };
+	size_t		 i;
+
+	memset(&c, 0, sizeof(c));
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		r[i].name = (char *)(uintptr_t)"r";
+		r[i].action = actions[i];
+	}
+	r[1].hdr_name = (char *)(uintptr_t)"X-Other";
+	c.rules = r;
+	c.nrules = 4;
+	c.allowed_headers = allowed;
+	c.nallowed = 1;
+	if (policy_init(&pol, &c) == -1)
+		bail("policy_init");
+	ok(validate_hdr_allowed(&pol, "X-Other"), "a rule's header is allowed");
+	ok(!validate_hdr_allowed(&pol, "X-Othe"), "a prefix of it is not");
+	ok(!(pol.actions & (1U << ACTION_DISCARD)), "discard is not allowed");
+}
+
+int
+main(void)
+{
+	struct verdict	 v;
+	const char	*why;
+	size_t		 i;
+	int		 rc;
+
+	test_policy();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		base(&v);
+		cases[i].mutate(&v);
+		why = "";
+		rc = validate_verdict(&v, NONCE, &pol, &why);
+		if (cases[i].why == NULL)
+			ok(rc == 0, "%s: accepted (%s)", cases[i].desc,
+			    rc ? why : "ok");
+		else
+			ok(rc == -1 && strstr(why, cases[i].why) != NULL,
+			    "%s: refused (%s)", cases[i].desc,
+			    rc ? why : "accepted!");
+		verdict_clear(&v);
+	}
+	policy_clear(&pol);
+	return done_testing();
+}

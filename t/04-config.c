@@ -1,0 +1,490 @@
+/*
+ * t/04-config.c: config_load and config_dump.  Runs as a test program;
+ * reads the sample configuration and the files under t/data/conf.
+ *
+ * Every bad file must fail to load with its error, as "file:line: message",
+ * and with no other line than those expected.  Good files must load with
+ * the values they hold, and their dump must load again and dump to the very
+ * same bytes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "filterd/config.h"
+#include "filterd/verdict.h"
+#include "t/tap.h"
+
+#ifndef SRCDIR
+#define SRCDIR	"."
+#endif
+
+/* One error a bad file must produce, and how many lines it prints in all. */
+static const struct bad_case {
+	const char	*file;
+	int		 line;
+	const char	*msg;
+	int		 nerr;
+} bad_cases[] = {
+	{ "syntax.conf", 4, "syntax error", 1 },
+	{ "unknown-top.conf", 3, "unknown setting \"lissen\"", 1 },
+	{ "unknown-limits.conf", 4, "unknown setting \"limits.pool\"", 1 },
+	{ "unknown-rule-key.conf", 5, "rule r1: unknown setting \"actoin\"",
+	    1 },
+	{ "type-string-int.conf", 3,
+	    "limits.worker_timeout: expected an integer", 1 },
+	{ "range-message-size.conf", 4, "limits.message_size: 100 is out of "
+	    "range (1024 to 1073741824)", 1 },
+	{ "range-worker-timeout.conf", 3, "limits.worker_timeout: 3601 is "
+	    "out of range (1 to 3600)", 1 },
+	{ "bad-on-failure.conf", 2, "on_failure: \"discard\" is not one of "
+	    "the allowed actions", 1 },
+	{ "rule-two-targets.conf", 4, "rule two: needs exactly one of "
+	    "header, any_header, body, raw_body, sender, recipient, helo, "
+	    "client_name, client_addr, client_cidr", 1 },
+	{ "rule-no-target.conf", 3, "rule none: needs exactly one of "
+	    "header, any_header, body, raw_body, sender, recipient, helo, "
+	    "client_name, client_addr, client_cidr", 1 },
+	{ "rule-header-no-pattern.conf", 3, "rule hdr: pattern goes with "
+	    "header, and header needs one", 1 },
+	{ "rule-pattern-no-header.conf", 3, "rule pat: pattern goes with "
+	    "header, and header needs one", 1 },
+	{ "rule-unknown-action.conf", 3,
+	    "rule bounce: unknown action \"bounce\"", 1 },
+	{ "rule-reject-4xx.conf", 3, "rule rej: reply: reply code class "
+	    "does not match the action", 1 },
+	{ "rule-tempfail-5xx.conf", 3, "rule tf: reply: reply code class "
+	    "does not match the action", 1 },
+	{ "rule-accept-reply.conf", 3, "rule acc: reply: only reject and "
+	    "tempfail take a reply", 1 },
+	{ "rule-ecode-class.conf", 3, "rule cls: reply: enhanced code class "
+	    "differs from reply code", 1 },
+	{ "rule-add-header-missing.conf", 3, "rule tag: add_header goes with "
+	    "action add-header, and it needs one", 1 },
+	{ "rule-add-header-no-colon.conf", 3,
+	    "rule tag: add_header must be \"Name: value\"", 1 },
+	{ "rule-add-header-space.conf", 3, "rule tag: add_header: header "
+	    "name is not an RFC 5322 field name", 1 },
+	{ "rule-reason-not-quarantine.conf", 3,
+	    "rule why: reason goes with action quarantine", 1 },
+	{ "rules-not-list.conf", 3,
+	    "rules: expected a list ( { ... }, ... )", 1 },
+	{ "many-errors.conf", 2, "on_failure: \"quarantine\" is not one of "
+	    "the allowed actions", 4 },
+	{ "many-errors.conf", 4, "limits.worker_timeout: 0 is out of range "
+	    "(1 to 3600)", 4 },
+	{ "many-errors.conf", 7, "workers.pool: expected an integer", 4 },
+	{ "many-errors.conf", 10, "rule r1: unknown action \"explode\"", 4 },
+	{ "missing.conf", 0, NULL, 1 },
+};
+
+/* Files that load, for the dump round trip. */
+static const char *const good_files[] = {
+	"conf/filterd.conf",
+	"t/data/conf/every-setting.conf",
+	"t/data/conf/empty.conf",
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char	*srcdir;
+
+static void	fmt(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Formats into dst; a test that would truncate bails out. */
+static void
+fmt(char *dst, size_t len, const char *f, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, f);
+	n = vsnprintf(dst, len, f, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		bail("string too long: %s", f);
+}
+
+static void
+src_path(char *dst, size_t len, const char *rel)
+{
+	fmt(dst, len, "%s/%s", srcdir, rel);
+}
+
+/* An in-memory stream for config_load's errors or config_dump's output. */
+struct capture {
+	FILE	*f;
+	char	*s;
+	size_t	 len;
+};
+
+static FILE *
+cap_open(struct capture *c)
+{
+	c->s = NULL;
+	c->len = 0;
+	if ((c->f = open_memstream(&c->s, &c->len)) == NULL)
+		bail("open_memstream failed");
+	return c->f;
+}
+
+/* Closes the stream; c->s is then the NUL-terminated text. */
+static const char *
+cap_close(struct capture *c)
+{
+	if (fclose(c->f) == EOF)
+		bail("open_memstream stream failed");
+	c->f = NULL;
+	return c->s;
+}
+
+/* Returns 1 when s starts with a line number and ": ". */
+static int
+lineno_ok(const char *s)
+{
+	size_t	 n = strspn(s, "0123456789");
+
+	return n > 0 && strncmp(s + n, ": ", 2) == 0;
+}
+
+/*
+ * Counts the lines of an error report; *bad_r is set when one of them
+ * does not start with "path:N: ".
+ */
+static int
+err_lines(const char *s, const char *path, int *bad_r)
+{
+	size_t		 plen = strlen(path);
+	const char	*p;
+	int		 n = 0;
+
+	*bad_r = 0;
+	for (; *s != '\0'; s = p + 1, n++) {
+		if ((p = strchr(s, '\n')) == NULL) {
+			*bad_r = 1;
+			return n + 1;
+		}
+		if (strncmp(s, path, plen) != 0 || s[plen] != ':' ||
+		    !lineno_ok(s + plen + 1))
+			*bad_r = 1;
+	}
+	return n;
+}
+
+static void
+test_bad(const struct bad_case *t)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 path[4096], want[4096];
+	const char	*out;
+	int		 n, bad;
+
+	fmt(want, sizeof(want), "t/data/conf/%s", t->file);
+	src_path(path, sizeof(path), want);
+	c = config_load(path, cap_open(&cap));
+	out = cap_close(&cap);
+	ok(c == NULL, "%s: does not load", t->file);
+	config_free(&c);
+	if (t->msg != NULL)
+		fmt(want, sizeof(want), "%s:%d: %s\n", path, t->line,
+		    t->msg);
+	else
+		fmt(want, sizeof(want), "%s: No such file", path);
+	if (!ok(strstr(out, want) != NULL, "%s: line %d: %s", t->file,
+	    t->line, t->msg ? t->msg : "No such file"))
+		diag("got: %s", out);
+	n = err_lines(out, path, &bad);
+	if (t->msg == NULL)
+		bad = 0;	/* "file: reason", no line to give */
+	if (!ok(n == t->nerr && !bad, "%s: %d error line%s as file:line: "
+	    "message", t->file, t->nerr, t->nerr == 1 ? "" : "s"))
+		diag("got: %s", out);
+	free(cap.s);
+}
+
+static struct config *
+load_good(const char *rel, char *path, size_t len)
+{
+	struct capture	 cap;
+	struct config	*c;
+	const char	*out;
+
+	src_path(path, len, rel);
+	c = config_load(path, cap_open(&cap));
+	out = cap_close(&cap);
+	if (!ok(c != NULL && *out == '\0', "%s loads without errors", rel))
+		diag("errors: %s", out);
+	free(cap.s);
+	return c;
+}
+
+static void
+test_sample(void)
+{
+	struct config	*c;
+	char		 path[4096];
+
+	if ((c = load_good("conf/filterd.conf", path, sizeof(path))) == NULL) {
+		skip(11, "the sample did not load");
+		return;
+	}
+	is_str(c->path, path, "sample: path kept");
+	is_str(c->listen, "unix:/tmp/filterd.sock", "sample: listen");
+	is_int(c->on_failure, ACTION_TEMPFAIL, "sample: on_failure");
+	is_int(c->message_size, 26214400, "sample: limits.message_size");
+	is_int(c->nrules, 3, "sample: three rules");
+	if (c->nrules != 3) {
+		skip(6, "not three rules");
+		config_free(&c);
+		return;
+	}
+	is_str(c->rules[0].header, "Subject", "sample: rule 1 header");
+	is_str(c->rules[0].ecode, "5.7.1", "sample: rule 1 enhanced code");
+	is_str(c->rules[0].text, "Subject not allowed", "sample: rule 1 text");
+	is_int(c->rules[1].action, RULE_ADD_HEADER, "sample: rule 2 action");
+	is_str(c->rules[1].hdr_value, "lottery", "sample: rule 2 value");
+	is_str(c->rules[2].name, "blocked-sender", "sample: rule 3 name");
+	config_free(&c);
+}
+
+static void
+test_every_setting(void)
+{
+	struct config	*c;
+	char		 path[4096];
+
+	if ((c = load_good("t/data/conf/every-setting.conf", path,
+	    sizeof(path))) == NULL) {
+		skip(14, "every-setting.conf did not load");
+		return;
+	}
+	is_str(c->user, "_filterd", "every: user");
+	is_int(c->on_failure, ACTION_ACCEPT, "every: on_failure, any case");
+	is_int(c->oversize, ACTION_TEMPFAIL, "every: limits.oversize");
+	is_int(c->worker_timeout, 30, "every: limits.worker_timeout");
+	ok(c->pool == 2 && c->memory == 256 && c->cpu == 5,
+	    "every: workers.pool, memory and cpu");
+	is_int(c->nallowed, 3, "every: three allowed headers");
+	ok(c->max_recipients == 50 && c->max_headers == 200 &&
+	    c->max_header_size == 4096, "every: limits on recipients, headers");
+	ok(c->score_tag == 3.5 && c->score_quarantine == 8 &&
+	    c->score_reject == 12.25 && strcmp(c->score_prefix, "[SPAM] ") ==
+	    0 && strcmp(c->score_code, "554") == 0, "every: scoring");
+	ok(c->natt_exts == 2 && c->natt_types == 2 && c->att_double &&
+	    c->att_action == ACTION_QUARANTINE && c->max_mime_depth == 4 &&
+	    c->max_mime_parts == 40, "every: attachments and MIME limits");
+	is_int(c->nrules, 16, "every: sixteen rules");
+	if (c->nrules != 16) {
+		skip(12, "not sixteen rules");
+		config_free(&c);
+		return;
+	}
+	is_str(c->rules[0].pattern, "(?i)\"free\"\\s+\\$\\$\\$",
+	    "every: escapes in a pattern");
+	ok(c->rules[1].code != NULL && c->rules[1].ecode == NULL &&
+	    c->rules[1].text == NULL, "every: a reply of a code only");
+	ok(c->rules[2].ecode == NULL && c->rules[2].text != NULL &&
+	    strcmp(c->rules[2].text, "try later") == 0,
+	    "every: a reply with no enhanced code");
+	is_str(c->rules[5].reason, "uuencoded \\ attachment",
+	    "every: quarantine reason");
+	is_str(c->rules[7].hdr_value, "tabbed\tvalue",
+	    "every: add_header value, leading blanks dropped");
+	is_str(c->rules[8].name, "rule9", "every: an unnamed rule's name");
+	is_int(c->rules[7].line, 52, "every: a rule's line is its first");
+	ok(c->rules[9].target == RULE_ANY_HEADER && c->rules[9].action ==
+	    RULE_SCORE && c->rules[9].score == 2.5, "every: a score rule");
+	ok(c->rules[10].target == RULE_RAW_BODY && c->rules[10].negate &&
+	    c->rules[10].score == -1, "every: negated, negative score");
+	ok(c->rules[14].target == RULE_CLIENT_CIDR &&
+	    c->rules[14].cidr_family == AF_INET && c->rules[14].cidr_bits == 24,
+	    "every: an IPv4 block");
+	ok(c->rules[15].cidr_family == AF_INET6 &&
+	    c->rules[15].cidr_bits == 32, "every: an IPv6 block");
+	ok(c->rules[12].target == RULE_CLIENT_NAME && c->rules[13].target ==
+	    RULE_CLIENT_ADDR && c->rules[11].target == RULE_HELO,
+	    "every: helo, client name and address rules");
+	config_free(&c);
+}
+
+static void
+test_defaults(void)
+{
+	struct config	*c;
+	char		 path[4096];
+
+	if ((c = load_good("t/data/conf/empty.conf", path,
+	    sizeof(path))) == NULL) {
+		skip(5, "empty.conf did not load");
+		return;
+	}
+	is_str(c->user, "filterd", "defaults: user");
+	is_int(c->oversize, ACTION_REJECT, "defaults: limits.oversize");
+	is_int(c->worker_timeout, 10, "defaults: limits.worker_timeout");
+	ok(c->nallowed == 1 &&
+	    strcmp(c->allowed_headers[0], "X-Filterd-*") == 0,
+	    "defaults: allowed_headers");
+	is_int(c->nrules, 0, "defaults: no rules");
+	config_free(&c);
+}
+
+/* Reads a whole small file into a new NUL-terminated string. */
+static char *
+slurp(const char *path)
+{
+	FILE	*f;
+	char	*s;
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		bail("%s: cannot open", path);
+	if ((s = malloc(65536)) == NULL)
+		bail("out of memory");
+	n = fread(s, 1, 65535, f);
+	if (ferror(f) || !feof(f))
+		bail("%s: cannot read, or too long", path);
+	fclose(f);
+	s[n] = '\0';
+	return s;
+}
+
+/* Returns 1 when a line of text (not a comment) sets name. */
+static int
+text_sets(const char *text, const char *name)
+{
+	size_t		 len = strlen(name);
+	const char	*s;
+
+	for (s = text; s != NULL && *s != '\0'; s = strchr(s, '\n')) {
+		s += strspn(s, "\n \t");
+		if (strncmp(s, name, len) == 0 &&
+		    s[len + strspn(s + len, " \t")] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* Returns the dump of a file that loads, as a new string. */
+static char *
+dump_of(const char *rel)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 path[4096];
+
+	src_path(path, sizeof(path), rel);
+	if ((c = config_load(path, stderr)) == NULL)
+		bail("%s does not load", rel);
+	config_dump(c, cap_open(&cap));
+	cap_close(&cap);
+	config_free(&c);
+	return cap.s;
+}
+
+/*
+ * Every setting of the dump (the table) is shown in the sample, and set
+ * away from its default by every-setting.conf, so that the dump round trip
+ * covers it.  The dumps of empty.conf and every-setting.conf list the
+ * settings in the same order, one a line, before "rules = (".
+ */
+static void
+test_every_key(void)
+{
+	char		*d0, *d1, *sample, path[4096], name[128];
+	const char	*l0, *l1;
+	size_t		 n0, n1;
+
+	src_path(path, sizeof(path), "conf/filterd.conf");
+	sample = slurp(path);
+	d0 = dump_of("t/data/conf/empty.conf");
+	d1 = dump_of("t/data/conf/every-setting.conf");
+	for (l0 = d0, l1 = d1; strncmp(l0, "rules = ", 8) != 0;
+	    l0 += n0 + 1, l1 += n1 + 1) {
+		n0 = strcspn(l0, "\n");
+		n1 = strcspn(l1, "\n");
+		if (l0[n0] == '\0' || l1[n1] == '\0')
+			bail("a dump ends before its rules");
+		if (n0 == 0 || strncmp(l0, "};", 2) == 0 || l0[n0 - 1] == '{')
+			continue;
+		l0 += strspn(l0, "\t");
+		n0 = strcspn(l0, "\n");
+		fmt(name, sizeof(name), "%.*s", (int)strcspn(l0, " ="), l0);
+		ok(text_sets(sample, name), "the sample shows %s", name);
+		l1 += strspn(l1, "\t");
+		n1 = strcspn(l1, "\n");
+		ok(n0 != n1 || strncmp(l0, l1, n0) != 0,
+		    "every-setting.conf sets %s away from its default", name);
+	}
+	free(d1);
+	free(d0);
+	free(sample);
+}
+
+/* Writes s to a new temporary file; returns its path in tmp. */
+static void
+write_tmp(char *tmp, size_t len, const char *s)
+{
+	const char	*dir;
+	FILE		*f;
+	int		 fd;
+
+	if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
+		dir = "/tmp";
+	fmt(tmp, len, "%s/04-config.XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL)
+		bail("%s: cannot create", tmp);
+	if (fputs(s, f) == EOF || fclose(f) == EOF)
+		bail("%s: cannot write", tmp);
+}
+
+/* The dump loads again and dumps to the same bytes. */
+static void
+test_dump(const char *rel)
+{
+	struct capture	 cap1, cap2;
+	struct config	*c, *c2;
+	char		 path[4096], tmp[4096];
+
+	if ((c = load_good(rel, path, sizeof(path))) == NULL) {
+		skip(2, "the file did not load");
+		return;
+	}
+	config_dump(c, cap_open(&cap1));
+	write_tmp(tmp, sizeof(tmp), cap_close(&cap1));
+	c2 = config_load(tmp, stderr);
+	ok(c2 != NULL, "%s: the dump loads", rel);
+	if (c2 != NULL) {
+		config_dump(c2, cap_open(&cap2));
+		is_str(cap_close(&cap2), cap1.s,
+		    "%s: the dump of the dump is the dump", rel);
+		free(cap2.s);
+	} else
+		skip(1, "the dump did not load");
+	unlink(tmp);
+	free(cap1.s);
+	config_free(&c2);
+	config_free(&c);
+}
+
+int
+main(void)
+{
+	size_t	 i;
+
+	if ((srcdir = getenv("top_srcdir")) == NULL || *srcdir == '\0')
+		srcdir = SRCDIR;
+	for (i = 0; i < NITEMS(bad_cases); i++)
+		test_bad(&bad_cases[i]);
+	test_sample();
+	test_every_setting();
+	test_defaults();
+	test_every_key();
+	for (i = 0; i < NITEMS(good_files); i++)
+		test_dump(good_files[i]);
+	return done_testing();
+}

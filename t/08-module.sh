@@ -1,0 +1,78 @@
+#!/bin/sh
+# 08-module: shared-object modules.  The example module loads, runs in the
+# worker and acts; a module with the wrong ABI, a missing file or a failing
+# init stops filterd at start-up with a clear error; what a module does is
+# validated like everything else.
+. "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
+
+[ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
+example="$top_builddir/filters/example/example.so"
+[ -f "$example" ] || skip_all "filters/example/example.so not built"
+plan 14
+
+# module_conf REJECT [PATH] [extra sed]: the test configuration.
+module_conf() {
+	sock=$(conf_for "$top_srcdir/t/data/module.conf")
+	sed -i -e "s#@EXAMPLE@#${2:-$example}#" -e "s#@REJECT@#$1#" \
+	    ${3:+-e "$3"} "$TMP/filterd.conf"
+}
+msg() {	# msg SUBJECT BODY
+	printf 'From: a@example.org\nSubject: %s\n\n%s\n' "$1" "$2" \
+	    > "$TMP/m.eml"
+}
+send() { mclient -s "unix:$sock" -f a@example.org -r b@example.net \
+    -m "$TMP/m.eml" 2>&1; }
+check() { "$top_builddir/filterd/filterd" -n -f "$TMP/filterd.conf" 2>&1; }
+
+module_conf false
+out=$(check)
+ok $? "filterd -n accepts the example module"
+"$top_builddir/filterd/filterd" -T -f "$TMP/filterd.conf" > "$TMP/dump.conf"
+out=$("$top_builddir/filterd/filterd" -T -f "$TMP/dump.conf")
+ok $([ "$out" = "$(cat "$TMP/dump.conf")" ]; echo $?) \
+    "the dump with a module and its settings re-parses to itself"
+
+start_filterd "$top_builddir/filterd/filterd"
+ok $? "filterd starts with the module"
+msg "PLEASE READ THIS NOW" "you have won"
+out=$(send)
+like "$out" '^addheader X-Example-Shout: yes$' "the module tags a shouting subject"
+like "$out" '^addheader X-Filterd-Rule: lottery$' "and the built-in rules still run"
+msg "a quiet subject" "hello"
+out=$(send)
+unlike "$out" 'X-Example-Shout' "a quiet subject is left alone"
+like "$(cat "$TMP/filterd.log")" 'rules=lottery,example-shout' \
+    "the log names what the module hit"
+kill "$filterd_pid"; wait "$filterd_pid" 2>/dev/null; rm -f "$sock"
+
+module_conf true
+start_filterd "$top_builddir/filterd/filterd"
+msg "PLEASE READ THIS NOW" "hello"
+out=$(send)
+like "$out" '^reply 550 5\.7\.1 Please do not shout$' "settings reach the module"
+kill "$filterd_pid"; wait "$filterd_pid" 2>/dev/null; rm -f "$sock"
+
+# A module may only touch the headers its configuration declares.
+module_conf false "" 's#headers = \[ "X-Example-Shout" \];#headers = [ ];#'
+start_filterd "$top_builddir/filterd/filterd"
+msg "PLEASE READ THIS NOW" "hello"
+out=$(send)
+like "$out" '^reply 451 4\.3\.0 ' "an undeclared header gets the fallback"
+kill "$filterd_pid"; wait "$filterd_pid" 2>/dev/null; rm -f "$sock"
+
+module_conf false "$top_builddir/t/badabi.so"
+out=$(check)
+ok $([ $? -eq 1 ]; echo $?) "a module with the wrong ABI is refused"
+like "$out" 'filterd.conf:[0-9]+: module .*badabi.so: ABI version 102, filterd has 2' \
+    "and the error names the file, line and versions"
+module_conf false "$TMP/nonexistent.so"
+out=$(check)
+like "$out" 'nonexistent.so: .*(No such file|cannot open)' \
+    "a missing module is a clear error"
+module_conf false "" 's#min_length = 8#min_length = 0#'
+out=$(check)
+like "$out" 'init failed: min_length must be at least 1' \
+    "a module whose init fails stops filterd with its reason"
+out=$("$top_builddir/filterd/filterd" -d -f "$TMP/filterd.conf" 2>&1)
+ok $([ $? -ne 0 ]; echo $?) "and filterd does not start with it"
+tap_done

@@ -1,0 +1,156 @@
+#!/bin/bash
+# 40-miltertest.sh -- filterd end to end through a unix socket, driven by
+# miltertest(8), OpenDKIM's independent milter test client.
+#
+# Starts filterd unprivileged ("filterd -d -f CONF", CONF being
+# conf/filterd.conf with a temporary socket), then runs every
+# t/miltertest/NN-*.lua script against it, one TAP test per script.  When
+# run as root, filterd is started as $FILTERD_TEST_USER (default nobody)
+# through setpriv(1), so that no root is needed or used.
+#
+# Environment: top_srcdir, top_builddir (set by the harness; default: this
+# file's directory/..), FILTERD_CMD (replaces the filterd binary, see
+# t/lib-postfix.sh), FILTERD_TEST_USER, T40_LIMIT (whole-test time limit,
+# seconds), KEEP_TMP=1 (keep the temporary directory).
+
+# Bash is needed; "make check" may run this with /bin/sh.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+# Nothing here may hang: the whole test runs under timeout(1).
+if [ -z "${T40_UNDER_TIMEOUT:-}" ] && command -v timeout >/dev/null 2>&1
+then
+	export T40_UNDER_TIMEOUT=1
+	exec timeout -k 60 "${T40_LIMIT:-300}" bash "$0" "$@"
+fi
+
+. "$here/lib-postfix.sh"
+
+scripts=()
+for f in "$here"/miltertest/[0-9]*.lua; do
+	[ -e "$f" ] && scripts+=("$f")
+done
+
+if ! command -v miltertest >/dev/null 2>&1; then
+	echo "1..0 # SKIP miltertest not installed (Debian package miltertest)"
+	exit 0
+fi
+# A missing filterd is a broken build or harness, not a reason to skip.
+if reason=$(fd_skip_reason); then
+	echo "Bail out! $reason"
+	exit 1
+fi
+runas=""
+if [ "$(id -u)" -eq 0 ]; then
+	runas="${FILTERD_TEST_USER:-nobody}"
+	if ! getent passwd "$runas" >/dev/null ||
+	    ! command -v setpriv >/dev/null 2>&1; then
+		echo "1..0 # SKIP running as root, and cannot drop to" \
+		    "user $runas with setpriv(1)"
+		exit 0
+	fi
+fi
+
+tmp=""
+cleanup()
+{
+	fd_stop 5 >/dev/null
+	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$tmp"
+	elif [ -n "$tmp" ]; then
+		echo "# kept $tmp"
+	fi
+}
+trap cleanup EXIT
+interrupted()
+{
+	echo "Bail out! interrupted (time limit ${T40_LIMIT:-300}s?)"
+	exit 1
+}
+trap interrupted INT TERM HUP
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t40.XXXXXX") || exit 1
+mkdir "$tmp/run"
+if [ -n "$runas" ]; then
+	chmod 0755 "$tmp"
+	chown "$runas" "$tmp/run"
+fi
+sock="$tmp/run/filterd.sock"
+listen="unix:$sock"
+log="$tmp/filterd.log"
+: >"$log"
+
+n=0
+failed=0
+# tap STATUS DESCRIPTION...: one TAP result, "ok" when STATUS is 0.
+tap()
+{
+	local status="$1"
+	shift
+	n=$((n + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $n - $*"
+	else
+		echo "not ok $n - $*"
+		failed=1
+	fi
+}
+
+# "-- First line of the script." as its description.
+describe()
+{
+	local d
+	d=$(sed -n '1s/^-- *//p' "$1")
+	echo "$(basename "$1" .lua): ${d:-miltertest script}"
+}
+
+echo "1..$((${#scripts[@]} + 3))"
+
+started=1
+if fd_write_conf "$top_srcdir/conf/filterd.conf" "$tmp/filterd.conf" \
+    "$listen" "${FILTERD_TEST_USER:-nobody}" "$tmp/empty" 2>>"$log"; then
+	fd_start "$tmp/filterd.conf" "$log" "$runas"
+	fd_wait_ready "$listen" 20 2>>"$log" && started=0
+fi
+tap "$started" "filterd starts${runas:+ as $runas} and listens on $listen"
+if [ "$started" -ne 0 ]; then
+	pf_diag "$log" "filterd output"
+fi
+
+for s in "${scripts[@]}"; do
+	desc=$(describe "$s")
+	if [ "$started" -ne 0 ]; then
+		tap 1 "$desc (filterd did not start)"
+		continue
+	fi
+	out="$tmp/$(basename "$s" .lua).out"
+	timeout --foreground 60 miltertest -D "sock=$listen" \
+	    -D "libdir=$here/miltertest" -s "$s" >"$out" 2>&1
+	rc=$?
+	[ "$rc" -eq 124 ] && echo "miltertest timed out" >>"$out"
+	tap "$rc" "$desc"
+	[ "$rc" -eq 0 ] || pf_diag "$out" "miltertest -s $(basename "$s")"
+done
+
+alive=1
+fd_running && alive=0
+tap "$alive" "filterd still running after ${#scripts[@]} scripts"
+
+stopped=1
+if [ "$started" -eq 0 ] && [ "$alive" -eq 0 ]; then
+	fd_stop 15 && stopped=0
+fi
+tap "$stopped" "filterd exits on SIGTERM within 15s, leaving no process" \
+    "behind"
+
+if [ "$failed" -ne 0 ] && [ "$started" -eq 0 ]; then
+	pf_diag "$log" "filterd output"
+fi
+exit 0

@@ -1,0 +1,104 @@
+# t/tap.sh: TAP helpers and a filterd runner for the shell tests.  Sourced.
+# Each test gets its own temporary directory, removed on exit, and every
+# process it starts is stopped on exit, whatever happened.
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t.XXXXXX")
+tap_n=0
+tap_fail=0
+tap_pids=""
+
+tap_cleanup() {
+	for p in $tap_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $tap_pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap tap_cleanup EXIT
+trap 'exit 1' INT TERM
+
+plan() { echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { echo "$*" | sed 's/^/# /'; }
+
+ok() {	# ok CONDITION-EXIT-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_fail=$((tap_fail + 1))
+	fi
+}
+
+# like OUTPUT REGEX DESCRIPTION: OUTPUT matches the extended regex.
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "expected /$2/ in:"
+		diag "$1"
+	fi
+}
+
+# unlike OUTPUT REGEX DESCRIPTION: OUTPUT does not match.
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		diag "did not expect /$2/ in:"
+		diag "$1"
+	else
+		ok 0 "$3"
+	fi
+}
+
+tap_done() { [ "$tap_fail" -eq 0 ]; exit $?; }
+
+# conf_for SRC: writes $TMP/filterd.conf from SRC with listen, user and
+# chroot set for this test, so that nothing outside $TMP is touched;
+# prints the socket path.
+conf_for() {
+	sock="$TMP/filterd.sock"
+	sed -e "s#^listen = .*#listen = \"unix:$sock\";#" \
+	    -e "s#^user = .*#user = \"${FILTERD_TEST_USER:-nobody}\";#" \
+	    -e "/^chroot = /d" \
+	    "$1" > "$TMP/filterd.conf"
+	echo "chroot = \"$TMP/empty\";" >> "$TMP/filterd.conf"
+	echo "$sock"
+}
+
+# start_filterd BINARY: runs BINARY -d -v -f $TMP/filterd.conf in the
+# background, logging to $TMP/filterd.log, and waits for its socket.
+start_filterd() {
+	"$1" -d -v -f "$TMP/filterd.conf" > "$TMP/filterd.log" 2>&1 &
+	filterd_pid=$!
+	tap_pids="$tap_pids $filterd_pid"
+	i=0
+	while [ ! -S "$TMP/filterd.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$TMP/filterd.sock" ]
+}
+
+# The supervisor is the child of the parent process filterd_pid.
+supervisor_pid() {
+	ps -o pid=,args= --ppid "$filterd_pid" | grep -v -- ' -S ' |
+	    awk 'NR == 1 { print $1 }'
+}
+spawner_pids() {
+	ps -o pid=,args= --ppid "$filterd_pid" | grep -- ' -S ' |
+	    awk '{ print $1 }'
+}
+
+mclient() { "${MCLIENT:-$top_builddir/t/mclient}" -t 20 "$@"; }
