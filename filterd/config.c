@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "validate.h"
@@ -861,13 +865,15 @@ conf_include_dir(config_t *cf, const char *path, char *dir, size_t len)
 	config_set_include_dir(cf, *dir ? dir : "/");
 }
 
-struct config *
-config_load(const char *path, FILE *errf)
+/* Reads from the file at path, or from text (then named path). */
+static struct config *
+config_parse(const char *path, const char *text, FILE *errf)
 {
 	struct loader	 l = { path, errf, 0 };
 	config_t	*cf;
 	struct config	*c;
 	char		 dir[PATH_MAX];
+	int		 rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->path = strdup(path)) == NULL || conf_defaults(c) == -1 ||
@@ -876,11 +882,16 @@ config_load(const char *path, FILE *errf)
 		config_free(&c);
 		return NULL;
 	}
+	l.path = c->path;	/* modules keep it as where they came from */
 	cf = c->cf;
 	config_init(cf);
 	config_set_options(cf, CONFIG_OPTION_AUTOCONVERT);
-	conf_include_dir(cf, path, dir, sizeof(dir));
-	if (config_read_file(cf, path) != CONFIG_TRUE) {
+	if (text == NULL) {
+		conf_include_dir(cf, path, dir, sizeof(dir));
+		rc = config_read_file(cf, path);
+	} else
+		rc = config_read_string(cf, text);
+	if (rc != CONFIG_TRUE) {
 		if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
 			fprintf(errf, "%s: %s\n", path, strerror(errno));
 		else
@@ -896,6 +907,82 @@ config_load(const char *path, FILE *errf)
 	}
 	if (l.errors > 0)
 		config_free(&c);
+	return c;
+}
+
+struct config *
+config_load(const char *path, FILE *errf)
+{
+	return config_parse(path, NULL, errf);
+}
+
+int
+config_snapshot(const struct config *c)
+{
+	FILE	*f = NULL;
+	int	 fd, wfd = -1;
+
+	if ((fd = memfd_create("filterd-conf", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 ||
+	    (wfd = dup(fd)) == -1 || (f = fdopen(wfd, "w")) == NULL)
+		goto fail;
+	config_dump(c, f);
+	wfd = -1;
+	if (fclose(f) == EOF) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1)
+		goto fail;
+	return fd;
+fail:
+	if (f != NULL)
+		fclose(f);
+	else if (wfd != -1)
+		close(wfd);
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+struct config *
+config_load_fd(int fd, const char *name, FILE *errf)
+{
+	struct config	*c;
+	struct stat	 st;
+	char		*text;
+	ssize_t		 n;
+	size_t		 got = 0;
+
+	if (fstat(fd, &st) == -1 || st.st_size < 0 ||
+	    st.st_size > CONFIG_SNAPSHOT_MAX) {
+		fprintf(errf, "%s: the configuration snapshot is unreadable "
+		    "or too large\n", name);
+		return NULL;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		fprintf(errf, "%s: out of memory\n", name);
+		return NULL;
+	}
+	/* pread: the descriptor's offset is shared with other processes. */
+	while (got < (size_t)st.st_size) {
+		n = pread(fd, text + got, (size_t)st.st_size - got,
+		    (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(errf, "%s: cannot read the configuration "
+			    "snapshot\n", name);
+			free(text);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	c = config_parse(name, text, errf);
+	free(text);
 	return c;
 }
 

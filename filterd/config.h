@@ -118,6 +118,16 @@ struct config {
  */
 struct config	*config_load(const char *path, FILE *errf);
 void		 config_free(struct config **);
+/*
+ * The configuration as checked, frozen: its dump in a sealed memfd
+ * (close-on-exec), or -1.  Spawners and, after a reload, the supervisor
+ * read it with config_load_fd, so that every process filters with the
+ * same settings, whatever happens to the file afterwards.
+ */
+int		 config_snapshot(const struct config *);
+/* Reads a snapshot; name is the file it came from, for messages. */
+struct config	*config_load_fd(int fd, const char *name, FILE *errf);
+#define CONFIG_SNAPSHOT_MAX	(16 * 1024 * 1024)
 /* Prints the effective configuration in a form config_load reads back. */
 void		 config_dump(const struct config *, FILE *);
 /*

@@ -27,12 +27,26 @@
 /* How long to wait for the spawner or the parent to answer. */
 #define DISPATCH_CTL_TIMEOUT_MS	10000
 
+/*
+ * A configuration generation: the settings one spawner runs with, and the
+ * policy that validates its workers' verdicts.  Held by the dispatcher
+ * while current, by each message in flight, and by each frontend session
+ * that started under it.
+ */
+struct dgen {
+	unsigned		 refs;		/* under dispatch.lock */
+	uint64_t		 id;
+	struct config		*own;		/* NULL: the caller's */
+	const struct config	*conf;
+	struct policy		 policy;
+};
+
 struct dispatch {
 	pthread_mutex_t		 lock;
 	int			 pchan;
-	int			 ctl;		/* -1: ask the parent */
-	const struct config	*conf;
-	struct policy		 policy;
+	int			 ctl;		/* cur's spawner; -1: ask */
+	struct dgen		*cur;
+	const uint64_t		*announced;	/* by the parent, or NULL */
 };
 
 static long long
@@ -44,21 +58,52 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Takes over own (may be NULL when conf is the caller's). */
+static struct dgen *
+dgen_new(uint64_t id, struct config *own, const struct config *conf)
+{
+	struct dgen	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    policy_init(&g->policy, conf) == -1) {
+		free(g);
+		config_free(&own);
+		return NULL;
+	}
+	g->refs = 1;
+	g->id = id;
+	g->own = own;
+	g->conf = conf;
+	return g;
+}
+
+/* Drops a reference; under the lock. */
+static void
+dgen_put(struct dgen *g)
+{
+	if (g == NULL || --g->refs > 0)
+		return;
+	policy_clear(&g->policy);
+	config_free(&g->own);
+	free(g);
+}
+
 struct dispatch *
-dispatch_new(int pchan, const struct config *conf)
+dispatch_new(int pchan, const struct config *conf,
+    const uint64_t *announced)
 {
 	struct dispatch	*d;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	if (policy_init(&d->policy, conf) == -1) {
+	if ((d->cur = dgen_new(1, NULL, conf)) == NULL) {
 		free(d);
 		return NULL;
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->pchan = pchan;
 	d->ctl = -1;
-	d->conf = conf;
+	d->announced = announced;
 	return d;
 }
 
@@ -71,7 +116,7 @@ dispatch_free(struct dispatch **dp)
 		return;
 	if (d->ctl != -1)
 		close(d->ctl);
-	policy_clear(&d->policy);
+	dgen_put(d->cur);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	*dp = NULL;
@@ -128,38 +173,148 @@ ask_for_fd(int sock, int type, struct buf *b, pid_t *pid_r)
 }
 
 /*
- * Gets a fresh worker; returns its socket, or -1.  A spawner that does
- * not answer has retired (or died): ask the parent for a new one, once.
+ * Makes the configuration in snapshot fd generation id the current one;
+ * returns 0 or -1, keeping the old one.  Under the lock.
  */
 static int
-dispatch_worker(struct dispatch *d, struct buf *b, pid_t *pid_r)
+dispatch_adopt(struct dispatch *d, uint64_t id, int fd)
 {
-	pid_t	 spid;
+	struct config	*c;
+	struct dgen	*g;
+
+	if (id == d->cur->id)
+		return 0;
+	/* The parent checked it: an error here is a bug, not the admin's. */
+	if ((c = config_load_fd(fd, d->cur->conf->path, stderr)) == NULL ||
+	    (g = dgen_new(id, c, c)) == NULL) {
+		log_warnx("cannot read configuration generation %llu",
+		    (unsigned long long)id);
+		return -1;
+	}
+	dgen_put(d->cur);
+	d->cur = g;
+	log_info("configuration generation %llu in force",
+	    (unsigned long long)id);
+	return 0;
+}
+
+/*
+ * Gets a new spawner from the parent, and the configuration it runs with;
+ * sets d->ctl, or leaves it -1.  Under the lock.
+ */
+static void
+dispatch_spawner(struct dispatch *d, struct buf *b)
+{
+	const char	*why;
+	uint64_t	 id;
+	pid_t		 spid;
+	int		 ctl, cfd = -1;
+
+	if ((ctl = ask_for_fd(d->pchan, WIRE_SPAWNER, b, &spid)) == -1) {
+		log_warnx("no spawner from the parent");
+		return;
+	}
+	if (recv_within(d->pchan, b, WIRE_CTL_MAX, &cfd,
+	    DISPATCH_CTL_TIMEOUT_MS) <= 0 || cfd == -1 ||
+	    wire_dec_config(buf_data(b), buf_len(b), &id, &why) == -1 ||
+	    dispatch_adopt(d, id, cfd) == -1) {
+		log_warnx("spawner %ld came without a usable configuration",
+		    (long)spid);
+		close(ctl);	/* it retires */
+	} else {
+		log_debug("new spawner %ld, configuration generation %llu",
+		    (long)spid, (unsigned long long)id);
+		d->ctl = ctl;
+	}
+	if (cfd != -1)
+		close(cfd);
+}
+
+/*
+ * After a reload the parent announces a newer generation: retire the
+ * current spawner (closing its socket does that; its workers in flight
+ * finish) and take one with the new configuration.  Under the lock.
+ */
+static void
+dispatch_refresh(struct dispatch *d, struct buf *b)
+{
+	if (d->announced == NULL || d->pchan == -1 ||
+	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) == d->cur->id)
+		return;
+	if (d->ctl != -1)
+		close(d->ctl);
+	d->ctl = -1;
+	dispatch_spawner(d, b);
+}
+
+/*
+ * Gets a fresh worker; returns its socket and the generation it runs
+ * (held), or -1.  A spawner that does not answer has retired (or died):
+ * ask the parent for a new one, once.
+ */
+static int
+dispatch_worker(struct dispatch *d, struct buf *b, pid_t *pid_r,
+    struct dgen **g_r)
+{
 	int	 fd = -1, try;
 
 	pthread_mutex_lock(&d->lock);
+	dispatch_refresh(d, b);
 	for (try = 0; try < 2 && fd == -1; try++) {
-		if (d->ctl == -1) {
-			d->ctl = ask_for_fd(d->pchan, WIRE_SPAWNER, b, &spid);
-			if (d->ctl == -1) {
-				log_warnx("no spawner from the parent");
-				break;
-			}
-			log_debug("new spawner %ld", (long)spid);
-		}
+		if (d->ctl == -1 && d->pchan != -1)
+			dispatch_spawner(d, b);
+		if (d->ctl == -1)
+			break;
 		if ((fd = ask_for_fd(d->ctl, WIRE_WORKER, b, pid_r)) == -1) {
 			close(d->ctl);
 			d->ctl = -1;
 		}
 	}
+	*g_r = d->cur;
+	d->cur->refs++;
 	pthread_mutex_unlock(&d->lock);
 	return fd;
 }
 
+struct dgen *
+dispatch_hold(struct dispatch *d)
+{
+	struct dgen	*g;
+	struct buf	*b;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->announced != NULL &&
+	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) != d->cur->id &&
+	    (b = buf_new(WIRE_CTL_MAX + 1)) != NULL) {
+		dispatch_refresh(d, b);
+		buf_free(&b);
+	}
+	g = d->cur;
+	g->refs++;
+	pthread_mutex_unlock(&d->lock);
+	return g;
+}
+
+const struct config *
+dgen_config(const struct dgen *g)
+{
+	return g->conf;
+}
+
+void
+dispatch_release(struct dispatch *d, struct dgen **gp)
+{
+	if (*gp == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	dgen_put(*gp);
+	pthread_mutex_unlock(&d->lock);
+	*gp = NULL;
+}
+
 /* Writes the job into a sealed memfd; returns it and its size, or -1. */
 static int
-dispatch_job(const struct config *c, const struct message *m,
-    uint64_t nonce, uint64_t *size_r)
+dispatch_job(const struct message *m, uint64_t nonce, uint64_t *size_r)
 {
 	struct buf	*b;
 	const uint8_t	*p;
@@ -167,7 +322,7 @@ dispatch_job(const struct config *c, const struct message *m,
 	ssize_t		 n;
 	int		 fd = -1;
 
-	if ((b = buf_new((size_t)c->message_size + WIRE_JOB_OVERHEAD)) == NULL)
+	if ((b = buf_new(m->bodylen + WIRE_JOB_OVERHEAD)) == NULL)
 		return -1;
 	if (wire_enc_job(b, nonce, m) == -1 ||
 	    (fd = memfd_create("filterd-job", MFD_CLOEXEC |
@@ -201,7 +356,7 @@ fail(struct outcome *o, const char *why)
 
 /* Reads exactly one verdict, then end of file, before the deadline. */
 static int
-dispatch_read(struct dispatch *d, int fd, struct buf *b, long long deadline,
+dispatch_read(const struct dgen *g, int fd, struct buf *b, long long deadline,
     uint64_t nonce, struct outcome *o)
 {
 	const char	*why;
@@ -227,7 +382,7 @@ dispatch_read(struct dispatch *d, int fd, struct buf *b, long long deadline,
 		return fail(o, "worker did not exit after its verdict");
 	if (n == -1)
 		return fail(o, "cannot read after the verdict");
-	if (validate_verdict(&o->v, nonce, &d->policy, &why) == -1)
+	if (validate_verdict(&o->v, nonce, &g->policy, &why) == -1)
 		return fail(o, why);
 	return 0;
 }
@@ -245,19 +400,22 @@ dispatch_fallback(const struct config *c, struct verdict *v)
 		    "Content filter failure");
 }
 
+/* The worker is validated by the policy of the spawner it came from. */
 static int
 dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
-    struct outcome *o)
+    struct dgen **g_r, struct outcome *o)
 {
-	long long	 deadline = now_ms() + d->conf->worker_timeout * 1000LL;
+	long long	 start = now_ms(), deadline;
 	uint64_t	 nonce, size;
 	int		 wfd, jfd, rc;
 
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		return fail(o, "getrandom failed");
-	if ((wfd = dispatch_worker(d, b, &o->pid)) == -1)
+	wfd = dispatch_worker(d, b, &o->pid, g_r);
+	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
+	if (wfd == -1)
 		return fail(o, "no worker available");
-	if ((jfd = dispatch_job(d->conf, m, nonce, &size)) == -1) {
+	if ((jfd = dispatch_job(m, nonce, &size)) == -1) {
 		close(wfd);
 		return fail(o, "cannot write the job");
 	}
@@ -268,27 +426,41 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 		close(wfd);
 		return fail(o, "cannot send the job");
 	}
-	rc = dispatch_read(d, wfd, b, deadline, nonce, o);
+	rc = dispatch_read(*g_r, wfd, b, deadline, nonce, o);
 	close(wfd);
-	o->ms = (long)(now_ms() - (deadline - d->conf->worker_timeout * 1000LL));
+	o->ms = (long)(now_ms() - start);
 	return rc;
 }
 
 void
 dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 {
+	struct dgen	*g = NULL;
 	struct buf	*b;
+	int		 rc = -1;
 
 	memset(o, 0, sizeof(*o));
-	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL) {
+	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
 		fail(o, "out of memory");
-	} else if (dispatch_try(d, m, b, o) == 0) {
-		buf_free(&b);
-		return;
-	}
+	else
+		rc = dispatch_try(d, m, b, &g, o);
 	buf_free(&b);
-	o->fallback = 1;
-	dispatch_fallback(d->conf, &o->v);
+	if (rc == -1) {
+		o->fallback = 1;
+		if (g == NULL)
+			g = dispatch_hold(d);
+		dispatch_fallback(g->conf, &o->v);
+	}
+	dispatch_release(d, &g);
+}
+
+void
+dispatch_fallback_now(struct dispatch *d, struct verdict *v)
+{
+	struct dgen	*g = dispatch_hold(d);
+
+	dispatch_fallback(g->conf, v);
+	dispatch_release(d, &g);
 }
 
 void

@@ -8,11 +8,13 @@
 #ifndef FILTERD_DISPATCH_H
 #define FILTERD_DISPATCH_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "verdict.h"
 
 struct config;
+struct dgen;
 struct dispatch;
 struct message;
 
@@ -25,10 +27,16 @@ struct outcome {
 };
 
 /*
- * pchan is the socket to the parent, which starts spawners on request.
- * The configuration must outlive the dispatcher.  Returns NULL on failure.
+ * pchan is the socket to the parent, which starts spawners on request
+ * (-1: none, only dispatch_set_spawner's).  The configuration, generation
+ * 1, must outlive the dispatcher.  announced, when not NULL, is where the
+ * parent announces a reloaded generation (parent.h): the dispatcher then
+ * takes a new spawner and reads that generation's snapshot, and messages
+ * already on their way finish with the generation they started with.
+ * Returns NULL on failure.
  */
-struct dispatch	*dispatch_new(int pchan, const struct config *);
+struct dispatch	*dispatch_new(int pchan, const struct config *,
+		    const uint64_t *announced);
 void		 dispatch_free(struct dispatch **);
 /* Starts with this spawner's control socket, before asking the parent. */
 void		 dispatch_set_spawner(struct dispatch *, int ctl);
@@ -41,7 +49,18 @@ void		 dispatch_set_spawner(struct dispatch *, int ctl);
 void	dispatch_run(struct dispatch *, const struct message *m,
 	    struct outcome *o);
 void	outcome_clear(struct outcome *);
+/*
+ * The configuration generation in force, held: a frontend holds one for
+ * each connection, so that a reload does not change limits under a
+ * message it is collecting.  dgen_config is valid until the release.
+ */
+struct dgen		*dispatch_hold(struct dispatch *);
+const struct config	*dgen_config(const struct dgen *);
+void			 dispatch_release(struct dispatch *, struct dgen **);
+
 /* Fills v with the on_failure verdict, as dispatch_run does on failure. */
 void	dispatch_fallback(const struct config *, struct verdict *v);
+/* The same, with the configuration in force. */
+void	dispatch_fallback_now(struct dispatch *, struct verdict *v);
 
 #endif

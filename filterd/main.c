@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -169,12 +170,21 @@ main(int argc, char *argv[])
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
 	a.self = self;
+	/* What every spawner runs with, until a reload replaces it. */
+	if ((a.conffd = config_snapshot(c)) == -1)
+		fatal("configuration snapshot");
+	a.gen = 1;
 	if (testmsg != NULL) {
 		a.foreground = 1;
 		rc = offline_main(c, &a, testmsg, json);
 		config_free(&c);
 		return rc;
 	}
+	if ((a.generation = mmap(NULL, sizeof(*a.generation),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) ==
+	    MAP_FAILED)
+		fatal("mmap");
+	*a.generation = a.gen;
 	if (!a.foreground)
 		detach();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
@@ -184,7 +194,8 @@ main(int argc, char *argv[])
 	if (pid == 0) {
 		close(sv[0]);
 		log_init("filterd/supervisor", a.foreground, a.verbose);
-		rc = supervisor_main(c, sv[1], frontend);
+		close(a.conffd);	/* it gets each spawner's from us */
+		rc = supervisor_main(c, sv[1], frontend, a.generation);
 		config_free(&c);
 		exit(rc);
 	}

@@ -30,12 +30,14 @@ static const char *const milter_macros[] = {
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const struct config	*milter_conf;
 static struct dispatch		*milter_dispatch;
 
+/* One MTA connection; it keeps the configuration it started with. */
 struct session {
-	struct message	*m;
-	int		 failed;	/* out of memory or over a bound */
+	struct dgen		*g;
+	const struct config	*c;	/* g's */
+	struct message		*m;
+	int			 failed;	/* out of memory or over a bound */
 };
 
 static struct session *
@@ -83,8 +85,14 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct session	*s;
 	char		 addr[INET6_ADDRSTRLEN + 1];
 
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->m = message_new((size_t)milter_conf->message_size)) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warnx("out of memory for a new connection");
+		return SMFIS_TEMPFAIL;
+	}
+	s->g = dispatch_hold(milter_dispatch);
+	s->c = dgen_config(s->g);
+	if ((s->m = message_new((size_t)s->c->message_size)) == NULL) {
+		dispatch_release(milter_dispatch, &s->g);
 		free(s);
 		log_warnx("out of memory for a new connection");
 		return SMFIS_TEMPFAIL;
@@ -227,8 +235,8 @@ milter_oversize(SMFICTX *ctx, struct session *s, const char *what)
 	log_info("%s: oversize message from %s (%s): %s",
 	    s->m->queue_id ? s->m->queue_id : "NOQUEUE",
 	    s->m->client_addr ? s->m->client_addr : "unknown", what,
-	    action_name(milter_conf->oversize));
-	v.action = (uint8_t)milter_conf->oversize;
+	    action_name(s->c->oversize));
+	v.action = (uint8_t)s->c->oversize;
 	if (v.action == ACTION_REJECT)
 		(void)verdict_set_reply(&v, "552", "5.3.4",
 		    "Message size exceeds fixed limit");
@@ -238,7 +246,7 @@ milter_oversize(SMFICTX *ctx, struct session *s, const char *what)
 	milter_reply(ctx, &v);
 	verdict_clear(&v);
 	message_reset(s->m);
-	switch (milter_conf->oversize) {
+	switch (s->c->oversize) {
 	case ACTION_REJECT:
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:
@@ -430,6 +438,7 @@ milter_close(SMFICTX *ctx)
 
 	if (s != NULL) {
 		message_free(&s->m);
+		dispatch_release(milter_dispatch, &s->g);
 		free(s);
 		smfi_setpriv(ctx, NULL);
 	}
@@ -477,7 +486,6 @@ milter_listen(const struct config *c)
 int
 milter_run(const struct config *c, struct dispatch *d)
 {
-	milter_conf = c;
 	milter_dispatch = d;
 	log_info("listening on %s", c->listen);
 	return smfi_main() == MI_SUCCESS ? 0 : 1;

@@ -286,7 +286,7 @@ offline_run(const struct config *c, const struct parent_args *a,
 
 	if ((ctl = parent_start_spawner(a, &pid)) == -1)
 		return -1;
-	if ((d = dispatch_new(-1, c)) == NULL) {
+	if ((d = dispatch_new(-1, c, NULL)) == NULL) {
 		close(ctl);
 		return -1;
 	}

@@ -5,7 +5,9 @@
  * Spawner starts are throttled, so a crash loop cannot become a fork bomb.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
+#include "modules.h"
 #include "parent.h"
 #include "spawner.h"
 #include "wire.h"
@@ -24,7 +28,7 @@
 #define PARENT_SPAWNS_PER_SEC	10
 
 struct parent {
-	const struct parent_args *a;
+	struct parent_args *a;
 	int		 sigfd;
 	struct buf	*b;
 	time_t		 window;
@@ -38,13 +42,17 @@ static void
 parent_exec_spawner(const struct parent_args *a, int fd)
 {
 	char		*argv[8];
-	int		 n = 0;
+	int		 n = 0, cfd;
 	sigset_t	 none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(fd, SPAWNER_FD_CTL) == -1 ||
-	    close_range(SPAWNER_FD_CTL + 1, ~0U, 0) == -1)
+	/* Out of the way first: either may sit on the other's number. */
+	if ((fd = fcntl(fd, F_DUPFD, SPAWNER_FD_CONF + 1)) == -1 ||
+	    (cfd = fcntl(a->conffd, F_DUPFD, SPAWNER_FD_CONF + 1)) == -1 ||
+	    dup2(fd, SPAWNER_FD_CTL) == -1 ||
+	    dup2(cfd, SPAWNER_FD_CONF) == -1 ||
+	    close_range(SPAWNER_FD_CONF + 1, ~0U, 0) == -1)
 		_exit(127);
 	argv[n++] = (char *)(uintptr_t)"filterd";
 	argv[n++] = (char *)(uintptr_t)"-S";
@@ -119,10 +127,71 @@ parent_request(struct parent *p)
 	}
 	if ((fd = parent_spawn(p, &pid)) == -1)
 		return;		/* the supervisor times out and falls back */
+	/* The spawner, then the configuration it runs with. */
 	if (wire_enc_pid(p->b, WIRE_SPAWNER, pid) == -1 ||
-	    wire_send(p->a->pchan, p->b, fd) == -1)
+	    wire_send(p->a->pchan, p->b, fd) == -1 ||
+	    wire_enc_config(p->b, p->a->gen) == -1 ||
+	    wire_send(p->a->pchan, p->b, p->a->conffd) == -1)
 		log_warn("cannot hand the spawner over");
 	close(fd);
+}
+
+/* Logs each line of what config_load wrote. */
+static void
+parent_log_lines(char *text)
+{
+	char	*line, *next;
+
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		log_warnx("%s", line);
+	}
+}
+
+/*
+ * SIGHUP: the file is checked as filterd -n checks it, modules and all.
+ * Only a good one replaces the snapshot; spawners started from now on get
+ * it, and the supervisor, told of the new generation, swaps its spawner
+ * and validator when it next starts a message.  Messages in flight finish
+ * with the spawner and policy they began with.
+ */
+static void
+parent_reload(struct parent *p)
+{
+	struct config	*c;
+	struct modules	*ms = NULL;
+	FILE		*errf;
+	char		*errs = NULL, err[512];
+	size_t		 errlen = 0;
+	int		 fd = -1;
+
+	log_info("%s: reloading", p->a->confpath);
+	if ((errf = open_memstream(&errs, &errlen)) == NULL) {
+		log_warn("reload");
+		return;
+	}
+	c = config_load(p->a->confpath, errf);
+	fclose(errf);
+	parent_log_lines(errs);
+	free(errs);
+	if (c != NULL && (ms = modules_load(c, err, sizeof(err))) == NULL)
+		log_warnx("%s", err);
+	if (ms != NULL && (fd = config_snapshot(c)) == -1)
+		log_warn("configuration snapshot");
+	modules_free(&ms);
+	config_free(&c);
+	if (fd == -1) {
+		log_warnx("%s: reload failed, the running configuration "
+		    "stays in force", p->a->confpath);
+		return;
+	}
+	close(p->a->conffd);
+	p->a->conffd = fd;
+	p->a->gen++;
+	__atomic_store_n(p->a->generation, p->a->gen, __ATOMIC_RELEASE);
+	log_info("%s: reloaded, configuration generation %llu",
+	    p->a->confpath, (unsigned long long)p->a->gen);
 }
 
 static void
@@ -136,7 +205,8 @@ parent_signals(struct parent *p)
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("shutting down on signal %u", si.ssi_signo);
 			kill(p->a->supervisor, SIGTERM);
-		}
+		} else if (si.ssi_signo == SIGHUP && !p->done)
+			parent_reload(p);
 	}
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->a->supervisor) {
@@ -150,7 +220,7 @@ parent_signals(struct parent *p)
 }
 
 int
-parent_main(const struct parent_args *a)
+parent_main(struct parent_args *a)
 {
 	struct parent	 p;
 	struct pollfd	 pfd[2];

@@ -4,10 +4,20 @@
  * fork and exec a fresh spawner whenever the supervisor asks for one.  It
  * reaps its children and ends the whole daemon on SIGTERM or when the
  * supervisor exits.
+ *
+ * It also holds the configuration in force, as a sealed snapshot
+ * (config_snapshot) numbered by a generation.  Every spawner is exec'd
+ * with the snapshot on SPAWNER_FD_CONF, and every spawner handed to the
+ * supervisor is followed by a WIRE_CONFIG frame with its generation and
+ * snapshot.  On SIGHUP the parent re-reads the file, checks it as
+ * filterd -n does, and only if it is good makes it the new snapshot and
+ * announces the new generation in *generation, which the supervisor
+ * watches; a bad file is logged and changes nothing.
  */
 #ifndef FILTERD_PARENT_H
 #define FILTERD_PARENT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct parent_args {
@@ -17,14 +27,18 @@ struct parent_args {
 	int		 verbose;
 	int		 pchan;		/* socket to the supervisor */
 	pid_t		 supervisor;
+	int		 conffd;	/* the snapshot in force */
+	uint64_t	 gen;		/* and its generation, from 1 */
+	uint64_t	*generation;	/* shared with the supervisor */
 };
 
 /*
- * Forks and execs a spawner with a new control socket; returns our end of
- * it and the pid, or -1.  Only from a single-threaded process.
+ * Forks and execs a spawner with a new control socket and the snapshot
+ * a->conffd; returns our end of the socket and the pid, or -1.  Only from
+ * a single-threaded process.
  */
 int	parent_start_spawner(const struct parent_args *, pid_t *pid_r);
 /* Serves the supervisor until it exits; returns the exit status. */
-int	parent_main(const struct parent_args *);
+int	parent_main(struct parent_args *);
 
 #endif

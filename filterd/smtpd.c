@@ -56,11 +56,11 @@ struct pool {
 	int			 stop;
 	int			 wake[2];	/* done -> loop */
 	struct dispatch		*d;
-	const struct config	*c;
 };
 
 struct frontend {
-	const struct config	*c;
+	struct dispatch		*d;
+	struct dgen		*g;	/* for sessions that begin now */
 	struct pool		 pool;
 	struct smtpd_proto	*p;
 	int			 sigfd;
@@ -134,7 +134,7 @@ pool_fail_queued(struct pool *pl)
 		j->o.fallback = 1;
 		snprintf(j->o.why, sizeof(j->o.why), "cannot start a "
 		    "dispatch thread");
-		dispatch_fallback(pl->c, &j->o.v);
+		dispatch_fallback_now(pl->d, &j->o.v);
 		j->next = pl->done;
 		pl->done = j;
 	}
@@ -170,11 +170,10 @@ pool_submit(void *arg, struct smtpd_job *j)
 }
 
 static int
-pool_init(struct pool *pl, const struct config *c, struct dispatch *d)
+pool_init(struct pool *pl, struct dispatch *d)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->tail = &pl->todo;
-	pl->c = c;
 	pl->d = d;
 	if (pipe2(pl->wake, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
@@ -208,7 +207,33 @@ fe_fallback(void *arg, struct verdict *v)
 {
 	const struct frontend	*fe = arg;
 
-	dispatch_fallback(fe->c, v);
+	dispatch_fallback(dgen_config(fe->g), v);
+}
+
+static void
+fe_limits(const struct config *c, struct smtpd_limits *lim)
+{
+	lim->message_size = (size_t)c->message_size;
+	lim->oversize = c->oversize;
+	lim->worker_timeout = c->worker_timeout;
+}
+
+/* After a reload, sessions that begin get the new limits. */
+static void
+fe_refresh(struct frontend *fe)
+{
+	struct smtpd_limits	 lim;
+	struct dgen		*g;
+
+	g = dispatch_hold(fe->d);
+	if (g == fe->g) {
+		dispatch_release(fe->d, &g);
+		return;
+	}
+	dispatch_release(fe->d, &fe->g);
+	fe->g = g;
+	fe_limits(dgen_config(g), &lim);
+	smtpd_proto_set_limits(fe->p, &lim);
 }
 
 static int
@@ -291,8 +316,9 @@ fe_signal(struct frontend *fe)
 
 	while (read(fe->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_warnx("opensmtpd: SIGHUP ignored: restart smtpd "
-			    "to reload filterd");
+			log_warnx("opensmtpd: SIGHUP ignored here: send it "
+			    "to the parent filterd process, pid %ld, to "
+			    "reload", (long)getppid());
 			continue;
 		}
 		log_info("opensmtpd: shutting down on signal %u",
@@ -330,8 +356,10 @@ fe_loop(struct frontend *fe)
 		if (pfd[3].revents & (POLLOUT | POLLERR | POLLHUP) &&
 		    fe_write(fe) == -1)
 			return 1;
-		if (pfd[2].revents & (POLLIN | POLLERR | POLLHUP))
+		if (pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) {
+			fe_refresh(fe);
 			rc = fe_read(fe);
+		}
 	}
 	if (rc == 1)
 		log_info("opensmtpd: smtpd closed the filter stream, "
@@ -372,29 +400,31 @@ smtpd_run(const struct config *c, struct dispatch *d)
 	int			 rc;
 
 	memset(&fe, 0, sizeof(fe));
-	fe.c = c;
-	lim.message_size = (size_t)c->message_size;
-	lim.oversize = c->oversize;
-	lim.worker_timeout = c->worker_timeout;
+	fe.d = d;
+	fe.g = dispatch_hold(d);
+	fe_limits(c, &lim);
 	if ((fe.sigfd = fe_signals()) == -1 ||
 	    fe_nonblock(STDIN_FILENO) == -1 ||
 	    fe_nonblock(STDOUT_FILENO) == -1) {
 		log_warn("opensmtpd: cannot set up stdin, stdout or signals");
 		return 1;
 	}
-	if (pool_init(&fe.pool, c, d) == -1) {
+	if (pool_init(&fe.pool, d) == -1) {
 		log_warn("opensmtpd: cannot start");
+		dispatch_release(d, &fe.g);
 		return 1;
 	}
 	if ((fe.p = smtpd_proto_new(&lim, &ops, &fe)) == NULL) {
 		log_warnx("opensmtpd: out of memory");
 		pool_stop(&fe.pool);
+		dispatch_release(d, &fe.g);
 		return 1;
 	}
 	log_info("opensmtpd: filtering on stdin and stdout");
 	rc = fe_loop(&fe);
 	pool_stop(&fe.pool);
 	smtpd_proto_free(&fe.p);
+	dispatch_release(d, &fe.g);
 	close(fe.sigfd);
 	return rc;
 }

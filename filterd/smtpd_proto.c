@@ -80,6 +80,7 @@ struct session {
 	int		  abandoned;	/* smtpd moved on while running */
 	struct smtpd_job *job;
 	struct verdict	  v;		/* SS_DECIDED: commit's answer */
+	struct smtpd_limits lim;	/* as when the session began */
 };
 
 struct smtpd_proto {
@@ -346,6 +347,7 @@ sp_session(struct smtpd_proto *p, struct sp_str id)
 		return NULL;
 	}
 	memcpy(s->id, id.p, id.n);
+	s->lim = p->lim;
 	h = sp_hash(id);
 	s->next = p->buckets[h];
 	p->buckets[h] = s;
@@ -357,7 +359,7 @@ sp_session(struct smtpd_proto *p, struct sp_str id)
 static struct message *
 sp_msg(struct smtpd_proto *p, struct session *s)
 {
-	if (s->m == NULL && (s->m = message_new(p->lim.message_size)) == NULL)
+	if (s->m == NULL && (s->m = message_new(s->lim.message_size)) == NULL)
 		s->failed = 1;
 	return s->m;
 }
@@ -881,10 +883,10 @@ sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
 
 /* What limits.oversize answers, with the milter frontend's replies. */
 static void
-sp_oversize_verdict(struct smtpd_proto *p, struct verdict *v)
+sp_oversize_verdict(const struct session *s, struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->action = (uint8_t)p->lim.oversize;
+	v->action = (uint8_t)s->lim.oversize;
 	if (v->action == ACTION_REJECT)
 		(void)verdict_set_reply(v, "552", "5.3.4",
 		    "Message size exceeds fixed limit");
@@ -903,13 +905,13 @@ sp_overflow(struct smtpd_proto *p, struct session *s, int why)
 	if (why == SP_STREAM_OVERSIZE)
 		log_info("%s: oversize message from %s (over %zu bytes): %s",
 		    sp_qid(s->m), s->m != NULL && s->m->client_addr ?
-		    s->m->client_addr : "unknown", p->lim.message_size,
-		    action_name(p->lim.oversize));
+		    s->m->client_addr : "unknown", s->lim.message_size,
+		    action_name(s->lim.oversize));
 	else
 		log_warnx("%s: out of memory for the message: passed "
 		    "through unfiltered", sp_qid(s->m));
 	if (why == SP_STREAM_OVERSIZE &&
-	    p->lim.oversize == ACTION_QUARANTINE)
+	    s->lim.oversize == ACTION_QUARANTINE)
 		sp_dataline_new(p, s, SP_JUNK_HEADER, strlen(SP_JUNK_HEADER));
 	sp_emit_raw(p, s);
 	buf_free(&s->raw);
@@ -918,12 +920,12 @@ sp_overflow(struct smtpd_proto *p, struct session *s, int why)
 
 /* A new message for the session's next transaction, with its connection. */
 static struct message *
-sp_msg_next(const struct smtpd_proto *p, const struct message *old)
+sp_msg_next(const struct session *s, const struct message *old)
 {
 	struct message	*m;
 	size_t		 i;
 
-	if ((m = message_new(p->lim.message_size)) == NULL)
+	if ((m = message_new(s->lim.message_size)) == NULL)
 		return NULL;
 	if ((old->client_addr != NULL &&
 	    message_set(&m->client_addr, old->client_addr) == -1) ||
@@ -963,7 +965,7 @@ sp_data_end(struct smtpd_proto *p, struct session *s)
 	if (s->streaming) {
 		if (s->streaming == SP_STREAM_OVERSIZE) {
 			memset(&o, 0, sizeof(o));
-			sp_oversize_verdict(p, &o.v);
+			sp_oversize_verdict(s, &o.v);
 			snprintf(o.why, sizeof(o.why), "oversize");
 		} else
 			sp_fallback(p, &o, "out of memory for the message");
@@ -986,7 +988,7 @@ sp_data_end(struct smtpd_proto *p, struct session *s)
 	sp_msg_clear(&x);
 	j->m = s->m;
 	j->session = s;
-	s->m = sp_msg_next(p, j->m);
+	s->m = sp_msg_next(s, j->m);
 	s->job = j;
 	s->state = SS_RUNNING;
 	p->nrunning++;
@@ -1038,13 +1040,13 @@ sp_data_line(struct smtpd_proto *p, struct session *s, struct sp_str tok,
 		sp_dataline(p, s, line.p, line.n);
 		return 0;
 	}
-	if (line.n + 2 > p->lim.message_size - s->size) {
+	if (line.n + 2 > s->lim.message_size - s->size) {
 		sp_overflow(p, s, SP_STREAM_OVERSIZE);
 		sp_dataline(p, s, line.p, line.n);
 		return 0;
 	}
 	if (s->raw == NULL)
-		s->raw = buf_new(p->lim.message_size);
+		s->raw = buf_new(s->lim.message_size);
 	/* A line cut short by ENOMEM has no \n: it is not held, but sent. */
 	if (s->raw == NULL || buf_put(s->raw, line.p, line.n) == -1 ||
 	    buf_put(s->raw, "\n", 1) == -1) {
@@ -1418,6 +1420,13 @@ smtpd_proto_new(const struct smtpd_limits *lim, const struct smtpd_ops *ops,
 		return NULL;
 	}
 	return p;
+}
+
+void
+smtpd_proto_set_limits(struct smtpd_proto *p, const struct smtpd_limits *lim)
+{
+	if (lim->message_size > 0)
+		p->lim = *lim;
 }
 
 void

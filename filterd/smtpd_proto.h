@@ -56,6 +56,12 @@ struct smtpd_limits {
 /* Returns a machine waiting for smtpd's config lines, or NULL. */
 struct smtpd_proto	*smtpd_proto_new(const struct smtpd_limits *,
 			    const struct smtpd_ops *, void *arg);
+/*
+ * New limits, after a reload: sessions that begin from now on get them;
+ * those open keep theirs.
+ */
+void			 smtpd_proto_set_limits(struct smtpd_proto *,
+			    const struct smtpd_limits *);
 /* Frees every session and job; none may be running any more. */
 void			 smtpd_proto_free(struct smtpd_proto **);
 

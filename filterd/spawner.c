@@ -377,7 +377,9 @@ spawner_setup(struct spawner *s, const char *confpath)
 	sigset_t		 set;
 	char			 err[256], line[256];
 
-	if ((s->conf = config_load(confpath, stderr)) == NULL)
+	s->conf = config_load_fd(SPAWNER_FD_CONF, confpath, stderr);
+	close(SPAWNER_FD_CONF);
+	if (s->conf == NULL)
 		fatalx("%s: configuration failed to load", confpath);
 	spawner_modules(s);
 	if ((s->filter = sandbox_filter_new(err, sizeof(err))) == NULL)

@@ -1,6 +1,7 @@
 /*
  * spawner: the process that makes workers.  Exec'd fresh by the parent
- * with its control socket on SPAWNER_FD_CTL; loads the configuration and
+ * with its control socket on SPAWNER_FD_CTL and the configuration
+ * snapshot on SPAWNER_FD_CONF (see parent.h); loads the configuration and
  * the modules, builds the seccomp filter, drops privileges, and keeps a
  * pool of sandboxed workers waiting.  Single-threaded.
  *
@@ -14,6 +15,7 @@
 #define FILTERD_SPAWNER_H
 
 #define SPAWNER_FD_CTL	3
+#define SPAWNER_FD_CONF	4
 
 /* Worker exit statuses the spawner knows how to name. */
 #define WORKER_EXIT_OK		0
@@ -21,6 +23,7 @@
 #define WORKER_EXIT_SANDBOX	3	/* the sandbox could not be entered */
 #define WORKER_EXIT_MODULE	4	/* a module could not check the job */
 
+/* confpath names the file the snapshot came from, for messages. */
 void	spawner_main(const char *confpath) __attribute__((noreturn));
 
 #endif

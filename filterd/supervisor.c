@@ -18,7 +18,8 @@
 #include "supervisor.h"
 
 int
-supervisor_main(const struct config *c, int pchan, int frontend)
+supervisor_main(const struct config *c, int pchan, int frontend,
+    const uint64_t *announced)
 {
 	struct dispatch	*d;
 	char		 err[256];
@@ -42,7 +43,7 @@ supervisor_main(const struct config *c, int pchan, int frontend)
 		log_warn("PR_SET_NO_NEW_PRIVS");
 		return 1;
 	}
-	if ((d = dispatch_new(pchan, c)) == NULL) {
+	if ((d = dispatch_new(pchan, c, announced)) == NULL) {
 		log_warnx("out of memory");
 		return 1;
 	}

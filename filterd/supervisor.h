@@ -7,6 +7,8 @@
 #ifndef FILTERD_SUPERVISOR_H
 #define FILTERD_SUPERVISOR_H
 
+#include <stdint.h>
+
 struct config;
 
 enum frontend {
@@ -14,7 +16,11 @@ enum frontend {
 	FRONTEND_OPENSMTPD,	/* smtpd's filter protocol on stdin/stdout */
 };
 
-/* Runs the given frontend; returns the exit status. */
-int	supervisor_main(const struct config *, int pchan, int frontend);
+/*
+ * Runs the given frontend; returns the exit status.  announced is where
+ * the parent announces reloaded configuration generations.
+ */
+int	supervisor_main(const struct config *, int pchan, int frontend,
+	    const uint64_t *announced);
 
 #endif

@@ -127,6 +127,36 @@ wire_dec_pid(const uint8_t *p, size_t n, int type, pid_t *pid_r,
 }
 
 int
+wire_enc_config(struct buf *b, uint64_t generation)
+{
+	size_t	 off;
+
+	if (wire_begin(b, WIRE_CONFIG, &off) == -1 ||
+	    buf_put_u64(b, generation) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_config(const uint8_t *p, size_t n, uint64_t *generation_r,
+    const char **why_r)
+{
+	struct rd	 r;
+
+	if (wire_open(&r, p, n, WIRE_CONFIG, why_r) == -1)
+		return -1;
+	if (rd_u64(&r, generation_r) == -1 || wire_close(&r, why_r) == -1) {
+		*why_r = "bad config frame";
+		return -1;
+	}
+	if (*generation_r == 0) {
+		*why_r = "bad configuration generation";
+		return -1;
+	}
+	return 0;
+}
+
+int
 wire_enc_jobref(struct buf *b, uint64_t nonce, uint64_t size)
 {
 	size_t	 off;

@@ -39,6 +39,9 @@ enum wire_type {
 	WIRE_JOBREF,		/* supervisor -> worker: nonce, size, + memfd */
 	WIRE_JOB,		/* in the memfd: the message */
 	WIRE_VERDICT,		/* worker -> supervisor: the verdict */
+	WIRE_CONFIG,		/* parent -> supervisor, after WIRE_SPAWNER:
+				   the spawner's configuration generation,
+				   + its snapshot memfd */
 };
 
 int	wire_enc_request(struct buf *);
@@ -47,6 +50,10 @@ int	wire_dec_request(const uint8_t *, size_t, const char **why_r);
 /* WIRE_WORKER and WIRE_SPAWNER: a pid, with a descriptor attached. */
 int	wire_enc_pid(struct buf *, int type, pid_t);
 int	wire_dec_pid(const uint8_t *, size_t, int type, pid_t *,
+	    const char **);
+
+int	wire_enc_config(struct buf *, uint64_t generation);
+int	wire_dec_config(const uint8_t *, size_t, uint64_t *generation_r,
 	    const char **);
 
 int	wire_enc_jobref(struct buf *, uint64_t nonce, uint64_t size);

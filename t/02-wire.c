@@ -284,6 +284,17 @@ test_small_frames(void)
 	    &why) == -1, "short jobref refused");
 	ok(wire_enc_request(b) == 0 && wire_dec_request(buf_data(b),
 	    buf_len(b), &why) == 0, "request round trip");
+	ok(wire_enc_config(b, 42) == 0 && wire_dec_config(buf_data(b),
+	    buf_len(b), &nonce, &why) == 0 && nonce == 42,
+	    "config round trip");
+	ok(wire_dec_config(buf_data(b), buf_len(b) - 1, &nonce, &why) == -1,
+	    "short config frame refused");
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_SPAWNER, &pid,
+	    &why) == -1, "config frame is not a spawner frame");
+	wire_enc_config(b, 0);
+	ok(wire_dec_config(buf_data(b), buf_len(b), &nonce, &why) == -1 &&
+	    strcmp(why, "bad configuration generation") == 0,
+	    "generation 0 refused");
 	buf_free(&b);
 }
 

@@ -334,6 +334,25 @@ fw_request(const uint8_t *p, size_t n)
 	buf_free(&b);
 }
 
+static void
+fw_config(const uint8_t *p, size_t n)
+{
+	struct buf	*b;
+	uint64_t	 gen = 0;
+	const char	*why = NULL;
+	int		 rc;
+
+	rc = wire_dec_config(p, n, &gen, &why);
+	fw_result(rc, why);
+	if (rc == -1)
+		return;
+	CHECK(gen > 0);
+	CHECK((b = buf_new(WIRE_CTL_MAX)) != NULL);
+	CHECK(wire_enc_config(b, gen) == 0);
+	CHECK(same_bytes(b, p, n));
+	buf_free(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -357,6 +376,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case FW_REQUEST:
 		fw_request(data + 1, size - 1);
+		break;
+	case FW_CONFIG:
+		fw_config(data + 1, size - 1);
 		break;
 	}
 	return 0;

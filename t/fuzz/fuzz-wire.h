@@ -16,6 +16,7 @@ enum fw_decoder {
 	FW_WORKER,	/* wire_dec_pid(WIRE_WORKER) */
 	FW_SPAWNER,	/* wire_dec_pid(WIRE_SPAWNER) */
 	FW_REQUEST,
+	FW_CONFIG,
 	FW_NDEC
 };
 

@@ -64,6 +64,9 @@ seed_decodes(int decoder, const uint8_t *p, size_t n)
 	case FW_REQUEST:
 		rc = wire_dec_request(p, n, &why);
 		break;
+	case FW_CONFIG:
+		rc = wire_dec_config(p, n, &u1, &why);
+		break;
 	}
 	return rc;
 }
@@ -304,6 +307,9 @@ seeds_control(void)
 	if (wire_enc_request(b) == -1)
 		die("cannot encode", "request");
 	seed_write("request", FW_REQUEST, b);
+	if (wire_enc_config(b, 3) == -1)
+		die("cannot encode", "config");
+	seed_write("config-generation", FW_CONFIG, b);
 	buf_free(&b);
 }
 
