@@ -396,6 +396,115 @@ str_in(const char *s, const char *const *v, size_t n)
 	return 0;
 }
 
+/*
+ * Edit distance between two short names (insertions, deletions,
+ * substitutions, and swaps of neighbours); SIZE_MAX past 63 characters.
+ */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t	 d[3][64], la = strlen(a), lb = strlen(b), i, j, c, v;
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t	*cur = d[i % 3], *prev = d[(i - 1) % 3];
+		size_t	*prev2 = d[(i + 1) % 3];
+
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] != b[j - 1];
+			v = prev[j - 1] + c;
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* Keeps cand in *best when it is nearer to name than what is there. */
+static void
+nearest(const char *name, const char *cand, const char **best, size_t *bd)
+{
+	size_t	 d = edit_distance(name, cand);
+
+	/* A typo, not another word: at most 2 edits, and not most of it. */
+	if (d <= 2 && d * 3 <= strlen(name) && d < *bd) {
+		*best = cand;
+		*bd = d;
+	}
+}
+
+/* The name meant by a mistyped one among v, or NULL. */
+static const char *
+nearest_in(const char *name, const char *const *v, size_t n)
+{
+	const char	*best = NULL;
+	size_t		 i, bd = SIZE_MAX;
+
+	for (i = 0; i < n; i++)
+		nearest(name, v[i], &best, &bd);
+	return best;
+}
+
+/*
+ * The setting meant by an unknown path: a near spelling of a key or a
+ * group, or the same key in another group ("limits.pool" is
+ * "workers.pool").  NULL when nothing is likely.
+ */
+static const char *
+conf_suggest(const char *path)
+{
+	const char	*best = NULL, *leaf, *kleaf;
+	size_t		 i, bd = SIZE_MAX;
+
+	for (i = 0; i < NITEMS(conf_keys); i++)
+		nearest(path, conf_keys[i].path, &best, &bd);
+	if (strchr(path, '.') == NULL) {
+		for (i = 0; i < NITEMS(conf_groups); i++)
+			nearest(path, conf_groups[i], &best, &bd);
+		nearest(path, RULES_KEY, &best, &bd);
+		nearest(path, MODULES_KEY, &best, &bd);
+	}
+	if (best != NULL)
+		return best;
+	leaf = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+	for (i = 0; i < NITEMS(conf_keys); i++) {
+		kleaf = strrchr(conf_keys[i].path, '.');
+		kleaf = kleaf ? kleaf + 1 : conf_keys[i].path;
+		if (strcmp(leaf, kleaf) == 0)
+			return conf_keys[i].path;
+	}
+	return NULL;
+}
+
+/*
+ * "[rule NAME: ]unknown setting ...", with a did-you-mean when one is
+ * likely; kind and owner say whose setting it is, or are NULL.
+ */
+static void
+conf_unknown(struct loader *l, const config_setting_t *s, const char *kind,
+    const char *owner, const char *name, const char *meant)
+{
+	char	 whose[64 + 2];
+
+	whose[0] = '\0';
+	if (kind != NULL)
+		snprintf(whose, sizeof(whose), "%s ", kind);
+	conf_err(l, s, "%s%s%sunknown setting \"%s\"%s%s%s", whose,
+	    owner != NULL ? owner : "", owner != NULL ? ": " : "", name,
+	    meant != NULL ? "; did you mean \"" : "",
+	    meant != NULL ? meant : "", meant != NULL ? "\"?" : "");
+}
+
 /* Walks a group's children: known keys are read, others are errors. */
 static void
 conf_read_group(struct loader *l, struct config *c,
@@ -427,7 +536,8 @@ conf_read_group(struct loader *l, struct config *c,
 			continue;
 		}
 		if ((k = conf_key_find(path)) == NULL) {
-			conf_err(l, s, "unknown setting \"%s\"", path);
+			conf_unknown(l, s, NULL, NULL, path,
+			    conf_suggest(path));
 			continue;
 		}
 		conf_read_key(l, c, s, k);
@@ -655,16 +765,18 @@ static int
 rule_check_keys(struct loader *l, const config_setting_t *r, const char *name)
 {
 	const config_setting_t	*s;
+	const char		*k;
 	int			 i, bad = 0;
 
 	for (i = 0; (s = config_setting_get_elem(r, (unsigned)i)) != NULL;
-	    i++)
-		if (!str_in(config_setting_name(s), rule_keys,
-		    NITEMS(rule_keys))) {
-			conf_err(l, s, "rule %s: unknown setting \"%s\"",
-			    name, config_setting_name(s));
+	    i++) {
+		k = config_setting_name(s);
+		if (!str_in(k, rule_keys, NITEMS(rule_keys))) {
+			conf_unknown(l, s, "rule", name, k,
+			    nearest_in(k, rule_keys, NITEMS(rule_keys)));
 			bad = 1;
 		}
+	}
 	return bad ? -1 : 0;
 }
 
@@ -791,8 +903,8 @@ conf_read_module(struct loader *l, const config_setting_t *g,
 		const char *k = config_setting_name(s);
 
 		if (!str_in(k, module_keys, NITEMS(module_keys)))
-			conf_err(l, s, "module %s: unknown setting \"%s\"",
-			    path, k);
+			conf_unknown(l, s, "module", path, k, nearest_in(k,
+			    module_keys, NITEMS(module_keys)));
 		else if (strcmp(k, "actions") == 0)
 			conf_module_actions(l, s, mc);
 		else if (strcmp(k, "headers") == 0)

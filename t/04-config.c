@@ -7,10 +7,12 @@
  * the values they hold, and their dump must load again and dump to the very
  * same bytes.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,10 +32,18 @@ static const struct bad_case {
 	int		 nerr;
 } bad_cases[] = {
 	{ "syntax.conf", 4, "syntax error", 1 },
-	{ "unknown-top.conf", 3, "unknown setting \"lissen\"", 1 },
-	{ "unknown-limits.conf", 4, "unknown setting \"limits.pool\"", 1 },
-	{ "unknown-rule-key.conf", 5, "rule r1: unknown setting \"actoin\"",
+	{ "unknown-top.conf", 3, "unknown setting \"lissen\"; did you mean "
+	    "\"listen\"?", 1 },
+	{ "unknown-limits.conf", 4, "unknown setting \"limits.pool\"; did "
+	    "you mean \"workers.pool\"?", 1 },
+	{ "unknown-rule-key.conf", 5, "rule r1: unknown setting \"actoin\"; "
+	    "did you mean \"action\"?", 1 },
+	{ "unknown-group-key.conf", 3, "unknown setting "
+	    "\"limits.mesage_size\"; did you mean \"limits.message_size\"?",
 	    1 },
+	{ "unknown-far.conf", 2, "unknown setting \"frobnicate\"", 1 },
+	{ "unknown-module-key.conf", 3, "module /nonexistent.so: unknown "
+	    "setting \"setings\"; did you mean \"settings\"?", 1 },
 	{ "type-string-int.conf", 3,
 	    "limits.worker_timeout: expected an integer", 1 },
 	{ "range-message-size.conf", 4, "limits.message_size: 100 is out of "
@@ -471,6 +481,66 @@ test_dump(const char *rel)
 	config_free(&c);
 }
 
+/*
+ * The snapshot a reload hands out is sealed, reads back to the same
+ * configuration, and names the original file; a bad one is refused.
+ */
+static void
+test_snapshot(const char *rel)
+{
+	struct capture	 cap1, cap2;
+	struct config	*c, *c2;
+	char		 path[4096];
+	int		 fd;
+
+	if ((c = load_good(rel, path, sizeof(path))) == NULL) {
+		skip(4, "the file did not load");
+		return;
+	}
+	fd = config_snapshot(c);
+	ok(fd != -1, "%s: snapshot made", rel);
+	ok(fd != -1 && write(fd, "x", 1) == -1 && errno == EPERM,
+	    "%s: the snapshot is sealed against writes", rel);
+	c2 = fd == -1 ? NULL : config_load_fd(fd, path, stderr);
+	if (c2 != NULL) {
+		config_dump(c, cap_open(&cap1));
+		config_dump(c2, cap_open(&cap2));
+		is_str(cap_close(&cap2), cap_close(&cap1),
+		    "%s: the snapshot reads back to the same settings", rel);
+		ok(strcmp(c2->path, path) == 0,
+		    "%s: and keeps the file's name", rel);
+		free(cap1.s);
+		free(cap2.s);
+	} else
+		skip(2, "the snapshot did not load");
+	if (fd != -1)
+		close(fd);
+	config_free(&c2);
+	config_free(&c);
+}
+
+static void
+test_snapshot_bad(void)
+{
+	struct capture	 cap;
+	struct config	*c;
+	const char	*out;
+	int		 fd;
+
+	if ((fd = memfd_create("t", 0)) == -1 ||
+	    write(fd, "limits = { worker_timeout = 0; };\n", 34) != 34)
+		bail("memfd");
+	c = config_load_fd(fd, "/etc/x.conf", cap_open(&cap));
+	out = cap_close(&cap);
+	ok(c == NULL, "a bad snapshot is refused");
+	if (!ok(strstr(out, "/etc/x.conf:1: limits.worker_timeout: 0 is out "
+	    "of range") != NULL, "with the file's name and the line"))
+		diag("got: %s", out);
+	free(cap.s);
+	config_free(&c);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -486,5 +556,8 @@ main(void)
 	test_every_key();
 	for (i = 0; i < NITEMS(good_files); i++)
 		test_dump(good_files[i]);
+	test_snapshot("conf/filterd.conf");
+	test_snapshot("t/data/conf/every-setting.conf");
+	test_snapshot_bad();
 	return done_testing();
 }

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -209,6 +210,16 @@ misbehave(const char *cmd, struct verdict *v)
 	} else if (strcmp(cmd, "spin") == 0) {
 		for (;;)
 			;
+	} else if (strcmp(cmd, "slow") == 0) {
+		/* Well-behaved, only slow: for the reload test. */
+		struct timespec	 t0, t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
+		verdict_add_op(v, HDR_ADD, 0, "X-Hostile-Slow", "done");
 	} else if (strcmp(cmd, "silent") == 0) {
 		char	 c;
 
