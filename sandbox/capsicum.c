@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +44,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/capsicum.h"
 #include "sandbox/limits.h"
+#include "sandbox/seterr.h"
 
 /* Nothing to build in advance: the rights are in fd_table. */
 struct sandbox_filter {
@@ -80,21 +80,6 @@ static const struct fd_rights fd_table[] = {
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 capsicum_strerror(int e)
 {
@@ -112,7 +97,7 @@ capsicum_limit(int fd, const char *name, uint64_t rights, char *err,
 	else
 		(void)cap_rights_init(&r, rights);
 	if (cap_rights_limit(fd, &r) == -1) {
-		seterr(err, errlen, "cap_rights_limit %s (fd %d): %s", name,
+		sandbox_seterr(err, errlen, "cap_rights_limit %s (fd %d): %s", name,
 		    fd, capsicum_strerror(errno));
 		return -1;
 	}
@@ -127,7 +112,7 @@ capsicum_fd_open(const struct fd_rights *t, int *open_r, char *err,
 	*open_r = fcntl(t->fd, F_GETFD) != -1;
 	if (*open_r || errno == EBADF)
 		return 0;
-	seterr(err, errlen, "fcntl %s (fd %d): %s", t->name, t->fd,
+	sandbox_seterr(err, errlen, "fcntl %s (fd %d): %s", t->name, t->fd,
 	    strerror(errno));
 	return -1;
 }
@@ -160,16 +145,16 @@ sandbox_capsicum_enter(char *err, size_t errlen)
 	if (capsicum_limit_all(err, errlen) == -1)
 		return -1;
 	if (cap_enter() == -1) {
-		seterr(err, errlen, "cap_enter: %s", capsicum_strerror(errno));
+		sandbox_seterr(err, errlen, "cap_enter: %s", capsicum_strerror(errno));
 		return -1;
 	}
 	if (cap_getmode(&mode) == -1) {
-		seterr(err, errlen, "cap_getmode: %s",
+		sandbox_seterr(err, errlen, "cap_getmode: %s",
 		    capsicum_strerror(errno));
 		return -1;
 	}
 	if (mode == 0) {
-		seterr(err, errlen, "cap_enter did not take");
+		sandbox_seterr(err, errlen, "cap_enter did not take");
 		return -1;
 	}
 	return 0;
@@ -187,7 +172,7 @@ sandbox_filter_new(char *err, size_t errlen)
 	struct sandbox_filter	*f;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
-		seterr(err, errlen, "calloc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "calloc: %s", strerror(errno));
 	return f;
 }
 

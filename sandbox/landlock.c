@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #endif
 
 #include "sandbox/landlock.h"
+#include "sandbox/seterr.h"
 
 #if defined(HAVE_LINUX_LANDLOCK_H) && defined(__x86_64__)
 #ifndef SYS_landlock_create_ruleset
@@ -79,21 +79,6 @@
 #endif
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 #if LL_BUILT
 
@@ -165,7 +150,7 @@ sandbox_landlock_abi(const char **why_r, char *err, size_t errlen)
 		*why_r = "refused by a seccomp filter";
 	if (*why_r != NULL)
 		return 0;
-	seterr(err, errlen, "landlock_create_ruleset(VERSION): %s",
+	sandbox_seterr(err, errlen, "landlock_create_ruleset(VERSION): %s",
 	    abi == -1 ? strerror(errno) : "ABI version 0");
 	return -1;
 }
@@ -182,7 +167,7 @@ sandbox_landlock_prepare(int abi, int *fd_r, char *err, size_t errlen)
 	ll_rights(abi, &attr);
 	if ((fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
 	    0)) == -1) {
-		seterr(err, errlen, "landlock_create_ruleset: %s",
+		sandbox_seterr(err, errlen, "landlock_create_ruleset: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -201,7 +186,7 @@ sandbox_landlock_restrict(int fd, char *err, size_t errlen)
 	saved = errno;
 	(void)close(fd);
 	if (rc == -1) {
-		seterr(err, errlen, "landlock_restrict_self: %s",
+		sandbox_seterr(err, errlen, "landlock_restrict_self: %s",
 		    strerror(saved));
 		return -1;
 	}
@@ -223,7 +208,7 @@ sandbox_landlock_prepare(int abi, int *fd_r, char *err, size_t errlen)
 	*fd_r = -1;
 	if (abi == 0)
 		return 0;
-	seterr(err, errlen, "Landlock ABI %d, but built without Landlock",
+	sandbox_seterr(err, errlen, "Landlock ABI %d, but built without Landlock",
 	    abi);
 	return -1;
 }
@@ -233,7 +218,7 @@ sandbox_landlock_restrict(int fd, char *err, size_t errlen)
 {
 	if (fd == -1)
 		return 0;
-	seterr(err, errlen, "built without Landlock");
+	sandbox_seterr(err, errlen, "built without Landlock");
 	return -1;
 }
 

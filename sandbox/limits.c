@@ -25,12 +25,12 @@
 #endif
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sandbox/sandbox.h"
 #include "sandbox/limits.h"
+#include "sandbox/seterr.h"
 
 /* Seconds of CPU between SIGXCPU (soft limit) and SIGKILL (hard limit). */
 #define CPU_HARD_MARGIN	1
@@ -42,31 +42,16 @@ struct limit {
 	rlim_t		 hard;
 };
 
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 sandbox_limits_check(const struct sandbox_limits *l, char *err,
     size_t errlen)
 {
 	if (l->cpu_seconds == 0 || l->cpu_seconds == RLIM_INFINITY) {
-		seterr(err, errlen, "cpu_seconds must be finite and positive");
+		sandbox_seterr(err, errlen, "cpu_seconds must be finite and positive");
 		return -1;
 	}
 	if (l->nofile < SANDBOX_FD_JOB + 1 || l->nofile == RLIM_INFINITY) {
-		seterr(err, errlen, "nofile must be finite and at least %d",
+		sandbox_seterr(err, errlen, "nofile must be finite and at least %d",
 		    SANDBOX_FD_JOB + 1);
 		return -1;
 	}
@@ -90,20 +75,20 @@ limit_set(const struct limit *lim, char *err, size_t errlen)
 	struct rlimit	cur, want;
 
 	if (getrlimit(lim->resource, &cur) == -1) {
-		seterr(err, errlen, "getrlimit %s: %s", lim->name,
+		sandbox_seterr(err, errlen, "getrlimit %s: %s", lim->name,
 		    strerror(errno));
 		return -1;
 	}
 	want.rlim_max = limit_min(lim->hard, cur.rlim_max);
 	want.rlim_cur = limit_min(lim->soft, want.rlim_max);
 	if (setrlimit(lim->resource, &want) == -1) {
-		seterr(err, errlen, "setrlimit %s: %s", lim->name,
+		sandbox_seterr(err, errlen, "setrlimit %s: %s", lim->name,
 		    strerror(errno));
 		return -1;
 	}
 	if (getrlimit(lim->resource, &cur) == -1 ||
 	    cur.rlim_cur != want.rlim_cur || cur.rlim_max != want.rlim_max) {
-		seterr(err, errlen, "setrlimit %s did not take", lim->name);
+		sandbox_seterr(err, errlen, "setrlimit %s did not take", lim->name);
 		return -1;
 	}
 	return 0;
@@ -142,20 +127,20 @@ int
 sandbox_prctl_apply(char *err, size_t errlen)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
-		seterr(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
 	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		seterr(err, errlen, "PR_SET_DUMPABLE did not take");
+		sandbox_seterr(err, errlen, "PR_SET_DUMPABLE did not take");
 		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		seterr(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",
+		sandbox_seterr(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",
 		    strerror(errno));
 		return -1;
 	}
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
-		seterr(err, errlen, "PR_SET_NO_NEW_PRIVS did not take");
+		sandbox_seterr(err, errlen, "PR_SET_NO_NEW_PRIVS did not take");
 		return -1;
 	}
 	return 0;
@@ -175,23 +160,23 @@ sandbox_prctl_apply(char *err, size_t errlen)
 
 	if (procctl(P_PID, getpid(), PROC_TRACE_CTL, &arg) == -1 ||
 	    procctl(P_PID, getpid(), PROC_TRACE_STATUS, &st) == -1) {
-		seterr(err, errlen, "PROC_TRACE_CTL: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "PROC_TRACE_CTL: %s", strerror(errno));
 		return -1;
 	}
 	if (st != -1) {
-		seterr(err, errlen, "PROC_TRACE_CTL_DISABLE did not take");
+		sandbox_seterr(err, errlen, "PROC_TRACE_CTL_DISABLE did not take");
 		return -1;
 	}
 #ifdef PROC_NO_NEW_PRIVS_CTL
 	arg = PROC_NO_NEW_PRIVS_ENABLE;
 	if (procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_CTL, &arg) == -1 ||
 	    procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_STATUS, &st) == -1) {
-		seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL: %s",
+		sandbox_seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL: %s",
 		    strerror(errno));
 		return -1;
 	}
 	if (st != PROC_NO_NEW_PRIVS_ENABLE) {
-		seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL did not take");
+		sandbox_seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL did not take");
 		return -1;
 	}
 #endif

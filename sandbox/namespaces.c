@@ -37,27 +37,12 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sandbox/namespaces.h"
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "sandbox/seterr.h"
 
 /*
  * The answers of a system that does not permit it, with nothing changed:
@@ -89,6 +74,6 @@ sandbox_unshare(int *userns_r, int *errno_r, char *err, size_t errlen)
 		*errno_r = errno;
 		return 0;
 	}
-	seterr(err, errlen, "unshare: %s", strerror(errno));
+	sandbox_seterr(err, errlen, "unshare: %s", strerror(errno));
 	return -1;
 }

@@ -20,27 +20,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "sandbox/seterr.h"
 
 /* Sets *have_r to whether cap is in the given set of this process. */
 static int
@@ -52,13 +37,13 @@ caps_have(cap_value_t cap, cap_flag_t set, int *have_r, char *err,
 	int		 rc;
 
 	if ((c = cap_get_proc()) == NULL) {
-		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
 		return -1;
 	}
 	rc = cap_get_flag(c, cap, set, &v);
 	(void)cap_free(c);
 	if (rc == -1) {
-		seterr(err, errlen, "cap_get_flag: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_get_flag: %s", strerror(errno));
 		return -1;
 	}
 	*have_r = v == CAP_SET;
@@ -74,7 +59,7 @@ caps_raise_setpcap(char *err, size_t errlen)
 	int			 rc;
 
 	if ((c = cap_get_proc()) == NULL) {
-		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
 		return -1;
 	}
 	rc = cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
@@ -82,7 +67,7 @@ caps_raise_setpcap(char *err, size_t errlen)
 		rc = cap_set_proc(c);
 	(void)cap_free(c);
 	if (rc == -1) {
-		seterr(err, errlen, "raising CAP_SETPCAP: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "raising CAP_SETPCAP: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -111,7 +96,7 @@ caps_drop_bound(int *dropped_r, char *err, size_t errlen)
 	max = (cap_value_t)cap_max_bits();
 	for (cap = 0; cap < max; cap++) {
 		if ((rc = cap_get_bound(cap)) == -1) {
-			seterr(err, errlen, "cap_get_bound %d: %s", (int)cap,
+			sandbox_seterr(err, errlen, "cap_get_bound %d: %s", (int)cap,
 			    strerror(errno));
 			return -1;
 		}
@@ -119,7 +104,7 @@ caps_drop_bound(int *dropped_r, char *err, size_t errlen)
 			continue;
 		if (errno == EPERM && !setpcap)
 			return 0;
-		seterr(err, errlen, "cap_drop_bound %d: %s", (int)cap,
+		sandbox_seterr(err, errlen, "cap_drop_bound %d: %s", (int)cap,
 		    strerror(errno));
 		return -1;
 	}
@@ -135,11 +120,11 @@ caps_verify(int bound_dropped, char *err, size_t errlen)
 	int		rc;
 
 	if ((c = cap_get_proc()) == NULL) {
-		seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
 		return -1;
 	}
 	if ((empty = cap_init()) == NULL) {
-		seterr(err, errlen, "cap_init: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_init: %s", strerror(errno));
 		(void)cap_free(c);
 		return -1;
 	}
@@ -147,18 +132,18 @@ caps_verify(int bound_dropped, char *err, size_t errlen)
 	(void)cap_free(c);
 	(void)cap_free(empty);
 	if (rc != 0) {
-		seterr(err, errlen, "capabilities left after the drop");
+		sandbox_seterr(err, errlen, "capabilities left after the drop");
 		return -1;
 	}
 	max = (cap_value_t)cap_max_bits();
 	for (cap = 0; cap < max; cap++) {
 		if (cap_get_ambient(cap) != 0) {
-			seterr(err, errlen, "ambient capability %d left",
+			sandbox_seterr(err, errlen, "ambient capability %d left",
 			    (int)cap);
 			return -1;
 		}
 		if (bound_dropped && cap_get_bound(cap) != 0) {
-			seterr(err, errlen, "bounding capability %d left",
+			sandbox_seterr(err, errlen, "bounding capability %d left",
 			    (int)cap);
 			return -1;
 		}
@@ -176,17 +161,17 @@ sandbox_drop_caps(char *err, size_t errlen)
 	if (caps_drop_bound(&bound_dropped, err, errlen) == -1)
 		return -1;
 	if (cap_reset_ambient() == -1) {
-		seterr(err, errlen, "cap_reset_ambient: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_reset_ambient: %s", strerror(errno));
 		return -1;
 	}
 	if ((c = cap_init()) == NULL) {
-		seterr(err, errlen, "cap_init: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_init: %s", strerror(errno));
 		return -1;
 	}
 	rc = cap_set_proc(c);
 	(void)cap_free(c);
 	if (rc == -1) {
-		seterr(err, errlen, "cap_set_proc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "cap_set_proc: %s", strerror(errno));
 		return -1;
 	}
 	return caps_verify(bound_dropped, err, errlen);
@@ -201,12 +186,12 @@ privdrop_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, char *err,
 
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		seterr(err, errlen, "user %s: %s", user,
+		sandbox_seterr(err, errlen, "user %s: %s", user,
 		    errno != 0 ? strerror(errno) : "no such user");
 		return -1;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
-		seterr(err, errlen, "user %s has uid or gid 0", user);
+		sandbox_seterr(err, errlen, "user %s has uid or gid 0", user);
 		return -1;
 	}
 	*uid_r = pw->pw_uid;
@@ -224,15 +209,15 @@ privdrop_chroot(const char *dir, char *err, size_t errlen)
 	struct stat	st;
 
 	if (chroot(dir) == -1 || chdir("/") == -1) {
-		seterr(err, errlen, "chroot %s: %s", dir, strerror(errno));
+		sandbox_seterr(err, errlen, "chroot %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (stat("/", &st) == -1) {
-		seterr(err, errlen, "stat / in %s: %s", dir, strerror(errno));
+		sandbox_seterr(err, errlen, "stat / in %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		seterr(err, errlen, "chroot %s: not owned by root, or "
+		sandbox_seterr(err, errlen, "chroot %s: not owned by root, or "
 		    "writable by group or others", dir);
 		return -1;
 	}
@@ -243,15 +228,15 @@ static int
 privdrop_ids(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	if (setgroups(1, &gid) == -1) {
-		seterr(err, errlen, "setgroups: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "setgroups: %s", strerror(errno));
 		return -1;
 	}
 	if (setresgid(gid, gid, gid) == -1) {
-		seterr(err, errlen, "setresgid: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "setresgid: %s", strerror(errno));
 		return -1;
 	}
 	if (setresuid(uid, uid, uid) == -1) {
-		seterr(err, errlen, "setresuid: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "setresuid: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -266,15 +251,15 @@ privdrop_verify(uid_t uid, gid_t gid, char *err, size_t errlen)
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
 	    ru != uid || eu != uid || su != uid ||
 	    rg != gid || eg != gid || sg != gid) {
-		seterr(err, errlen, "user or group ids did not change");
+		sandbox_seterr(err, errlen, "user or group ids did not change");
 		return -1;
 	}
 	if (getgroups(2, groups) != 1 || groups[0] != gid) {
-		seterr(err, errlen, "supplementary groups did not change");
+		sandbox_seterr(err, errlen, "supplementary groups did not change");
 		return -1;
 	}
 	if (setuid(0) != -1 || setgid(0) != -1) {
-		seterr(err, errlen, "could become root again");
+		sandbox_seterr(err, errlen, "could become root again");
 		return -1;
 	}
 	return 0;
@@ -289,7 +274,7 @@ sandbox_privdrop(const char *user, const char *dir, char *err,
 	int	bound_dropped;
 
 	if (geteuid() != 0) {
-		seterr(err, errlen, "not running as root");
+		sandbox_seterr(err, errlen, "not running as root");
 		return -1;
 	}
 	if (privdrop_lookup(user, &uid, &gid, err, errlen) == -1)
@@ -299,7 +284,7 @@ sandbox_privdrop(const char *user, const char *dir, char *err,
 	if (caps_drop_bound(&bound_dropped, err, errlen) == -1)
 		return -1;
 	if (!bound_dropped) {
-		seterr(err, errlen, "root without CAP_SETPCAP");
+		sandbox_seterr(err, errlen, "root without CAP_SETPCAP");
 		return -1;
 	}
 	if (privdrop_ids(uid, gid, err, errlen) == -1)

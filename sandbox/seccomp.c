@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +42,7 @@
 #include "sandbox/landlock.h"
 #include "sandbox/limits.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/seterr.h"
 
 struct sandbox_filter {
 	scmp_filter_ctx		 ctx;	/* kept for sandbox_filter_dump() */
@@ -179,21 +179,6 @@ static const struct policy_rule eacces_rules[] = {
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 filter_add(scmp_filter_ctx ctx, uint32_t action,
     const struct policy_rule *r, size_t n, char *err, size_t errlen)
@@ -205,7 +190,7 @@ filter_add(scmp_filter_ctx ctx, uint32_t action,
 		rc = seccomp_rule_add_exact_array(ctx, action, r[i].nr,
 		    r[i].ncmp, r[i].cmp);
 		if (rc < 0) {
-			seterr(err, errlen, "seccomp rule for %s: %s",
+			sandbox_seterr(err, errlen, "seccomp rule for %s: %s",
 			    r[i].name, strerror(-rc));
 			return -1;
 		}
@@ -220,18 +205,18 @@ filter_build(struct sandbox_filter *f, char *err, size_t errlen)
 
 	/* SECCOMP_RET_KILL_PROCESS needs API level 3 (Linux 4.14). */
 	if (seccomp_api_get() < 3) {
-		seterr(err, errlen, "kernel lacks SECCOMP_RET_KILL_PROCESS");
+		sandbox_seterr(err, errlen, "kernel lacks SECCOMP_RET_KILL_PROCESS");
 		return -1;
 	}
 	/* seccomp_init() adds the native architecture, and only that. */
 	if ((f->ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
-		seterr(err, errlen, "seccomp_init failed");
+		sandbox_seterr(err, errlen, "seccomp_init failed");
 		return -1;
 	}
 	rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS);
 	if (rc < 0) {
-		seterr(err, errlen, "seccomp bad arch action: %s",
+		sandbox_seterr(err, errlen, "seccomp bad arch action: %s",
 		    strerror(-rc));
 		return -1;
 	}
@@ -251,22 +236,22 @@ filter_read_prog(struct sandbox_filter *f, int fd, char *err, size_t errlen)
 	ssize_t		 n;
 
 	if (fstat(fd, &st) == -1) {
-		seterr(err, errlen, "fstat: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "fstat: %s", strerror(errno));
 		return -1;
 	}
 	len = (size_t)st.st_size;
 	if (st.st_size <= 0 || len % sizeof(struct sock_filter) != 0 ||
 	    len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		seterr(err, errlen, "exported BPF has a bad size %lld",
+		sandbox_seterr(err, errlen, "exported BPF has a bad size %lld",
 		    (long long)st.st_size);
 		return -1;
 	}
 	if ((f->prog.filter = malloc(len)) == NULL) {
-		seterr(err, errlen, "malloc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "malloc: %s", strerror(errno));
 		return -1;
 	}
 	if ((n = pread(fd, f->prog.filter, len, 0)) < 0 || (size_t)n != len) {
-		seterr(err, errlen, "reading exported BPF: %s",
+		sandbox_seterr(err, errlen, "reading exported BPF: %s",
 		    n < 0 ? strerror(errno) : "short read");
 		return -1;
 	}
@@ -280,11 +265,11 @@ filter_export(struct sandbox_filter *f, char *err, size_t errlen)
 	int	fd, rc, ret;
 
 	if ((fd = memfd_create("filterd-seccomp", MFD_CLOEXEC)) == -1) {
-		seterr(err, errlen, "memfd_create: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
 	if ((rc = seccomp_export_bpf(f->ctx, fd)) < 0) {
-		seterr(err, errlen, "seccomp_export_bpf: %s", strerror(-rc));
+		sandbox_seterr(err, errlen, "seccomp_export_bpf: %s", strerror(-rc));
 		ret = -1;
 	} else
 		ret = filter_read_prog(f, fd, err, errlen);
@@ -298,7 +283,7 @@ sandbox_filter_new(char *err, size_t errlen)
 	struct sandbox_filter	*f;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
-		seterr(err, errlen, "calloc: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "calloc: %s", strerror(errno));
 		return NULL;
 	}
 	if (filter_build(f, err, errlen) == -1 ||
@@ -339,11 +324,11 @@ worker_check_personality(char *err, size_t errlen)
 	int	pers;
 
 	if ((pers = personality(0xffffffff)) == -1) {
-		seterr(err, errlen, "personality: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "personality: %s", strerror(errno));
 		return -1;
 	}
 	if (pers & READ_IMPLIES_EXEC) {
-		seterr(err, errlen, "personality has READ_IMPLIES_EXEC");
+		sandbox_seterr(err, errlen, "personality has READ_IMPLIES_EXEC");
 		return -1;
 	}
 	return 0;
@@ -416,7 +401,7 @@ sandbox_worker_enter(const struct sandbox_filter *f,
 		return -1;
 	/* Last: nothing after this may need a syscall outside the policy. */
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->prog, 0, 0) == -1) {
-		seterr(err, errlen, "PR_SET_SECCOMP: %s", strerror(errno));
+		sandbox_seterr(err, errlen, "PR_SET_SECCOMP: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -13,23 +13,9 @@
 # t/lib-postfix.sh), FILTERD_TEST_USER, T40_LIMIT (whole-test time limit,
 # seconds), KEEP_TMP=1 (keep the temporary directory).
 
-# Bash is needed; "make check" may run this with /bin/sh.
-if [ -z "${BASH_VERSION:-}" ]; then
-	exec bash "$0" "$@"
-fi
-set -u
-
-here=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$here/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-export top_srcdir top_builddir
-
-# Nothing here may hang: the whole test runs under timeout(1).
-if [ -z "${T40_UNDER_TIMEOUT:-}" ] && command -v timeout >/dev/null 2>&1
-then
-	export T40_UNDER_TIMEOUT=1
-	exec timeout -k 60 "${T40_LIMIT:-300}" bash "$0" "$@"
-fi
+# The prologue: bash, the time limit, the paths (t/lib-e2e.sh).
+E2E_LIMIT=${T40_LIMIT:-300} E2E_KILL=60
+. "$(dirname "$0")/lib-e2e.sh"
 
 . "$here/lib-postfix.sh"
 

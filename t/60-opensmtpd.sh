@@ -24,22 +24,9 @@
 # FILTERD_CMD (replaces t/filterd-hostile); T60_LIMIT (seconds for the
 # whole test); KEEP_TMP=1.
 
-if [ -z "${BASH_VERSION:-}" ]; then
-	exec bash "$0" "$@"
-fi
-set -u
-
-here=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$here/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-export top_srcdir top_builddir
-
-# Nothing may hang: the whole test runs under timeout(1).
-if [ -z "${T60_UNDER_TIMEOUT:-}" ] && command -v timeout >/dev/null 2>&1
-then
-	export T60_UNDER_TIMEOUT=1
-	exec timeout -k 30 "${T60_LIMIT:-240}" bash "$0" "$@"
-fi
+# The prologue: bash, the time limit, the paths (t/lib-e2e.sh).
+E2E_LIMIT=${T60_LIMIT:-240} E2E_KILL=30
+. "$(dirname "$0")/lib-e2e.sh"
 
 . "$top_srcdir/t/tap.sh"
 
