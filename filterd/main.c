@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -193,6 +194,9 @@ main(int argc, char *argv[])
 		fatal("fork");
 	if (pid == 0) {
 		close(sv[0]);
+		/* Its own name, so that "killall -HUP filterd" reaches only
+		   the parent: libmilter stops on SIGHUP. */
+		(void)prctl(PR_SET_NAME, "filterd-super", 0, 0, 0);
 		log_init("filterd/supervisor", a.foreground, a.verbose);
 		close(a.conffd);	/* it gets each spawner's from us */
 		rc = supervisor_main(c, sv[1], frontend, a.generation);

@@ -71,6 +71,7 @@ spawner_child(struct spawner *s, int fd)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)prctl(PR_SET_NAME, "filterd-worker", 0, 0, 0);
 	if (dup2(s->devnull, STDIN_FILENO) == -1 ||
 	    dup2(s->devnull, STDOUT_FILENO) == -1 ||
 	    dup2(s->devnull, STDERR_FILENO) == -1 ||
@@ -429,6 +430,7 @@ spawner_main(const char *confpath)
 	struct spawner	 s;
 
 	memset(&s, 0, sizeof(s));
+	(void)prctl(PR_SET_NAME, "filterd-spawner", 0, 0, 0);
 	spawner_setup(&s, confpath);
 	log_debug("ready, uid %ld, pool of %d", (long)getuid(), s.conf->pool);
 	spawner_loop(&s);

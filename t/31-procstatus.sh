@@ -4,7 +4,7 @@
 # spawner and a waiting worker.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
-plan 13
+plan 16
 sock=$(conf_for "$top_srcdir/t/data/e2e.conf")
 start_filterd "$top_builddir/filterd/filterd"
 ok $? "filterd starts"
@@ -33,6 +33,12 @@ for role in supervisor spawner worker; do
 	    "$role has no effective capabilities"
 	ok $([ "$(field "$pid" NoNewPrivs)" = 1 ]; echo $?) \
 	    "$role has no-new-privs"
+	case $role in
+	supervisor) name=filterd-super ;;
+	*) name=filterd-$role ;;
+	esac
+	ok $([ "$(field "$pid" Name)" = "$name" ]; echo $?) \
+	    "$role is named $name, apart from the parent"
 done
 ok $([ "$(field "$worker" Seccomp)" = 2 ]; echo $?) \
     "the worker is in seccomp filter mode"
@@ -43,8 +49,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	ok $([ "$root" = "$TMP/empty" ]; echo $?) \
 	    "the worker is chrooted to the empty directory ($root)"
 else
-	echo "ok 12 # SKIP bounding set: not root"
-	echo "ok 13 # SKIP chroot: not root"
-	tap_n=13
+	echo "ok 15 # SKIP bounding set: not root"
+	echo "ok 16 # SKIP chroot: not root"
+	tap_n=16
 fi
 tap_done
