@@ -1028,6 +1028,12 @@ config_load(const char *path, FILE *errf)
 	return config_parse(path, NULL, errf);
 }
 
+struct config *
+config_load_text(const char *text, const char *name, FILE *errf)
+{
+	return config_parse(name, text, errf);
+}
+
 int
 config_snapshot(const struct config *c)
 {
@@ -1093,7 +1099,7 @@ config_load_fd(int fd, const char *name, FILE *errf)
 		got += (size_t)n;
 	}
 	text[got] = '\0';
-	c = config_parse(name, text, errf);
+	c = config_load_text(text, name, errf);
 	free(text);
 	return c;
 }

@@ -117,6 +117,13 @@ struct config {
  * found written to errf, one "file:line: message" line each.
  */
 struct config	*config_load(const char *path, FILE *errf);
+/*
+ * As config_load, for a NUL-terminated text in memory; errors are named
+ * after name.  The text is the caller's; an "@include" in it opens files
+ * relative to the current directory.
+ */
+struct config	*config_load_text(const char *text, const char *name,
+		    FILE *errf);
 void		 config_free(struct config **);
 /*
  * The configuration as checked, frozen: its dump in a sealed memfd

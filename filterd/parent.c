@@ -63,6 +63,13 @@ parent_exec_spawner(const struct parent_args *a, int fd)
 	argv[n++] = (char *)(uintptr_t)"-f";
 	argv[n++] = (char *)(uintptr_t)a->confpath;
 	argv[n] = NULL;
+	/*
+	 * Every symbol of every library bound at start: workers inherit a
+	 * resolved, read-only GOT instead of each binding lazily -- writing
+	 * its own copy of the pages -- on first use.
+	 */
+	if (setenv("LD_BIND_NOW", "1", 1) == -1)
+		_exit(127);
 	execv(a->self, argv);
 	_exit(127);
 }
