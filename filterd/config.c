@@ -896,6 +896,11 @@ conf_read_module(struct loader *l, const config_setting_t *g,
 		conf_err(l, g, "module: needs a path");
 		return;
 	}
+	/* Daemons run from "/", and dlopen searches names without a slash. */
+	if (path[0] != '/') {
+		conf_err(l, g, "module %s: path must be absolute", path);
+		return;
+	}
 	if ((mc->path = strdup(path)) == NULL)
 		return;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;

@@ -42,6 +42,8 @@ static const struct bad_case {
 	    "\"limits.mesage_size\"; did you mean \"limits.message_size\"?",
 	    1 },
 	{ "unknown-far.conf", 2, "unknown setting \"frobnicate\"", 1 },
+	{ "module-relative.conf", 2, "module example.so: path must be "
+	    "absolute", 1 },
 	{ "unknown-module-key.conf", 3, "module /nonexistent.so: unknown "
 	    "setting \"setings\"; did you mean \"settings\"?", 1 },
 	{ "type-string-int.conf", 3,
