@@ -115,7 +115,7 @@ if ! prepare_host; then
 	exit 1
 fi
 
-plan 33
+plan 37
 
 # smtpd runs the filter as its own user: it must reach the test files.
 chmod 755 "$TMP"
@@ -303,6 +303,30 @@ like "$(cat "$TMP/par1.out")" '<\*\* +550 5\.7\.1 ' \
     "parallel sessions: one refused"
 like "$(cat "$TMP/par2.out")" '<-  250 ' "parallel sessions: the other accepted"
 
+# SIGHUP to filterd's parent (not the supervisor, named filterd-super)
+# reloads: smtpd keeps its filter and the next session gets the new rule.
+conf="$TMP/filterd.conf"
+sed -i 's/^);$/\t,{ name = "reloaded"; header = "Subject"; pattern = "reload-me";\n\t  action = "reject"; reply = "550 5.7.1 Refused after reload"; }\n);/' \
+    "$conf"
+parent=$(ps -eo pid=,comm=,args= | grep -F -- "-f $conf" |
+    awk -v c="$(basename "$filterd" | cut -c1-15)" '$2 == c { print $1 }')
+[ -n "$parent" ] && kill -HUP $parent
+n=100
+while [ $n -gt 0 ] && ! grep -q "reloaded, configuration generation 2" \
+    "$TMP/smtpd.log"; do
+	sleep 0.1
+	n=$((n - 1))
+done
+like "$(cat "$TMP/smtpd.log")" 'reloaded, configuration generation 2' \
+    "SIGHUP to filterd's parent ($parent) reloads its configuration"
+out=$(send reload "reload-me" "x")
+like "$out" '<\*\* +550 5\.7\.1 Refused after reload' \
+    "the next session gets the new rule"
+out=$(send after-reload "executable" "x")
+like "$out" '<\*\* +550 5\.7\.1 Subject not allowed' "and the old ones"
+kill -0 "$smtpd_pid"
+ok $? "smtpd is still running after the reload"
+
 log=$(cat "$TMP/smtpd.log")
 like "$log" 'action=reject rules=bad-subject' "filterd logs each verdict"
 like "$log" 'failure=worker exited without a verdict' \
@@ -310,7 +334,6 @@ like "$log" 'failure=worker exited without a verdict' \
 unlike "$log" 'lost processor|protocol error' "smtpd never lost its filter"
 
 # smtpd's exit ends filterd: it reads end of file on its stdin.
-conf="$TMP/filterd.conf"
 pids=$(ps -eo pid=,args= | grep -F -- "-f $conf" | grep -v grep |
     awk '{ print $1 }')
 [ -n "$pids" ]
