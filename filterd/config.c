@@ -1345,7 +1345,8 @@ dump_setting(const config_setting_t *s, FILE *f, int depth)
 	switch (t) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		fprintf(f, "%lld", config_setting_get_int64(s));
+		fprintf(f, "%lld%s", config_setting_get_int64(s),
+		    t == CONFIG_TYPE_INT64 ? "L" : "");
 		break;
 	case CONFIG_TYPE_FLOAT:
 		/* libconfig reads "2" as an integer: keep a float a float. */
