@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <libconfig.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -135,16 +136,24 @@ conf_err(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 {
 	va_list		 ap;
 	const char	*file = NULL;
+	char		 msg[1024];
+	size_t		 i;
 	int		 line = 0;
 
 	if (s != NULL) {
 		file = config_setting_source_file(s);
 		line = (int)config_setting_source_line(s);
 	}
-	fprintf(l->errf, "%s:%d: ", file != NULL ? file : l->path, line);
 	va_start(ap, fmt);
-	vfprintf(l->errf, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(l->errf, "%s:%d: ", file != NULL ? file : l->path, line);
+	/* The file's strings are in it: one error is one line, always. */
+	for (i = 0; msg[i] != '\0'; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			fprintf(l->errf, "\\x%02x", (unsigned char)msg[i]);
+		else
+			fputc(msg[i], l->errf);
 	fputc('\n', l->errf);
 	l->errors++;
 }
@@ -877,6 +886,27 @@ conf_module_actions(struct loader *l, const config_setting_t *s,
 	free(v);
 }
 
+/*
+ * A module's settings are its own business, except that every number must
+ * be one: 1e999 reads as infinity, which the dump could not write back.
+ */
+static void
+conf_check_finite(struct loader *l, const config_setting_t *s,
+    const char *path)
+{
+	const config_setting_t	*e;
+	int			 i;
+
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT &&
+	    !isfinite(config_setting_get_float(s)))
+		conf_err(l, s, "module %s: settings: %s is not a finite number",
+		    path, config_setting_name(s) ? config_setting_name(s) :
+		    "an element");
+	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)) != NULL;
+	    i++)
+		conf_check_finite(l, e, path);
+}
+
 static void
 conf_read_module(struct loader *l, const config_setting_t *g,
     struct module_conf *mc)
@@ -919,6 +949,7 @@ conf_read_module(struct loader *l, const config_setting_t *g,
 			if (!config_setting_is_group(s))
 				conf_err(l, s, "module %s: settings: expected "
 				    "a group { ... }", path);
+			conf_check_finite(l, s, path);
 			mc->settings = s;
 		}
 	}

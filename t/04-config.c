@@ -42,6 +42,10 @@ static const struct bad_case {
 	    "\"limits.mesage_size\"; did you mean \"limits.message_size\"?",
 	    1 },
 	{ "unknown-far.conf", 2, "unknown setting \"frobnicate\"", 1 },
+	{ "module-inf-setting.conf", 3, "module /nonexistent.so: settings: "
+	    "big is not a finite number", 1 },
+	{ "newline-in-error.conf", 2, "on_failure: \"bounce\\x0afuzz.conf:1: "
+	    "forged\" is not one of the allowed actions", 1 },
 	{ "module-relative.conf", 2, "module example.so: path must be "
 	    "absolute", 1 },
 	{ "unknown-module-key.conf", 3, "module /nonexistent.so: unknown "
