@@ -49,16 +49,6 @@ msg() {	# msg SUBJECT [X-HOSTILE]
 }
 send() { mclient -s "unix:$sock" -f a@example.org -r b@example.net \
     -m "${1:-$TMP/m.eml}" 2>&1; }
-# waitlog REGEX: waits up to 10 s for the log to match.
-waitlog() {
-	i=0
-	while ! grep -Eq -- "$1" "$TMP/filterd.log" && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	grep -Eq -- "$1" "$TMP/filterd.log"
-}
-
 sock=$(conf_for "$TMP/a.conf")
 start_filterd "$top_builddir/t/filterd-hostile"
 ok $? "filterd starts with generation 1"
@@ -75,7 +65,7 @@ slow_pid=$!
 sleep 0.5
 conf_for "$TMP/b.conf" > /dev/null
 kill -HUP "$filterd_pid"
-waitlog 'reloaded, configuration generation 2'
+wait_log "$TMP/filterd.log" 'reloaded, configuration generation 2'
 ok $? "SIGHUP reloads: the parent logs generation 2"
 wait "$slow_pid"
 out=$(cat "$TMP/slow.out")
@@ -113,7 +103,8 @@ ok $([ "$(spawner_pids | wc -l)" -eq 1 ]; echo $?) \
 lines=$(wc -l < "$TMP/filterd.log")
 conf_for "$TMP/bad.conf" > /dev/null
 kill -HUP "$filterd_pid"
-waitlog 'reload failed, the running configuration stays in force'
+wait_log "$TMP/filterd.log" \
+    'reload failed, the running configuration stays in force'
 ok $? "a bad file: the reload fails"
 new=$(tail -n +$((lines + 1)) "$TMP/filterd.log")
 like "$new" "filterd\\.conf:3: " "the log names the file and line"
@@ -125,7 +116,7 @@ like "$(send)" '^reply 550 5\.7\.1 beta refused$' \
 # A good file again after the bad one.
 conf_for "$TMP/a.conf" > /dev/null
 kill -HUP "$filterd_pid"
-waitlog 'reloaded, configuration generation 3'
+wait_log "$TMP/filterd.log" 'reloaded, configuration generation 3'
 ok $? "a good file after a bad one: generation 3"
 msg "alpha"
 like "$(send)" '^reply 550 5\.7\.1 alpha refused$' "generation 3 refuses alpha"

@@ -175,12 +175,7 @@ smtpd_pid=$!
 tap_pids="$smtpd_pid $tap_pids"
 wait_port "$port" 20
 ok $? "smtpd 6.8 starts with filterd as its filter (port $port)"
-n=100
-while [ $n -gt 0 ] && ! grep -q "filtering on stdin and stdout" \
-    "$TMP/smtpd.log"; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_log "$TMP/smtpd.log" "filtering on stdin and stdout"
 like "$(cat "$TMP/smtpd.log")" 'opensmtpd: filtering on stdin and stdout' \
     "filterd's log lines reach smtpd's log (stderr)"
 
@@ -311,12 +306,7 @@ sed -i 's/^);$/\t,{ name = "reloaded"; header = "Subject"; pattern = "reload-me"
 parent=$(ps -eo pid=,comm=,args= | grep -F -- "-f $conf" |
     awk -v c="$(basename "$filterd" | cut -c1-15)" '$2 == c { print $1 }')
 [ -n "$parent" ] && kill -HUP $parent
-n=100
-while [ $n -gt 0 ] && ! grep -q "reloaded, configuration generation 2" \
-    "$TMP/smtpd.log"; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_log "$TMP/smtpd.log" "reloaded, configuration generation 2"
 like "$(cat "$TMP/smtpd.log")" 'reloaded, configuration generation 2' \
     "SIGHUP to filterd's parent ($parent) reloads its configuration"
 out=$(send reload "reload-me" "x")

@@ -101,4 +101,15 @@ spawner_pids() {
 	    awk '{ print $1 }'
 }
 
+# wait_log FILE REGEX: waits up to 10 s for FILE to match the extended
+# regex; returns whether it does.
+wait_log() {
+	_i=0
+	while ! grep -Eq -- "$2" "$1" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
 mclient() { "${MCLIENT:-$top_builddir/t/mclient}" -t 20 "$@"; }
