@@ -301,8 +301,10 @@ like "$(cat "$TMP/par2.out")" '<-  250 ' "parallel sessions: the other accepted"
 # SIGHUP to filterd's parent (not the supervisor, named filterd-super)
 # reloads: smtpd keeps its filter and the next session gets the new rule.
 conf="$TMP/filterd.conf"
-sed -i 's/^);$/\t,{ name = "reloaded"; header = "Subject"; pattern = "reload-me";\n\t  action = "reject"; reply = "550 5.7.1 Refused after reload"; }\n);/' \
-    "$conf"
+rule='\t,{ name = "reloaded"; header = "Subject"; pattern = "reload-me";'
+rule="$rule"'\n\t  action = "reject";'
+rule="$rule"' reply = "550 5.7.1 Refused after reload"; }'
+sed -i "s/^);\$/$rule\\n);/" "$conf"
 parent=$(ps -eo pid=,comm=,args= | grep -F -- "-f $conf" |
     awk -v c="$(basename "$filterd" | cut -c1-15)" '$2 == c { print $1 }')
 [ -n "$parent" ] && kill -HUP $parent
