@@ -13,6 +13,7 @@
 #include "filterd/config.h"
 #include "filterd/validate.h"
 #include "filters/filter_impl.h"
+#include "filters/mime.h"
 
 const char *
 filter_msg_sender(const struct filter_msg *fm)
@@ -96,6 +97,64 @@ filter_msg_body(const struct filter_msg *fm, size_t *len_r)
 {
 	*len_r = fm->m->bodylen;
 	return fm->m->body != NULL ? fm->m->body : (const uint8_t *)"";
+}
+
+const uint8_t *
+filter_msg_text(const struct filter_msg *fm, size_t *len_r)
+{
+	return mime_text(fm->mime, len_r);
+}
+
+size_t
+filter_msg_part_count(const struct filter_msg *fm)
+{
+	return mime_part_count(fm->mime);
+}
+
+const char *
+filter_msg_part_type(const struct filter_msg *fm, size_t i)
+{
+	const struct mime_part	*p = mime_part(fm->mime, i);
+
+	return p != NULL ? mime_part_type(p) : NULL;
+}
+
+const char *
+filter_msg_part_filename(const struct filter_msg *fm, size_t i)
+{
+	const struct mime_part	*p = mime_part(fm->mime, i);
+
+	return p != NULL ? mime_part_filename(p) : NULL;
+}
+
+size_t
+filter_msg_part_depth(const struct filter_msg *fm, size_t i)
+{
+	const struct mime_part	*p = mime_part(fm->mime, i);
+
+	return p != NULL ? mime_part_depth(p) : 0;
+}
+
+int
+filter_msg_part_is_attachment(const struct filter_msg *fm, size_t i)
+{
+	const struct mime_part	*p = mime_part(fm->mime, i);
+
+	return p != NULL ? mime_part_is_attachment(p) : 0;
+}
+
+const uint8_t *
+filter_msg_part_data(const struct filter_msg *fm, size_t i, size_t *len_r)
+{
+	const struct mime_part	*p = mime_part(fm->mime, i);
+
+	const uint8_t		*d;
+
+	*len_r = 0;
+	if (p == NULL)
+		return NULL;
+	d = mime_part_data(p, len_r);
+	return d != NULL ? d : (const uint8_t *)"";
 }
 
 int

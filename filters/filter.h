@@ -84,6 +84,41 @@ const char	*filter_msg_header(const struct filter_msg *, const char *,
 const uint8_t	*filter_msg_body(const struct filter_msg *, size_t *len_r);
 
 /*
+ * The MIME structure, parsed once per message within limits.max_mime_depth
+ * and limits.max_mime_parts.  Part 0 is the message itself; the others
+ * follow in document order, a container before what it contains.  An
+ * index past the count gets NULL, or 0.  Like everything above, valid
+ * until check returns, and never to be written to.
+ */
+/*
+ * The decoded text of the text/plain and text/html parts, in UTF-8, LF
+ * line ends: what body rules see.  Not NUL-terminated; never NULL.
+ */
+const uint8_t	*filter_msg_text(const struct filter_msg *, size_t *len_r);
+/* At least 1. */
+size_t		 filter_msg_part_count(const struct filter_msg *);
+/* "type/subtype", lower case. */
+const char	*filter_msg_part_type(const struct filter_msg *, size_t);
+/* The decoded file name (RFC 2231, RFC 2047), "" when there is none. */
+const char	*filter_msg_part_filename(const struct filter_msg *, size_t);
+/* 0 for the message, 1 for its parts, and so on. */
+size_t		 filter_msg_part_depth(const struct filter_msg *, size_t);
+/*
+ * 1 when a mail reader would show the part as an attachment: disposition
+ * "attachment", a file name, or a leaf that is not text/plain or
+ * text/html.
+ */
+int		 filter_msg_part_is_attachment(const struct filter_msg *,
+		    size_t);
+/*
+ * The part's content with its transfer encoding (base64,
+ * quoted-printable) undone, in its own charset; a multipart's is its raw
+ * body, a message/rfc822's the whole inner message.  Not NUL-terminated.
+ */
+const uint8_t	*filter_msg_part_data(const struct filter_msg *, size_t,
+		    size_t *len_r);
+
+/*
  * The result.  Each returns 0, or -1 when a bound is reached or an
  * argument is malformed (the result is then unchanged).
  */

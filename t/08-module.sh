@@ -8,7 +8,7 @@
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 example="$top_builddir/filters/example/example.so"
 [ -f "$example" ] || skip_all "filters/example/example.so not built"
-plan 14
+plan 22
 
 # module_conf REJECT [PATH] [extra sed]: the test configuration.
 module_conf() {
@@ -59,6 +59,32 @@ msg "PLEASE READ THIS NOW" "hello"
 out=$(send)
 like "$out" '^reply 451 4\.3\.0 ' "an undeclared header gets the fallback"
 kill "$filterd_pid"; wait "$filterd_pid" 2>/dev/null; rm -f "$sock"
+
+# What the MIME accessors show a module, in offline mode.
+parts="$top_builddir/t/partsmod.so"
+sock=$(conf_for "$top_srcdir/t/data/module.conf")
+sed -i '/^modules = (/,/^);/d' "$TMP/filterd.conf"
+echo "modules = ( { path = \"$parts\"; } );" >> "$TMP/filterd.conf"
+out=$("$top_builddir/filterd/filterd" -t \
+    "$top_srcdir/t/data/mail/mixed-attachments.eml" -f "$TMP/filterd.conf" \
+    2>&1)
+ok $? "a module using the MIME accessors loads and runs"
+like "$out" '^log: text 73 bytes: Please find the quarter$' \
+    "filter_msg_text: the decoded text"
+like "$out" '^log: part 0 depth 0 multipart/mixed name= attachment=0 ' \
+    "part 0 is the message"
+like "$out" \
+    '^log: part 1 depth 1 text/plain name= attachment=0 bytes=44 starts=Please f$' \
+    "a text part"
+like "$out" \
+    '^log: part 2 depth 1 application/pdf name=report\.pdf attachment=1 bytes=77 starts=%PDF-1\.4$' \
+    "an attachment, its name, its base64 undone"
+like "$out" '^log: part 3 depth 1 image/png name=chart.png attachment=1 ' \
+    "an inline image with a file name is an attachment"
+like "$out" '^log: part 4 depth 1 text/plain name=notes.txt attachment=1 ' \
+    "a text part with a disposition attachment"
+like "$out" '^log: past the last part: nothing$' \
+    "an index past the count gets NULL and 0"
 
 module_conf false "$top_builddir/t/badabi.so"
 out=$(check)
