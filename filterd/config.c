@@ -503,12 +503,8 @@ static void
 conf_unknown(struct loader *l, const config_setting_t *s, const char *kind,
     const char *owner, const char *name, const char *meant)
 {
-	char	 whose[64 + 2];
-
-	whose[0] = '\0';
-	if (kind != NULL)
-		snprintf(whose, sizeof(whose), "%s ", kind);
-	conf_err(l, s, "%s%s%sunknown setting \"%s\"%s%s%s", whose,
+	conf_err(l, s, "%s%s%s%sunknown setting \"%s\"%s%s%s",
+	    kind != NULL ? kind : "", kind != NULL ? " " : "",
 	    owner != NULL ? owner : "", owner != NULL ? ": " : "", name,
 	    meant != NULL ? "; did you mean \"" : "",
 	    meant != NULL ? meant : "", meant != NULL ? "\"?" : "");

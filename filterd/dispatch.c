@@ -230,21 +230,31 @@ dispatch_spawner(struct dispatch *d, struct buf *b)
 		close(cfd);
 }
 
+int
+dispatch_stale(const struct dispatch *d, const struct dgen *g)
+{
+	return d->announced != NULL && d->pchan != -1 &&
+	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) != g->id;
+}
+
 /*
  * After a reload the parent announces a newer generation: retire the
  * current spawner (closing its socket does that; its workers in flight
  * finish) and take one with the new configuration.  Under the lock.
  */
 static void
-dispatch_refresh(struct dispatch *d, struct buf *b)
+dispatch_refresh(struct dispatch *d)
 {
-	if (d->announced == NULL || d->pchan == -1 ||
-	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) == d->cur->id)
+	struct buf	*b;
+
+	if (!dispatch_stale(d, d->cur) ||
+	    (b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
 		return;
 	if (d->ctl != -1)
 		close(d->ctl);
 	d->ctl = -1;
 	dispatch_spawner(d, b);
+	buf_free(&b);
 }
 
 /*
@@ -259,7 +269,7 @@ dispatch_worker(struct dispatch *d, struct buf *b, pid_t *pid_r,
 	int	 fd = -1, try;
 
 	pthread_mutex_lock(&d->lock);
-	dispatch_refresh(d, b);
+	dispatch_refresh(d);
 	for (try = 0; try < 2 && fd == -1; try++) {
 		if (d->ctl == -1 && d->pchan != -1)
 			dispatch_spawner(d, b);
@@ -280,15 +290,9 @@ struct dgen *
 dispatch_hold(struct dispatch *d)
 {
 	struct dgen	*g;
-	struct buf	*b;
 
 	pthread_mutex_lock(&d->lock);
-	if (d->announced != NULL &&
-	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) != d->cur->id &&
-	    (b = buf_new(WIRE_CTL_MAX + 1)) != NULL) {
-		dispatch_refresh(d, b);
-		buf_free(&b);
-	}
+	dispatch_refresh(d);
 	g = d->cur;
 	g->refs++;
 	pthread_mutex_unlock(&d->lock);

@@ -57,6 +57,12 @@ void	outcome_clear(struct outcome *);
 struct dgen		*dispatch_hold(struct dispatch *);
 const struct config	*dgen_config(const struct dgen *);
 void			 dispatch_release(struct dispatch *, struct dgen **);
+/*
+ * Whether the parent has announced a generation newer than g; takes no
+ * lock, so an event loop may ask it often.
+ */
+int			 dispatch_stale(const struct dispatch *,
+			    const struct dgen *);
 
 /* Fills v with the on_failure verdict, as dispatch_run does on failure. */
 void	dispatch_fallback(const struct config *, struct verdict *v);

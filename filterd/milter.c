@@ -34,10 +34,9 @@ static struct dispatch		*milter_dispatch;
 
 /* One MTA connection; it keeps the configuration it started with. */
 struct session {
-	struct dgen		*g;
-	const struct config	*c;	/* g's */
-	struct message		*m;
-	int			 failed;	/* out of memory or over a bound */
+	struct dgen	*g;
+	struct message	*m;
+	int		 failed;	/* out of memory or over a bound */
 };
 
 static struct session *
@@ -90,8 +89,8 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		return SMFIS_TEMPFAIL;
 	}
 	s->g = dispatch_hold(milter_dispatch);
-	s->c = dgen_config(s->g);
-	if ((s->m = message_new((size_t)s->c->message_size)) == NULL) {
+	if ((s->m = message_new((size_t)dgen_config(s->g)->message_size)) ==
+	    NULL) {
 		dispatch_release(milter_dispatch, &s->g);
 		free(s);
 		log_warnx("out of memory for a new connection");
@@ -229,14 +228,15 @@ milter_reply(SMFICTX *ctx, const struct verdict *v)
 static sfsistat
 milter_oversize(SMFICTX *ctx, struct session *s, const char *what)
 {
+	int		 oversize = dgen_config(s->g)->oversize;
 	struct verdict	 v;
 
 	memset(&v, 0, sizeof(v));
 	log_info("%s: oversize message from %s (%s): %s",
 	    s->m->queue_id ? s->m->queue_id : "NOQUEUE",
 	    s->m->client_addr ? s->m->client_addr : "unknown", what,
-	    action_name(s->c->oversize));
-	v.action = (uint8_t)s->c->oversize;
+	    action_name(oversize));
+	v.action = (uint8_t)oversize;
 	if (v.action == ACTION_REJECT)
 		(void)verdict_set_reply(&v, "552", "5.3.4",
 		    "Message size exceeds fixed limit");
@@ -246,7 +246,7 @@ milter_oversize(SMFICTX *ctx, struct session *s, const char *what)
 	milter_reply(ctx, &v);
 	verdict_clear(&v);
 	message_reset(s->m);
-	switch (s->c->oversize) {
+	switch (oversize) {
 	case ACTION_REJECT:
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:

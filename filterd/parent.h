@@ -29,7 +29,8 @@ struct parent_args {
 	pid_t		 supervisor;
 	int		 conffd;	/* the snapshot in force */
 	uint64_t	 gen;		/* and its generation, from 1 */
-	uint64_t	*generation;	/* shared with the supervisor */
+	uint64_t	*generation;	/* shared with the supervisor, which
+					   may write it: only ever stored */
 };
 
 /*

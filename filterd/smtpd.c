@@ -218,21 +218,20 @@ fe_limits(const struct config *c, struct smtpd_limits *lim)
 	lim->worker_timeout = c->worker_timeout;
 }
 
-/* After a reload, sessions that begin get the new limits. */
+/*
+ * After a reload, sessions that begin get the new limits.  The check takes
+ * no lock: the loop must not wait behind a dispatch thread.
+ */
 static void
 fe_refresh(struct frontend *fe)
 {
 	struct smtpd_limits	 lim;
-	struct dgen		*g;
 
-	g = dispatch_hold(fe->d);
-	if (g == fe->g) {
-		dispatch_release(fe->d, &g);
+	if (!dispatch_stale(fe->d, fe->g))
 		return;
-	}
 	dispatch_release(fe->d, &fe->g);
-	fe->g = g;
-	fe_limits(dgen_config(g), &lim);
+	fe->g = dispatch_hold(fe->d);
+	fe_limits(dgen_config(fe->g), &lim);
 	smtpd_proto_set_limits(fe->p, &lim);
 }
 
