@@ -16,13 +16,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "modules.h"
-#include "offline.h"
-#include "log.h"
-#include "parent.h"
-#include "spawner.h"
-#include "supervisor.h"
+#include "filterd/lib/config.h"
+#include "filters/host.h"
+#include "filterd/offline.h"
+#include "filterd/lib/log.h"
+#include "filterd/parent.h"
+#include "filterd/spawner.h"
+#include "filterd/super.h"
 
 static void __attribute__((noreturn))
 usage(void)

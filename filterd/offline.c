@@ -13,13 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "message.h"
-#include "offline.h"
-#include "parent.h"
-#include "verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_dispatch.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/offline.h"
+#include "filterd/parent.h"
+#include "filterd/lib/verdict.h"
 
 /* Reads the whole file, at most max bytes; returns it NUL-terminated. */
 static char *

@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
-#include "modules.h"
-#include "parent.h"
-#include "spawner.h"
-#include "wire.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/log.h"
+#include "filters/host.h"
+#include "filterd/parent.h"
+#include "filterd/spawner.h"
+#include "filterd/lib/wire.h"
 
 /* At most this many spawners a second. */
 #define PARENT_SPAWNS_PER_SEC	10

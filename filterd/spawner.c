@@ -21,13 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filterd/config.h"
-#include "modules.h"
-#include "log.h"
+#include "filterd/lib/config.h"
+#include "filters/host.h"
+#include "filterd/lib/log.h"
 #include "sandbox/sandbox.h"
-#include "spawner.h"
-#include "wire.h"
-#include "worker.h"
+#include "filterd/spawner.h"
+#include "filterd/lib/wire.h"
+#include "filterd/worker.h"
 
 /* Grace on top of worker_timeout before the spawner kills a worker. */
 #define SPAWNER_GRACE_MS	2000

@@ -13,14 +13,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "modules.h"
-#include "message.h"
+#include "filterd/lib/config.h"
+#include "filters/host.h"
+#include "filterd/lib/message.h"
 #include "sandbox/sandbox.h"
-#include "spawner.h"
-#include "verdict.h"
-#include "wire.h"
-#include "worker.h"
+#include "filterd/spawner.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
+#include "filterd/worker.h"
 
 /*
  * Ends the worker.  Not _exit(): with sanitizers, that runs LeakSanitizer,

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "filterd/config.h"
+#include "filterd/lib/config.h"
 #include "filters/attach.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"

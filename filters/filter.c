@@ -10,8 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "filterd/config.h"
-#include "filterd/validate.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/lib/smtp.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
 
@@ -172,7 +173,7 @@ filter_set_action(struct filter_result *r, int action, const char *reply)
 
 	if (action < FILTER_NONE || action > FILTER_QUARANTINE)
 		return -1;
-	if (reply != NULL && config_parse_reply(reply, action, &code, &ecode,
+	if (reply != NULL && smtp_parse_reply(reply, action, &code, &ecode,
 	    &text, &why) == -1)
 		return -1;
 	rc = verdict_set_reply(r->v, code, ecode, text);
@@ -199,9 +200,9 @@ filter_header_ok(const char *name, const char *value)
 {
 	const char	*why;
 
-	if (validate_hdr_name(name, &why) == -1)
+	if (rfc5322_check_name(name, &why) == -1)
 		return 0;
-	return value == NULL || validate_hdr_value(value, &why) == 0;
+	return value == NULL || rfc5322_check_value(value, &why) == 0;
 }
 
 int

@@ -5,8 +5,8 @@
 #ifndef FILTERD_FILTER_IMPL_H
 #define FILTERD_FILTER_IMPL_H
 
-#include "filterd/message.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
 #include "filters/filter.h"
 
 struct config;

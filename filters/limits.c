@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "filterd/config.h"
+#include "filterd/lib/config.h"
 #include "filters/filter_impl.h"
 #include "filters/limits.h"
 #include "filters/mime.h"

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/buf.h"
-#include "filterd/message.h"
+#include "filterd/lib/buf.h"
+#include "filterd/lib/message.h"
 #include "filters/mime.h"
 
 #define NONE		((size_t)-1)

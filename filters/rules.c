@@ -13,9 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "filterd/config.h"
-#include "filterd/message.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
 #include "filters/rules.h"

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "filterd/buf.h"
+#include "filterd/lib/buf.h"
 #include "t/tap.h"
 
 int

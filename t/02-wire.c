@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "filterd/buf.h"
-#include "filterd/message.h"
-#include "filterd/verdict.h"
-#include "filterd/wire.h"
+#include "filterd/lib/buf.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
 #include "t/tap.h"
 
 static struct verdict *

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/config.h"
-#include "filterd/validate.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_policy.h"
+#include "filterd/lib/verdict.h"
 #include "t/tap.h"
 
 #define NONCE	0x1122334455667788ULL

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "filterd/config.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/verdict.h"
 #include "t/tap.h"
 
 #ifndef SRCDIR

@@ -1,5 +1,5 @@
 /*
- * 06-smtpd: the OpenSMTPD filter protocol (filterd/smtpd_proto.c), table
+ * 06-smtpd: the OpenSMTPD filter protocol (filterd/opensmtpd_proto.c), table
  * driven, with a fake worker in place of dispatch: every phase,
  * dot-stuffing, the final ".", "|" inside lines, header operations on the
  * emitted lines, interleaved sessions, oversize mail, disconnects, the
@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/buf.h"
-#include "filterd/log.h"
-#include "filterd/message.h"
-#include "filterd/smtpd_proto.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/buf.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/opensmtpd_proto.h"
+#include "filterd/lib/verdict.h"
 #include "t/tap.h"
 
 #define SID_A	"00000000000000aa"

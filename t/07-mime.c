@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filterd/message.h"
+#include "filterd/lib/message.h"
 #include "filters/mime.h"
 #include "sandbox/sandbox.h"
 #include "t/fuzz/fuzz-mime.h"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # 13-docs: the documentation says what the code does.  Every setting that
-# "filterd -T" prints (and every entry of conf_keys[] in filterd/config.c)
+# "filterd -T" prints (and every entry of conf_keys[] in filterd/lib/config.c)
 # is in the sample configuration, inside its group, and has an
 # ".It Ic group.key" entry in filterd.conf(5); every rule key and module key
 # of config.c is in the RULES and MODULES sections of that page; every
@@ -11,7 +11,7 @@
 
 fd="$top_builddir/filterd/filterd"
 conf="$top_srcdir/conf/filterd.conf"
-config_c="$top_srcdir/filterd/config.c"
+config_c="$top_srcdir/filterd/lib/config.c"
 main_c="$top_srcdir/filterd/main.c"
 offline_h="$top_srcdir/filterd/offline.h"
 man8="$top_srcdir/man/filterd.8"
@@ -140,7 +140,7 @@ long_opts=$(awk '/longopts\[\] = \{/ { f = 1; next } f && /};/ { f = 0 }
 exits=$(sed -n 's/^#define OFFLINE_[A-Z_]*[ \t]*\([0-9][0-9]*\).*/\1/p' \
     "$offline_h")
 actions=$(sed -n 's/.*strcmp(a, "\([a-z-]*\)") == 0.*/\1/p' "$config_c"
-    c_array "$top_srcdir/filterd/verdict.c" action_names | grep -vx none)
+    c_array "$top_srcdir/filterd/lib/verdict.c" action_names | grep -vx none)
 
 [ -n "$keys" ] && [ -n "$rule_keys" ] && [ -n "$module_keys" ] &&
     [ -n "$getopt" ] && [ -n "$exits" ] ||

@@ -48,6 +48,14 @@ colon-name;not an RFC 5322 field name;-
 bare-lf;bare CR or LF;-
 not-allowed;header not allowed by configuration;-'
 
+# Without IA32 emulation in the kernel, int $0x80 is a general protection
+# fault (SIGSEGV) before seccomp can see it: the call is refused all the same.
+if ! "$top_builddir/t/ia32-probe"; then
+	diag "this kernel has no i386 system call entry: i386 dies of SIGSEGV"
+	cases=$(printf '%s\n' "$cases" |
+	    sed 's/^i386;\(.*\);signal 31$/i386;\1;signal (11|31)/')
+fi
+
 n=$(printf '%s\n' "$cases" | wc -l)
 plan $((n * 4 + 6))
 
@@ -74,7 +82,11 @@ printf '%s\n' "$cases" | {
 		msg "$c"
 		out=$(send)
 		like "$out" '^reply 451 4\.3\.0 ' "$c: the message gets the fallback"
-		sleep 0.2
+		# The spawner may log the death after the supervisor's line.
+		if [ "$spawn_re" != - ]; then
+			wait_log_after "$lines" "spawner.*worker [0-9]+ .*$spawn_re"
+		fi
+		wait_log_after "$lines" "action=tempfail .*failure="
 		new=$(tail -n +$((lines + 1)) "$TMP/filterd.log")
 		like "$new" "action=tempfail .*failure=.*$sup_re" \
 		    "$c: the supervisor logs why"

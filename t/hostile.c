@@ -27,9 +27,9 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "filterd/message.h"
-#include "filterd/verdict.h"
-#include "filterd/wire.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
 #include "filterd/worker.h"
 #include "filters/filter_impl.h"
 #include "sandbox/sandbox.h"

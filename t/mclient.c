@@ -44,7 +44,7 @@
 
 #include <libmilter/mfdef.h>
 
-#include "filterd/buf.h"
+#include "filterd/lib/buf.h"
 #include "t/milterclient.h"
 
 #define MCLIENT_MAX_MSG		(64 * 1024 * 1024)

@@ -5,7 +5,7 @@
  * bounded before allocation, every reply is decoded by mc_decode() against
  * one table and must end exactly, and a reply out of place or asking for an
  * action that was not negotiated is a protocol error.  Packets are built
- * and read with filterd's bounded buffer (filterd/buf.h); the only pointer
+ * and read with filterd's bounded buffer (filterd/lib/buf.h); the only pointer
  * arithmetic over milter bytes is in mc_rd_cstr().
  */
 #include <sys/types.h>
@@ -25,7 +25,7 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
-#include "filterd/buf.h"
+#include "filterd/lib/buf.h"
 #include "t/milterclient.h"
 
 /* What we offer, like Postfix: every action and every protocol step. */

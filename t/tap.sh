@@ -112,4 +112,14 @@ wait_log() {
 	grep -Eq -- "$2" "$1" 2>/dev/null
 }
 
+# wait_log_after N REGEX: as wait_log, on $TMP/filterd.log past its line N.
+wait_log_after() {
+	_i=0
+	while ! tail -n +$(($1 + 1)) "$TMP/filterd.log" | grep -Eq -- "$2" &&
+	    [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 mclient() { "${MCLIENT:-$top_builddir/t/mclient}" -t 20 "$@"; }

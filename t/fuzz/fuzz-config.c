@@ -1,6 +1,6 @@
 /*
  * t/fuzz/fuzz-config.c: a libFuzzer target over the configuration loader
- * (filterd/config.c) and the libconfig parser beneath it.  Runs in a test
+ * (filterd/lib/config.c) and the libconfig parser beneath it.  Runs in a test
  * program and trusts nothing in its input, a whole configuration text.
  *
  * Besides "no crash, no leak, no hang" it checks the loader's contract
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <libconfig.h>
 
-#include "filterd/config.h"
+#include "filterd/lib/config.h"
 
 #define CHECK(c) do {							\
 	if (!(c))							\

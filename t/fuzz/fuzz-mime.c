@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/message.h"
+#include "filterd/lib/message.h"
 #include "filters/mime.h"
 #include "t/fuzz/fuzz-mime.h"
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/message.h"
+#include "filterd/lib/message.h"
 
 struct fm_msg {
 	struct kv	*hdrs;

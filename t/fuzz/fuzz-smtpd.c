@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/log.h"
-#include "filterd/message.h"
-#include "filterd/smtpd_proto.h"
-#include "filterd/verdict.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/opensmtpd_proto.h"
+#include "filterd/lib/verdict.h"
 
 #define CHECK(c) do {							\
 	if (!(c))							\
@@ -211,7 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* Quiet logging: the same interface as filterd/log.c. */
+/* Quiet logging: the same interface as filterd/lib/log.c. */
 
 void
 log_init(const char *ident, int foreground, int verbose)

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filterd/buf.h"
-#include "filterd/message.h"
-#include "filterd/verdict.h"
-#include "filterd/wire.h"
+#include "filterd/lib/buf.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
 #include "t/fuzz/fuzz-wire.h"
 
 static const char	*seed_dir;

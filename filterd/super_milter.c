@@ -1,5 +1,5 @@
 /*
- * milter: runs in the supervisor, in libmilter's threads.  Everything the
+ * super_milter: runs in the supervisor, in libmilter's threads.  Everything the
  * MTA sends is untrusted and bounded before it is stored; everything that
  * goes back to the MTA comes from a validated verdict or from the
  * configuration.  Every callback returns a legal SMFIS_* code.
@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "message.h"
-#include "milter.h"
-#include "verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_dispatch.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/super_milter.h"
+#include "filterd/lib/verdict.h"
 
 /* The macros a job carries, when the MTA sends them. */
 static const char *const milter_macros[] = {

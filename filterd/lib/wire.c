@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "message.h"
-#include "verdict.h"
-#include "wire.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
 
 /* Starts a frame; returns the offset of the length field to patch. */
 static int

@@ -1,5 +1,5 @@
 /*
- * validate: the supervisor's check of every field of every verdict before
+ * super_policy: the supervisor's check of every field of every verdict before
  * a frontend relays anything to the MTA.  Runs in the supervisor.  Trusts
  * nothing in the verdict; trusts the policy, which is derived from the
  * configuration.
@@ -7,8 +7,8 @@
  * Each check returns 0, or -1 with a short static reason in *why_r that
  * names the field and the fault, for the log line.
  */
-#ifndef FILTERD_VALIDATE_H
-#define FILTERD_VALIDATE_H
+#ifndef FILTERD_SUPER_POLICY_H
+#define FILTERD_SUPER_POLICY_H
 
 #include <stdint.h>
 
@@ -29,11 +29,6 @@ struct policy {
 int	policy_init(struct policy *, const struct config *);
 void	policy_clear(struct policy *);
 
-int	validate_code(const char *code, int action, const char **why_r);
-int	validate_ecode(const char *ecode, const char *code, const char **);
-int	validate_text(const char *, const char **);
-int	validate_hdr_name(const char *, const char **);
-int	validate_hdr_value(const char *, const char **);
 /* Returns 1 when the policy lets workers touch the named header. */
 int	validate_hdr_allowed(const struct policy *, const char *);
 

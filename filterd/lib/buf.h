@@ -8,8 +8,8 @@
  * is left, and the first failure sticks, so a decoder can read all fields
  * and check rd_end() once.
  */
-#ifndef FILTERD_BUF_H
-#define FILTERD_BUF_H
+#ifndef FILTERD_LIB_BUF_H
+#define FILTERD_LIB_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "filterd/lib/buf.h"
 
 struct buf {
 	uint8_t	*data;

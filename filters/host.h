@@ -1,11 +1,11 @@
 /*
- * modules: the filter modules of one configuration -- the built-ins, then
+ * host: the filter modules of one configuration -- the built-ins, then
  * the shared objects named under "modules", in order.  Loaded and
  * initialised in the spawner before any sandbox (and by filterd -n, to
  * check them); run in the worker.
  */
-#ifndef FILTERD_MODULES_H
-#define FILTERD_MODULES_H
+#ifndef FILTERS_HOST_H
+#define FILTERS_HOST_H
 
 #include <stddef.h>
 

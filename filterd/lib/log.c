@@ -10,7 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "filterd/lib/log.h"
 
 #define LOG_LINE_MAX	2048
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "message.h"
+#include "filterd/lib/message.h"
 
 struct message *
 message_new(size_t body_max)

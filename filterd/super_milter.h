@@ -1,11 +1,11 @@
 /*
- * milter: the libmilter frontend, for Postfix and Sendmail.  Collects one
+ * super_milter: the libmilter frontend, for Postfix and Sendmail.  Collects one
  * message per transaction, hands it to the dispatcher at end of message,
  * and applies the validated verdict with smfi_*.  Runs in the supervisor,
  * whose threads are libmilter's: nothing here forks.
  */
-#ifndef FILTERD_MILTER_H
-#define FILTERD_MILTER_H
+#ifndef FILTERD_SUPER_MILTER_H
+#define FILTERD_SUPER_MILTER_H
 
 struct config;
 struct dispatch;

@@ -4,8 +4,8 @@
  * field (validate.c) in the supervisor before a frontend applies it.  Every
  * string is owned by the verdict.
  */
-#ifndef FILTERD_VERDICT_H
-#define FILTERD_VERDICT_H
+#ifndef FILTERD_LIB_VERDICT_H
+#define FILTERD_LIB_VERDICT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * smtpd_proto: OpenSMTPD's filter protocol, 0.6 (OpenSMTPD 6.8) and 0.7
+ * opensmtpd_proto: OpenSMTPD's filter protocol, 0.6 (OpenSMTPD 6.8) and 0.7
  * (7.x).  Runs in the supervisor, single-threaded, in the opensmtpd
  * frontend's event loop.  Trusts nothing it is fed: smtpd's lines carry the
  * SMTP client's bytes.  Trusts the verdicts it is given back to be
@@ -38,11 +38,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "log.h"
-#include "message.h"
-#include "smtpd_proto.h"
-#include "verdict.h"
+#include "filterd/lib/buf.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/opensmtpd_proto.h"
+#include "filterd/lib/verdict.h"
 
 #define SP_LINE_MAX	(1024 * 1024)	/* one line from smtpd */
 #define SP_OUT_MAX	(SIZE_MAX / 4)	/* see smtpd_proto_output() */

@@ -12,14 +12,14 @@
  * every length, requires the exact end of the frame, and returns 0 or -1
  * with a short static reason in *why_r.  Nothing unexpected is skipped.
  */
-#ifndef FILTERD_WIRE_H
-#define FILTERD_WIRE_H
+#ifndef FILTERD_LIB_WIRE_H
+#define FILTERD_LIB_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
+#include "filterd/lib/buf.h"
 
 struct message;
 struct verdict;

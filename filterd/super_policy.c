@@ -9,10 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
-#include "message.h"
-#include "validate.h"
-#include "verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/lib/smtp.h"
+#include "filterd/super_policy.h"
+#include "filterd/lib/verdict.h"
 
 #define BIT(a)	(1U << (a))
 
@@ -93,114 +95,6 @@ policy_clear(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-int
-validate_code(const char *code, int action, const char **why_r)
-{
-	if (strlen(code) != 3 || !is_digit(code[1]) || !is_digit(code[2]))
-		return fail(why_r, "reply code is not three digits");
-	if (code[0] == '5' && action == ACTION_REJECT)
-		return 0;
-	if (code[0] == '4' && action == ACTION_TEMPFAIL)
-		return 0;
-	if (code[0] != '4' && code[0] != '5')
-		return fail(why_r, "reply code is not 4xx or 5xx");
-	return fail(why_r, "reply code class does not match the action");
-}
-
-/* Reads 1 to 3 digits at *s; returns 0 and advances, or -1. */
-static int
-ecode_part(const char **s)
-{
-	int	 n;
-
-	for (n = 0; n < 3 && is_digit(**s); n++)
-		(*s)++;
-	return n == 0 || is_digit(**s) ? -1 : 0;
-}
-
-int
-validate_ecode(const char *ecode, const char *code, const char **why_r)
-{
-	const char	*s = ecode;
-
-	if (code == NULL)
-		return fail(why_r, "enhanced code without reply code");
-	if ((s[0] != '4' && s[0] != '5') || s[1] != '.')
-		return fail(why_r, "enhanced code is not [45].x.y");
-	s += 2;
-	if (ecode_part(&s) == -1 || *s++ != '.' || ecode_part(&s) == -1 ||
-	    *s != '\0')
-		return fail(why_r, "enhanced code is not [45].x.y");
-	if (ecode[0] != code[0])
-		return fail(why_r, "enhanced code class differs from reply code");
-	return 0;
-}
-
-/* Printable ASCII only: no controls, no CR, LF or NUL, no 8-bit. */
-static int
-is_printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return 0;
-	return 1;
-}
-
-int
-validate_text(const char *text, const char **why_r)
-{
-	if (!is_printable(text))
-		return fail(why_r, "reply text is not printable ASCII");
-	if (strlen(text) > VERDICT_TEXT_MAX)
-		return fail(why_r, "reply text too long");
-	return 0;
-}
-
-int
-validate_hdr_name(const char *name, const char **why_r)
-{
-	const char	*s;
-
-	if (*name == '\0')
-		return fail(why_r, "empty header name");
-	if (strlen(name) > VERDICT_HDR_NAME_MAX)
-		return fail(why_r, "header name too long");
-	for (s = name; *s != '\0'; s++)
-		if (*s <= 0x20 || *s > 0x7e || *s == ':')
-			return fail(why_r, "header name is not an RFC 5322 "
-			    "field name");
-	return 0;
-}
-
-int
-validate_hdr_value(const char *value, const char **why_r)
-{
-	const char	*s;
-
-	if (strlen(value) > VERDICT_HDR_VALUE_MAX)
-		return fail(why_r, "header value too long");
-	for (s = value; *s != '\0'; s++) {
-		if (*s == '\r') {
-			/* Folding only as CRLF followed by a space or tab. */
-			if (s[1] != '\n' || (s[2] != ' ' && s[2] != '\t'))
-				return fail(why_r, "header value has a bare "
-				    "CR or LF");
-			s++;
-		} else if (*s == '\n')
-			return fail(why_r, "header value has a bare CR or LF");
-		else if ((unsigned char)*s < 0x20 && *s != '\t')
-			return fail(why_r, "header value has a control "
-			    "character");
-	}
-	return 0;
-}
-
 int
 validate_hdr_allowed(const struct policy *p, const char *name)
 {
@@ -229,11 +123,11 @@ validate_reply(const struct verdict *v, const char **why_r)
 	}
 	if (v->action != ACTION_REJECT && v->action != ACTION_TEMPFAIL)
 		return fail(why_r, "reply code with an action that takes none");
-	if (validate_code(v->code, v->action, why_r) == -1)
+	if (smtp_check_code(v->code, v->action, why_r) == -1)
 		return -1;
-	if (v->ecode != NULL && validate_ecode(v->ecode, v->code, why_r) == -1)
+	if (v->ecode != NULL && smtp_check_ecode(v->ecode, v->code, why_r) == -1)
 		return -1;
-	if (v->text != NULL && validate_text(v->text, why_r) == -1)
+	if (v->text != NULL && smtp_check_text(v->text, why_r) == -1)
 		return -1;
 	return 0;
 }
@@ -243,7 +137,7 @@ validate_op(const struct hdrop *h, const struct policy *p, const char **why_r)
 {
 	if (h->op == 0 || h->op >= HDR_OP_MAX)
 		return fail(why_r, "unknown header operation");
-	if (validate_hdr_name(h->name, why_r) == -1)
+	if (rfc5322_check_name(h->name, why_r) == -1)
 		return -1;
 	if (!validate_hdr_allowed(p, h->name))
 		return fail(why_r, "header not allowed by configuration");
@@ -252,7 +146,7 @@ validate_op(const struct hdrop *h, const struct policy *p, const char **why_r)
 			return fail(why_r, "header deletion with a value");
 	} else if (h->value == NULL)
 		return fail(why_r, "header operation without a value");
-	else if (validate_hdr_value(h->value, why_r) == -1)
+	else if (rfc5322_check_value(h->value, why_r) == -1)
 		return -1;
 	if (h->op == HDR_ADD && h->index != 0)
 		return fail(why_r, "header addition with an index");
@@ -270,7 +164,7 @@ validate_names(char *const *v, size_t n, const char *why, const char **why_r)
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (*v[i] == '\0' || !is_printable(v[i]))
+		if (*v[i] == '\0' || !smtp_printable(v[i]))
 			return fail(why_r, why);
 	return 0;
 }
@@ -290,7 +184,7 @@ validate_verdict(const struct verdict *v, uint64_t nonce,
 	if (validate_reply(v, why_r) == -1)
 		return -1;
 	if (v->reason != NULL && (v->action != ACTION_QUARANTINE ||
-	    !is_printable(v->reason) || *v->reason == '\0'))
+	    !smtp_printable(v->reason) || *v->reason == '\0'))
 		return fail(why_r, "bad quarantine reason");
 	for (i = 0; i < v->nops; i++)
 		if (validate_op(&v->ops[i], p, why_r) == -1)

@@ -1,11 +1,11 @@
 /*
- * supervisor: the process that speaks to the MTA.  Forked by the parent
+ * super: the process that speaks to the MTA.  Forked by the parent
  * before any thread exists; opens its listening socket, drops every
  * privilege, and runs a frontend.  It never forks: spawners come from the
  * parent, over pchan.
  */
-#ifndef FILTERD_SUPERVISOR_H
-#define FILTERD_SUPERVISOR_H
+#ifndef FILTERD_SUPER_H
+#define FILTERD_SUPER_H
 
 #include <stdint.h>
 

@@ -1,17 +1,17 @@
 /*
- * dispatch: the supervisor's side of one message's trip through a worker.
+ * super_dispatch: the supervisor's side of one message's trip through a worker.
  * Gets a fresh worker from the spawner, hands it the job, waits for its one
  * verdict within limits.worker_timeout, decodes and validates it.  Shared
  * by the frontends; thread-safe, so libmilter's threads may call it at
  * once.  Never forks: new spawners come from the parent process.
  */
-#ifndef FILTERD_DISPATCH_H
-#define FILTERD_DISPATCH_H
+#ifndef FILTERD_SUPER_DISPATCH_H
+#define FILTERD_SUPER_DISPATCH_H
 
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "verdict.h"
+#include "filterd/lib/verdict.h"
 
 struct config;
 struct dgen;

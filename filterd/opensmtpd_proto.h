@@ -1,5 +1,5 @@
 /*
- * smtpd_proto: the line protocol of OpenSMTPD's proc-exec filters, as a
+ * opensmtpd_proto: the line protocol of OpenSMTPD's proc-exec filters, as a
  * state machine with neither I/O nor threads, so that a unit test or a
  * fuzzer can drive it byte by byte.  Runs in the supervisor, in the
  * opensmtpd frontend's event loop (smtpd.c).  Trusts nothing it is fed:
@@ -14,13 +14,13 @@
  * emitted with the verdict's header operations applied, and the verdict
  * answers the commit phase.
  */
-#ifndef FILTERD_SMTPD_PROTO_H
-#define FILTERD_SMTPD_PROTO_H
+#ifndef FILTERD_OPENSMTPD_PROTO_H
+#define FILTERD_OPENSMTPD_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dispatch.h"
+#include "filterd/super_dispatch.h"
 
 /* Sessions tracked at once; past it connect is refused with a 421. */
 #define SMTPD_PROTO_SESSIONS_MAX	100000

@@ -1,5 +1,5 @@
 /*
- * dispatch: runs in the supervisor, in whichever frontend thread handles
+ * super_dispatch: runs in the supervisor, in whichever frontend thread handles
  * the message.  The spawner is trusted to hand out sandboxed workers; the
  * worker is not trusted at all -- silence, garbage, extra frames and early
  * exits all become the fallback for this one message, never an error of
@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "message.h"
-#include "validate.h"
-#include "wire.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_dispatch.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/super_policy.h"
+#include "filterd/lib/wire.h"
 
 /* How long to wait for the spawner or the parent to answer. */
 #define DISPATCH_CTL_TIMEOUT_MS	10000

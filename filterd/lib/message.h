@@ -5,8 +5,8 @@
  * message and freed with it.  The limits below bound what a frontend
  * collects and what the job decoder accepts.
  */
-#ifndef FILTERD_MESSAGE_H
-#define FILTERD_MESSAGE_H
+#ifndef FILTERD_LIB_MESSAGE_H
+#define FILTERD_LIB_MESSAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

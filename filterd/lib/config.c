@@ -19,9 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "validate.h"
-#include "verdict.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/lib/smtp.h"
+#include "filterd/lib/verdict.h"
 
 enum conf_type {
 	T_STR,
@@ -583,8 +584,8 @@ rule_add_header(struct loader *l, const config_setting_t *r,
 		;
 	if ((rc->hdr_value = strdup(v)) == NULL)
 		return -1;
-	if (validate_hdr_name(rc->hdr_name, &why) == -1 ||
-	    validate_hdr_value(rc->hdr_value, &why) == -1) {
+	if (rfc5322_check_name(rc->hdr_name, &why) == -1 ||
+	    rfc5322_check_value(rc->hdr_value, &why) == -1) {
 		conf_err(l, r, "rule %s: add_header: %s", rc->name, why);
 		return -1;
 	}
@@ -740,7 +741,7 @@ rule_action(struct loader *l, const config_setting_t *r, struct rule_conf *rc)
 	reply = rule_str(l, r, "reply");
 	hdr = rule_str(l, r, "add_header");
 	reason = rule_str(l, r, "reason");
-	if (reply != NULL && config_parse_reply(reply, rc->action, &rc->code,
+	if (reply != NULL && smtp_parse_reply(reply, rc->action, &rc->code,
 	    &rc->ecode, &rc->text, &why) == -1) {
 		conf_err(l, r, "rule %s: reply: %s", rc->name, why);
 		return -1;
@@ -982,16 +983,16 @@ conf_check_scoring(struct loader *l, struct config *c,
 {
 	const char	*why;
 
-	if (config_parse_reply(c->score_reply, ACTION_REJECT, &c->score_code,
+	if (smtp_parse_reply(c->score_reply, ACTION_REJECT, &c->score_code,
 	    &c->score_ecode, &c->score_text, &why) == -1)
 		conf_err(l, g, "scoring.reply: %s", why);
-	if (validate_hdr_name(c->score_header, &why) == -1)
+	if (rfc5322_check_name(c->score_header, &why) == -1)
 		conf_err(l, g, "scoring.header: %s", why);
-	if (validate_hdr_value(c->score_prefix, &why) == -1)
+	if (rfc5322_check_value(c->score_prefix, &why) == -1)
 		conf_err(l, g, "scoring.subject_prefix: %s", why);
 	if ((c->att_action == ACTION_REJECT ||
 	    c->att_action == ACTION_TEMPFAIL) &&
-	    config_parse_reply(c->att_reply, c->att_action, &c->att_code,
+	    smtp_parse_reply(c->att_reply, c->att_action, &c->att_code,
 	    &c->att_ecode, &c->att_text, &why) == -1)
 		conf_err(l, config_lookup(c->cf, "attachments"),
 		    "attachments.reply: %s", why);
@@ -1191,54 +1192,6 @@ config_free(struct config **cp)
 	}
 	free(c);
 	*cp = NULL;
-}
-
-int
-config_parse_reply(const char *s, int action, char **code_r, char **ecode_r,
-    char **text_r, const char **why_r)
-{
-	const char	*p, *sp;
-	char		 code[4];
-
-	*code_r = *ecode_r = *text_r = NULL;
-	if (action != ACTION_REJECT && action != ACTION_TEMPFAIL) {
-		*why_r = "only reject and tempfail take a reply";
-		return -1;
-	}
-	if (strnlen(s, 4) < 3 || (s[3] != ' ' && s[3] != '\0')) {
-		*why_r = "must start with a three-digit code";
-		return -1;
-	}
-	memcpy(code, s, 3);
-	code[3] = '\0';
-	if (validate_code(code, action, why_r) == -1)
-		return -1;
-	p = s[3] == ' ' ? s + 4 : s + 3;
-	if ((*p == '4' || *p == '5') && p[1] == '.') {
-		sp = strchr(p, ' ');
-		if ((*ecode_r = strndup(p, sp ? (size_t)(sp - p) :
-		    strlen(p))) == NULL)
-			goto nomem;
-		if (validate_ecode(*ecode_r, code, why_r) == -1)
-			goto fail;
-		p = sp ? sp + 1 : p + strlen(p);
-	}
-	if (*p != '\0') {
-		if (validate_text(p, why_r) == -1)
-			goto fail;
-		if ((*text_r = strdup(p)) == NULL)
-			goto nomem;
-	}
-	if ((*code_r = strdup(code)) == NULL)
-		goto nomem;
-	return 0;
-nomem:
-	*why_r = "out of memory";
-fail:
-	free(*ecode_r);
-	free(*text_r);
-	*ecode_r = *text_r = NULL;
-	return -1;
 }
 
 /* Prints a string with libconfig's escapes. */

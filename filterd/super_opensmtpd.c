@@ -1,5 +1,5 @@
 /*
- * smtpd: the OpenSMTPD frontend.  Runs in the supervisor, unprivileged:
+ * super_opensmtpd: the OpenSMTPD frontend.  Runs in the supervisor, unprivileged:
  * one event loop thread speaks the filter protocol on stdin and stdout
  * (smtpd_proto.c holds the protocol), and a small pool of threads runs
  * dispatch_run(), which blocks for up to limits.worker_timeout, one message
@@ -32,11 +32,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "smtpd.h"
-#include "smtpd_proto.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_dispatch.h"
+#include "filterd/lib/log.h"
+#include "filterd/super_opensmtpd.h"
+#include "filterd/opensmtpd_proto.h"
 
 #define SMTPD_THREADS_MAX	64
 #define SMTPD_READ_MAX		65536

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "verdict.h"
+#include "filterd/lib/verdict.h"
 
 static const char *const action_names[ACTION_MAX] = {
 	[ACTION_NONE] = "none",

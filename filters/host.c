@@ -1,5 +1,5 @@
 /*
- * modules: loading and running filter modules.  modules_load runs in the
+ * host: loading and running filter modules.  modules_load runs in the
  * spawner (and in the parent for filterd -n); it trusts the configuration,
  * and so the shared objects it names: they are the administrator's code.
  * modules_check runs in the worker, inside the sandbox.
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "filterd/lib/config.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
-#include "modules.h"
+#include "filters/host.h"
 
 struct module {
 	const struct filter_module	*mod;

@@ -3,8 +3,8 @@
  * to stderr, otherwise to syslog (mail facility).  Thread-safe: each call
  * formats into a local buffer and emits one write or one syslog call.
  */
-#ifndef FILTERD_LOG_H
-#define FILTERD_LOG_H
+#ifndef FILTERD_LIB_LOG_H
+#define FILTERD_LIB_LOG_H
 
 #include <stdarg.h>
 

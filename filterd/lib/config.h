@@ -5,15 +5,15 @@
  * reports errors) and again by each spawner; the file is trusted to be the
  * administrator's, but every value is still checked.
  */
-#ifndef FILTERD_CONFIG_H
-#define FILTERD_CONFIG_H
+#ifndef FILTERD_LIB_CONFIG_H
+#define FILTERD_LIB_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <libconfig.h>
 
-#include "message.h"
+#include "filterd/lib/message.h"
 
 #define CONFIG_DEFAULT_PATH	SYSCONFDIR "/filterd/filterd.conf"
 
@@ -142,7 +142,7 @@ void		 config_dump(const struct config *, FILE *);
  * absent) and checks them for the given action.  Returns 0 or -1 with a
  * reason.  Used for rule replies and by the validator.
  */
-int	config_parse_reply(const char *, int action, char **code_r,
+int	smtp_parse_reply(const char *, int action, char **code_r,
 	    char **ecode_r, char **text_r, const char **why_r);
 
 #endif

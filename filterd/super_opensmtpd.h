@@ -1,13 +1,13 @@
 /*
- * smtpd: the OpenSMTPD frontend ("filterd -x opensmtpd").  smtpd starts
+ * super_opensmtpd: the OpenSMTPD frontend ("filterd -x opensmtpd").  smtpd starts
  * filterd as a proc-exec filter and speaks its filter protocol on the
  * filter's stdin and stdout; this frontend runs that protocol
  * (smtpd_proto.c) in the supervisor and sends each message through the
  * same dispatcher as the milter frontend.  Runs in the supervisor; nothing
  * here forks.
  */
-#ifndef FILTERD_SMTPD_H
-#define FILTERD_SMTPD_H
+#ifndef FILTERD_SUPER_OPENSMTPD_H
+#define FILTERD_SUPER_OPENSMTPD_H
 
 struct config;
 struct dispatch;

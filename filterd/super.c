@@ -1,5 +1,5 @@
 /*
- * supervisor: set-up of the MTA-facing process.  Runs as root only until
+ * super: set-up of the MTA-facing process.  Runs as root only until
  * its socket is open, then as the configured user without capabilities
  * (or as the invoking user, still without capabilities).  In opensmtpd
  * mode there is no socket: smtpd's stream is stdin and stdout.  Trusts the
@@ -9,13 +9,13 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "milter.h"
+#include "filterd/lib/config.h"
+#include "filterd/super_dispatch.h"
+#include "filterd/lib/log.h"
+#include "filterd/super_milter.h"
 #include "sandbox/sandbox.h"
-#include "smtpd.h"
-#include "supervisor.h"
+#include "filterd/super_opensmtpd.h"
+#include "filterd/super.h"
 
 int
 supervisor_main(const struct config *c, int pchan, int frontend,
