@@ -19,6 +19,8 @@
 #include "filterd/lib/message.h"
 #include "filterd/offline.h"
 #include "filterd/parent.h"
+#include "filterd/super_answer.h"
+#include "filterd/lib/rfc5322.h"
 #include "filterd/lib/verdict.h"
 
 /* Reads the whole file, at most max bytes; returns it NUL-terminated. */
@@ -99,60 +101,31 @@ offline_envelope(struct message *m)
 		(void)message_set(&m->sender, "");
 }
 
-/* Splits one header "Name: value", with continuation lines kept. */
+/*
+ * Feeds the file to the one message parser, a line at a time, as an MTA
+ * reads it: LF or CRLF ends a line, and a last line without one is a line.
+ */
 static int
-offline_header(struct message *m, char *line)
+offline_parse(struct message *m, const char *p, size_t len)
 {
-	char	*colon = strchr(line, ':'), *v;
+	struct rfc5322	*rp;
+	const char	*nl;
+	size_t		 n;
+	int		 rc = 0;
 
-	if (colon == NULL || colon == line)
+	if ((rp = rfc5322_new(m)) == NULL)
 		return -1;
-	*colon = '\0';
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	return message_add_header(m, line, v);
-}
-
-/* Parses the file as an MTA would hand it over: headers, then body. */
-static int
-offline_parse(struct message *m, char *p, size_t len)
-{
-	char	*end = p + len, *eol, *hdr = NULL;
-	size_t	 n;
-
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		n = (eol ? (size_t)(eol - p) : (size_t)(end - p));
-		if (n > 0 && p[n - 1] == '\r')
-			p[--n] = '\0';
-		p[n] = '\0';
-		if (n == 0) {		/* the blank line */
-			p = eol ? eol + 1 : end;
-			break;
-		}
-		if ((*p == ' ' || *p == '\t') && hdr != NULL)
-			p[-1] = '\n';	/* fold: join with the previous */
-		else {
-			if (hdr != NULL && offline_header(m, hdr) == -1)
-				return -1;
-			hdr = p;
-		}
-		p = eol ? eol + 1 : end;
+	for (; len > 0 && rc == 0; len -= n, p += n) {
+		nl = memchr(p, '\n', len);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : len;
+		rc = rfc5322_line(rp, p, n - (nl != NULL) -
+		    (nl != NULL && n > 1 && p[n - 2] == '\r'));
 	}
-	if (hdr != NULL && offline_header(m, hdr) == -1)
-		return -1;
-	/* The body, with CRLF line ends as on the wire. */
-	for (; p < end; p = eol + 1) {
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			eol = end;
-		n = (size_t)(eol - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (message_add_body(m, p, n) == -1 ||
-		    (eol < end && message_add_body(m, "\r\n", 2) == -1))
-			return -1;
-	}
-	return 0;
+	if (rc == 0)
+		rc = rfc5322_end(rp);
+	rfc5322_free(&rp);
+	/* Over a bound: the message gets limits.oversize, as with an MTA. */
+	return rc == -1 && m->over == NULL ? -1 : 0;
 }
 
 static void
@@ -174,78 +147,84 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *
-offline_action(const struct verdict *v)
-{
-	return v->action == ACTION_NONE ? "accept" : action_name(v->action);
-}
-
+/* The reply the MTA would be given, defaults included. */
 static void
-offline_reply(const struct verdict *v, char *buf, size_t len)
+offline_reply(const struct answer *a, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (v->code != NULL)
-		snprintf(buf, len, "%s%s%s%s%s", v->code, v->ecode ? " " : "",
-		    v->ecode ? v->ecode : "", v->text ? " " : "",
-		    v->text ? v->text : "");
+	if (a->code != NULL)
+		snprintf(buf, len, "%s%s%s%s%s", a->code, a->ecode ? " " : "",
+		    a->ecode ? a->ecode : "", a->text ? " " : "",
+		    a->text ? a->text : "");
 }
 
+/* Why a message was decided without a worker's verdict, by kind. */
+static const char *const kind_keys[] = {
+	NULL, "failure", "oversize", "malformed",
+};
+
 static void
-print_text(const struct outcome *o)
+print_text(const struct outcome *o, const struct answer *a)
 {
 	const struct verdict	*v = &o->v;
+	const struct hdrop	*h;
 	char			 reply[1100];
 	size_t			 i;
 
-	offline_reply(v, reply, sizeof(reply));
-	printf("action: %s\n", offline_action(v));
+	offline_reply(a, reply, sizeof(reply));
+	printf("action: %s\n", action_name(a->action));
 	if (*reply)
 		printf("reply: %s\n", reply);
-	if (v->reason != NULL)
-		printf("quarantine: %s\n", v->reason);
+	if (a->reason != NULL)
+		printf("quarantine: %s\n", a->reason);
 	printf("score: %.3f\n", v->score / 1000.0);
 	printf("rules:");
 	for (i = 0; i < v->nrules; i++)
 		printf("%s%s", i ? ", " : " ", v->rules[i]);
 	printf("\n");
-	for (i = 0; i < v->nops; i++)
-		printf("header: %s %u %s%s%s\n", hdr_op_name(v->ops[i].op),
-		    v->ops[i].index, v->ops[i].name,
-		    v->ops[i].value ? ": " : "",
-		    v->ops[i].value ? v->ops[i].value : "");
+	for (i = 0; i < a->nops; i++) {
+		h = a->ops[i];
+		printf("header: %s %u %s%s%s\n", hdr_op_name(h->op), h->index,
+		    h->name, h->value ? ": " : "", h->value ? h->value : "");
+	}
 	for (i = 0; i < v->nlogs; i++)
 		printf("log: %s\n", v->logs[i]);
-	if (o->fallback)
+	if (o->kind == OUTCOME_FALLBACK)
 		printf("failure: %s (on_failure applied)\n", o->why);
+	else if (o->kind != OUTCOME_WORKER)
+		printf("%s: %s (limits.%s applied)\n", kind_keys[o->kind],
+		    o->why, kind_keys[o->kind]);
 	printf("worker: %ld, %ld ms\n", (long)o->pid, o->ms);
 }
 
 static void
-print_json(const struct outcome *o)
+print_json(const struct outcome *o, const struct answer *a)
 {
 	const struct verdict	*v = &o->v;
+	const struct hdrop	*h;
 	char			 reply[1100];
 	size_t			 i;
 
-	offline_reply(v, reply, sizeof(reply));
+	offline_reply(a, reply, sizeof(reply));
 	printf("{\"action\": ");
-	json_str(stdout, offline_action(v));
+	json_str(stdout, action_name(a->action));
 	printf(", \"reply\": ");
 	json_str(stdout, *reply ? reply : NULL);
 	printf(", \"quarantine\": ");
-	json_str(stdout, v->reason);
+	json_str(stdout, a->reason);
 	printf(", \"score\": %.3f, \"rules\": [", v->score / 1000.0);
 	for (i = 0; i < v->nrules; i++) {
 		printf(i ? ", " : "");
 		json_str(stdout, v->rules[i]);
 	}
 	printf("], \"headers\": [");
-	for (i = 0; i < v->nops; i++) {
+	for (i = 0; i < a->nops; i++) {
+		h = a->ops[i];
 		printf("%s{\"op\": \"%s\", \"index\": %u, \"name\": ",
-		    i ? ", " : "", hdr_op_name(v->ops[i].op), v->ops[i].index);
-		json_str(stdout, v->ops[i].name);
+		    i ? ", " : "", hdr_op_name(h->op), h->index);
+		json_str(stdout, h->name);
 		printf(", \"value\": ");
-		json_str(stdout, v->ops[i].value);
+		json_str(stdout, h->value);
 		printf("}");
 	}
 	printf("], \"logs\": [");
@@ -253,8 +232,11 @@ print_json(const struct outcome *o)
 		printf(i ? ", " : "");
 		json_str(stdout, v->logs[i]);
 	}
-	printf("], \"failure\": ");
-	json_str(stdout, o->fallback ? o->why : NULL);
+	printf("]");
+	for (i = OUTCOME_FALLBACK; i <= OUTCOME_MALFORMED; i++) {
+		printf(", \"%s\": ", kind_keys[i]);
+		json_str(stdout, (size_t)o->kind == i ? o->why : NULL);
+	}
 	printf(", \"worker\": %ld, \"ms\": %ld}\n", (long)o->pid, o->ms);
 }
 
@@ -304,6 +286,7 @@ offline_main(const struct config *c, const struct parent_args *a,
 {
 	struct message	*m;
 	struct outcome	 o;
+	struct answer	 ans;
 	char		*p;
 	size_t		 len;
 	int		 status;
@@ -315,8 +298,7 @@ offline_main(const struct config *c, const struct parent_args *a,
 	}
 	if ((m = message_new((size_t)c->message_size)) == NULL ||
 	    offline_parse(m, p, len) == -1) {
-		log_warnx("%s: not a message filterd would accept (over a "
-		    "bound, or a header line without a colon)", path);
+		log_warnx("%s: out of memory", path);
 		free(p);
 		message_free(&m);
 		return OFFLINE_ERROR;
@@ -327,16 +309,19 @@ offline_main(const struct config *c, const struct parent_args *a,
 	(void)message_set(&m->helo, "localhost");
 	(void)message_set(&m->queue_id, "OFFLINE");
 	offline_envelope(m);
-	if (offline_run(c, a, m, &o) == -1) {
+	if (!answer_decide(m, c->oversize, c->malformed, &o) && offline_run(c, a, m, &o) == -1) {
 		log_warnx("cannot start a spawner");
 		message_free(&m);
 		return OFFLINE_ERROR;
 	}
+	answer_make(&ans, &o, 0);
+	if (log_verbose())	/* the line the daemon would log */
+		answer_log(m, &o, &ans);
 	if (json)
-		print_json(&o);
+		print_json(&o, &ans);
 	else
-		print_text(&o);
-	status = offline_status(o.v.action);
+		print_text(&o, &ans);
+	status = offline_status(ans.action);
 	outcome_clear(&o);
 	message_free(&m);
 	return status;

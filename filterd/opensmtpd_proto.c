@@ -41,6 +41,8 @@
 #include "filterd/lib/buf.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/message.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/super_answer.h"
 #include "filterd/opensmtpd_proto.h"
 #include "filterd/lib/verdict.h"
 
@@ -65,6 +67,20 @@ enum sp_state {
 	SS_DECIDED,	/* lines emitted, verdict held for commit */
 };
 
+/* A view of a field or a line; never NUL-terminated. */
+struct sp_str {
+	const char	*p;
+	size_t		 n;
+};
+
+/* The held lines of a message, parsed: where each field stands. */
+struct sp_msg {
+	struct sp_str		*lines;		/* unstuffed */
+	size_t			 nlines;
+	struct rfc5322		*rp;		/* NULL: not parsed */
+	const struct message	*m;		/* the fields' names */
+};
+
 struct session {
 	struct session	 *next;		/* hash chain */
 	char		  id[SP_ID_MAX + 1];
@@ -79,7 +95,8 @@ struct session {
 	int		  gone;		/* disconnected while running */
 	int		  abandoned;	/* smtpd moved on while running */
 	struct smtpd_job *job;
-	struct verdict	  v;		/* SS_DECIDED: commit's answer */
+	struct sp_msg	  x;		/* SS_RUNNING: the held message */
+	struct outcome	  o;		/* SS_DECIDED: commit's answer */
 	struct smtpd_limits lim;	/* as when the session began */
 };
 
@@ -102,32 +119,12 @@ struct smtpd_proto {
 	char			 why[256];
 };
 
-/* A view of a field or a line; never NUL-terminated. */
-struct sp_str {
-	const char	*p;
-	size_t		 n;
-};
-
-struct sp_hdr {
-	size_t		 first;		/* raw line index */
-	size_t		 nlines;
-	struct sp_str	 name;
-};
-
 /* A header field as emitted: original, generated, or fixed text. */
 struct sp_ent {
-	const struct sp_hdr	*orig;
+	size_t			 orig;		/* field index, or SIZE_MAX */
 	const struct hdrop	*gen;
 	const char		*fixed;
 	int			 deleted;
-};
-
-struct sp_msg {
-	struct sp_str	*lines;
-	size_t		 nlines;
-	struct sp_hdr	*hdrs;
-	size_t		 nhdrs;
-	size_t		 body;		/* first line after the header */
 };
 
 static const char *const sp_filters[] = {
@@ -357,7 +354,7 @@ sp_session(struct smtpd_proto *p, struct sp_str id)
 
 /* The session's transaction, created when first needed; NULL: no memory. */
 static struct message *
-sp_msg(struct smtpd_proto *p, struct session *s)
+sp_tx(struct smtpd_proto *p, struct session *s)
 {
 	if (s->m == NULL && (s->m = message_new(s->lim.message_size)) == NULL)
 		s->failed = 1;
@@ -379,6 +376,14 @@ sp_fits(const struct smtpd_proto *p, const struct session *s, size_t n)
 {
 	return strcmp(p->version, "0.6") != 0 || n <= SP_REPLY_MAX_06 -
 	    strlen("filter-dataline|||") - strlen(s->id) - strlen(s->tok);
+}
+
+static void
+sp_msg_clear(struct sp_msg *x)
+{
+	free(x->lines);
+	rfc5322_free(&x->rp);
+	memset(x, 0, sizeof(*x));
 }
 
 static void
@@ -407,8 +412,9 @@ sp_session_free(struct smtpd_proto *p, struct session *s)
 		}
 	p->nsessions--;
 	sp_data_clear(s);
+	sp_msg_clear(&s->x);
 	message_free(&s->m);
-	verdict_clear(&s->v);
+	outcome_clear(&s->o);
 	sp_job_free(&s->job);
 	free(s);
 }
@@ -418,7 +424,7 @@ static void
 sp_tx_reset(struct session *s)
 {
 	if (s->state == SS_DECIDED) {
-		verdict_clear(&s->v);
+		outcome_clear(&s->o);
 		sp_data_clear(s);
 		s->state = SS_IDLE;
 	}
@@ -439,31 +445,7 @@ sp_unstuff(struct sp_str l)
 	return l;
 }
 
-/* Length of the field name of a header line, or 0 when it is none. */
-static size_t
-sp_field_name(struct sp_str l)
-{
-	size_t	 i, n;
-
-	for (i = 0; i < l.n && l.p[i] > ' ' && l.p[i] < 0x7f &&
-	    l.p[i] != ':'; i++)
-		;
-	n = i;
-	while (i < l.n && (l.p[i] == ' ' || l.p[i] == '\t'))
-		i++;
-	if (n == 0 || i >= l.n || l.p[i] != ':')
-		return 0;
-	return n;
-}
-
-static void
-sp_msg_clear(struct sp_msg *x)
-{
-	free(x->lines);
-	free(x->hdrs);
-	memset(x, 0, sizeof(*x));
-}
-
+/* Points x->lines at the held lines (each ended by \n), unstuffed. */
 static int
 sp_msg_lines(struct sp_msg *x, const struct buf *raw)
 {
@@ -471,7 +453,6 @@ sp_msg_lines(struct sp_msg *x, const struct buf *raw)
 	const char	*nl;
 	size_t		 len = raw != NULL ? buf_len(raw) : 0, i, n = 0;
 
-	memset(x, 0, sizeof(*x));
 	for (i = 0; i < len; i++)
 		n += p[i] == '\n';
 	if (n > 0 && (x->lines = calloc(n, sizeof(*x->lines))) == NULL)
@@ -480,7 +461,8 @@ sp_msg_lines(struct sp_msg *x, const struct buf *raw)
 		nl = memchr(p, '\n', len);
 		x->lines[i].p = p;
 		x->lines[i].n = (size_t)(nl - p);
-		len -= x->lines[i].n + 1;
+		x->lines[i] = sp_unstuff(x->lines[i]);
+		len -= (size_t)(nl - p) + 1;
 		p = nl + 1;
 	}
 	x->nlines = n;
@@ -488,124 +470,60 @@ sp_msg_lines(struct sp_msg *x, const struct buf *raw)
 }
 
 /*
- * Splits the held lines into header fields and body, as an MTA does: the
- * header ends at the first empty line, or at the first line that is
- * neither a field nor a continuation.  Returns -1 past MSG_HDRS_MAX
- * fields or without memory.
+ * Parses the held lines into m's header and body with the one message
+ * parser (rfc5322.c), and keeps where each field stands, for emission.
+ * Returns 0, or -1 over a bound (m->over says which) or without memory.
  */
 static int
-sp_msg_parse(struct sp_msg *x, const struct buf *raw)
+sp_msg_parse(struct sp_msg *x, const struct buf *raw, struct message *m)
 {
-	struct sp_str	 u;
-	size_t		 i, nlen;
+	size_t	 i;
 
-	if (sp_msg_lines(x, raw) == -1)
+	memset(x, 0, sizeof(*x));
+	if (sp_msg_lines(x, raw) == -1 || (x->rp = rfc5322_new(m)) == NULL)
 		return -1;
-	for (i = 0; i < x->nlines; i++) {
-		u = sp_unstuff(x->lines[i]);
-		if (u.n > 0 && (u.p[0] == ' ' || u.p[0] == '\t') &&
-		    x->nhdrs > 0) {
-			x->hdrs[x->nhdrs - 1].nlines++;
-			continue;
-		}
-		if (u.n == 0 || (nlen = sp_field_name(u)) == 0)
-			break;
-		if (x->nhdrs % 64 == 0) {
-			struct sp_hdr *h;
-
-			if (x->nhdrs >= MSG_HDRS_MAX || (h = reallocarray(
-			    x->hdrs, x->nhdrs + 64, sizeof(*h))) == NULL) {
-				sp_msg_clear(x);
-				return -1;
-			}
-			x->hdrs = h;
-		}
-		x->hdrs[x->nhdrs].first = i;
-		x->hdrs[x->nhdrs].nlines = 1;
-		x->hdrs[x->nhdrs].name.p = u.p;
-		x->hdrs[x->nhdrs++].name.n = nlen;
-	}
-	x->body = i;
-	return 0;
-}
-
-/* The value as Postfix hands it to a milter: folding kept as "\n". */
-static int
-sp_hdr_value(const struct sp_msg *x, const struct sp_hdr *h, struct buf *b)
-{
-	struct sp_str	 u = sp_unstuff(x->lines[h->first]);
-	size_t		 i, off = (size_t)((const char *)memchr(u.p, ':', u.n) -
-			    u.p) + 1;
-
-	while (off < u.n && (u.p[off] == ' ' || u.p[off] == '\t'))
-		off++;
-	buf_reset(b);
-	if (buf_put(b, u.p + off, u.n - off) == -1)
-		return -1;
-	for (i = 1; i < h->nlines; i++) {
-		u = sp_unstuff(x->lines[h->first + i]);
-		if (buf_put(b, "\n", 1) == -1 || buf_put(b, u.p, u.n) == -1)
+	x->m = m;
+	for (i = 0; i < x->nlines; i++)
+		if (rfc5322_line(x->rp, x->lines[i].p, x->lines[i].n) == -1)
 			return -1;
-	}
-	if (memchr(sp_bytes(b), '\0', buf_len(b)) != NULL)
-		return -1;
-	return buf_cstr(b) == NULL ? -1 : 0;
+	return rfc5322_end(x->rp);
 }
 
-/* Fills m's header and body from the held lines; -1 over a bound. */
-static int
-sp_msg_build(const struct sp_msg *x, struct message *m)
+/* The entry that is the mbox "From " line as it came, or n. */
+static size_t
+sp_ent_mbox(const struct sp_msg *x, const struct sp_ent *e, size_t n)
 {
-	struct buf	*b;
-	struct sp_str	 u;
-	char		*name;
-	size_t		 i;
-	int		 rc = 0;
+	size_t	 i, mbox = rfc5322_mbox(x->rp);
 
-	if ((b = buf_new(MSG_HDR_VALUE_MAX)) == NULL)
-		return -1;
-	for (i = 0; i < x->nhdrs && rc == 0; i++) {
-		if ((name = sp_strdup(x->hdrs[i].name, MSG_HDR_NAME_MAX)) ==
-		    NULL || sp_hdr_value(x, &x->hdrs[i], b) == -1 ||
-		    message_add_header(m, name, buf_cstr(b)) == -1)
-			rc = -1;
-		free(name);
-	}
-	buf_free(&b);
-	i = x->body;
-	if (i < x->nlines && x->lines[i].n == 0)
-		i++;
-	for (; i < x->nlines && rc == 0; i++) {
-		u = sp_unstuff(x->lines[i]);
-		if ((u.n > 0 && message_add_body(m, u.p, u.n) == -1) ||
-		    message_add_body(m, "\r\n", 2) == -1)
-			rc = -1;
-	}
-	return rc;
+	for (i = 0; mbox != SIZE_MAX && i < n; i++)
+		if (e[i].orig == mbox)
+			return i;
+	return n;
 }
 
 /* Header operations on the emitted lines */
 
 static int
-sp_ent_is(const struct sp_ent *e, const char *name)
+sp_ent_is(const struct sp_msg *x, const struct sp_ent *e, const char *name)
 {
-	if (e->orig != NULL)
-		return e->orig->name.n == strlen(name) &&
-		    strncasecmp(e->orig->name.p, name, e->orig->name.n) == 0;
+	if (e->orig != SIZE_MAX)
+		return strcasecmp(x->m->hdrs[e->orig].name, name) == 0;
 	if (e->gen != NULL)
 		return strcasecmp(e->gen->name, name) == 0;
 	return 0;
 }
 
-/* The index-th (1-based) field named name, or n. */
+/* The index-th (1-based) field named name, deleted ones skipped, or n. */
 static size_t
-sp_ent_find(const struct sp_ent *e, size_t n, const char *name, uint32_t index)
+sp_ent_find(const struct sp_msg *x, const struct sp_ent *e, size_t n,
+    const char *name, uint32_t index)
 {
 	size_t		 i;
 	uint32_t	 seen = 0;
 
 	for (i = 0; i < n; i++)
-		if (sp_ent_is(&e[i], name) && ++seen == index)
+		if (!e[i].deleted && sp_ent_is(x, &e[i], name) &&
+		    ++seen == index)
 			return i;
 	return n;
 }
@@ -618,54 +536,50 @@ sp_ent_insert(struct sp_ent *e, size_t *n, size_t at, struct sp_ent x)
 	(*n)++;
 }
 
-/* Where an insertion at index (0: first) goes, deleted fields skipped. */
+/*
+ * Where an insertion at index (0: first) goes, deleted fields skipped;
+ * never in front of the mbox line: it stays where the message had it.
+ */
 static size_t
-sp_ent_slot(const struct sp_ent *e, size_t n, uint32_t index)
+sp_ent_slot(const struct sp_msg *x, const struct sp_ent *e, size_t n,
+    uint32_t index)
 {
-	size_t		 i;
+	size_t		 i, mbox = sp_ent_mbox(x, e, n);
 	uint32_t	 seen = 0;
 
 	for (i = 0; i < n; i++)
 		if (!e[i].deleted && seen++ == index)
-			return i;
-	return n;
+			break;
+	return mbox < n && i <= mbox ? mbox + 1 : i;
 }
 
 /*
- * Applies the operations as the milter frontend does: changes, then
- * deletions (indexes of the original list, CVE-2022-48521), then
- * insertions and additions in verdict order.  A change of a field that is
- * not there adds it, as Sendmail and Postfix do.
+ * Applies the answer's operations one by one, in its order, with the
+ * meaning an MTA gives them (super_answer.c ordered them).  A change of a
+ * field that is not there adds it, as Sendmail and Postfix do.
  */
 static void
-sp_ent_apply(struct sp_ent *e, size_t *n, const struct verdict *v)
+sp_ent_apply(const struct sp_msg *x, struct sp_ent *e, size_t *n,
+    const struct answer *a)
 {
 	const struct hdrop	*h;
-	struct sp_ent		 x = { NULL, NULL, NULL, 0 };
+	struct sp_ent		 gen = { SIZE_MAX, NULL, NULL, 0 };
 	size_t			 i, at;
-	int			 pass;
 
-	for (pass = 0; pass < 3; pass++)
-		for (i = 0; i < v->nops; i++) {
-			h = &v->ops[i];
-			x.gen = h;
-			if (pass == 0 && h->op == HDR_CHANGE) {
-				at = sp_ent_find(e, *n, h->name, h->index);
-				if (at < *n) {
-					e[at].orig = NULL;
-					e[at].gen = h;
-				} else
-					sp_ent_insert(e, n, *n, x);
-			} else if (pass == 1 && h->op == HDR_DELETE) {
-				at = sp_ent_find(e, *n, h->name, h->index);
-				if (at < *n)
-					e[at].deleted = 1;
-			} else if (pass == 2 && h->op == HDR_INSERT)
-				sp_ent_insert(e, n, sp_ent_slot(e, *n,
-				    h->index), x);
-			else if (pass == 2 && h->op == HDR_ADD)
-				sp_ent_insert(e, n, *n, x);
-		}
+	for (i = 0; i < a->nops; i++) {
+		h = gen.gen = a->ops[i];
+		at = h->op == HDR_CHANGE || h->op == HDR_DELETE ?
+		    sp_ent_find(x, e, *n, h->name, h->index) : *n;
+		if (h->op == HDR_CHANGE && at < *n)
+			e[at] = gen;
+		else if (h->op == HDR_DELETE && at < *n)
+			e[at].deleted = 1;
+		else if (h->op == HDR_INSERT)
+			sp_ent_insert(e, n, sp_ent_slot(x, e, *n, h->index),
+			    gen);
+		else if (h->op == HDR_ADD || h->op == HDR_CHANGE)
+			sp_ent_insert(e, n, *n, gen);
+	}
 }
 
 /* Whether a generated value is folded only as CRLF + WSP. */
@@ -689,6 +603,7 @@ sp_longest(const char *first, size_t n, const char *crlf)
 	const char	*next;
 	size_t		 max = n + 1, len;
 
+	(void)first;
 	for (; crlf != NULL; crlf = next) {
 		next = strstr(crlf + 2, "\r\n");
 		len = next != NULL ? (size_t)(next - crlf - 2) :
@@ -737,162 +652,142 @@ sp_emit_gen(struct smtpd_proto *p, const struct session *s,
 	buf_free(&b);
 }
 
+/* Held lines from .. to, stuffed again exactly as smtpd stuffed them. */
 static void
 sp_emit_lines(struct smtpd_proto *p, const struct session *s,
     const struct sp_msg *x, size_t from, size_t to)
 {
 	for (; from < to; from++)
-		sp_dataline(p, s, x->lines[from].p, x->lines[from].n);
+		sp_dataline_new(p, s, x->lines[from].p, x->lines[from].n);
 }
 
+/* The header as the entries say, then the body as it came. */
 static void
 sp_emit_ents(struct smtpd_proto *p, const struct session *s,
     const struct sp_msg *x, const struct sp_ent *e, size_t n)
 {
-	size_t	 i;
-	int	 made = 0;
+	const struct rfc5322_field	*f;
+	size_t				 i, nf;
 
+	f = rfc5322_fields(x->rp, &nf);
 	for (i = 0; i < n; i++) {
 		if (e[i].deleted)
 			continue;
-		if (e[i].orig != NULL)
-			sp_emit_lines(p, s, x, e[i].orig->first,
-			    e[i].orig->first + e[i].orig->nlines);
+		if (e[i].orig != SIZE_MAX)
+			sp_emit_lines(p, s, x, f[e[i].orig].first,
+			    f[e[i].orig].first + f[e[i].orig].nlines);
 		else if (e[i].gen != NULL)
 			sp_emit_gen(p, s, e[i].gen);
 		else
 			sp_dataline_new(p, s, e[i].fixed, strlen(e[i].fixed));
-		made |= e[i].orig == NULL;
 	}
-	/* A body that began without an empty line needs one now. */
-	if (made && x->body < x->nlines && x->lines[x->body].n != 0)
-		sp_dataline(p, s, "", 0);
-	sp_emit_lines(p, s, x, x->body, x->nlines);
+	sp_emit_lines(p, s, x, rfc5322_body_line(x->rp), x->nlines);
 }
 
-/* The held lines as they came, without allocating. */
+/*
+ * The held lines as they came, without allocating; quarantine's header
+ * first, or second after a leading mbox line.
+ */
 static void
-sp_emit_raw(struct smtpd_proto *p, const struct session *s)
+sp_emit_raw(struct smtpd_proto *p, const struct session *s, int junk)
 {
 	const char	*q = sp_bytes(s->raw), *nl;
-	size_t		 len = s->raw != NULL ? buf_len(s->raw) : 0;
+	size_t		 len = s->raw != NULL ? buf_len(s->raw) : 0, i = 0;
 
-	while ((nl = memchr(q, '\n', len)) != NULL) {
+	if (junk && (len < 5 || memcmp(q, "From ", 5) != 0)) {
+		sp_dataline_new(p, s, SP_JUNK_HEADER, strlen(SP_JUNK_HEADER));
+		junk = 0;
+	}
+	for (; (nl = memchr(q, '\n', len)) != NULL; i++) {
 		sp_dataline(p, s, q, (size_t)(nl - q));
 		len -= (size_t)(nl - q) + 1;
 		q = nl + 1;
+		if (i == 0 && junk)
+			sp_dataline_new(p, s, SP_JUNK_HEADER,
+			    strlen(SP_JUNK_HEADER));
 	}
 }
 
-/* The held message with the verdict applied, then "."; frees the lines. */
+/*
+ * The held message as the answer makes it, then "."; frees the lines.  A
+ * message smtpd will refuse gets only ".": what it would store is moot.
+ */
 static void
 sp_emit_message(struct smtpd_proto *p, struct session *s,
-    const struct verdict *v)
+    const struct answer *a)
 {
-	struct sp_msg	 x;
-	struct sp_ent	*e;
-	size_t		 i, n = 0;
+	struct sp_msg	*x = &s->x;
+	struct sp_ent	*e = NULL;
+	size_t		 i, n = 0, nf;
 
-	if (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL ||
-	    v->action == ACTION_DISCARD) {
-		/* Refused at commit: what smtpd would store is moot. */
-		sp_dataline(p, s, ".", 1);
-		sp_data_clear(s);
-		return;
+	if (a->action == ACTION_REJECT || a->action == ACTION_TEMPFAIL ||
+	    a->action == ACTION_DISCARD)
+		;
+	else if (x->rp == NULL || (e = calloc(x->m->nhdrs + a->nops + 1,
+	    sizeof(*e))) == NULL) {
+		if (x->rp != NULL)
+			log_warnx("opensmtpd: out of memory: message passed "
+			    "on without its header operations");
+		sp_emit_raw(p, s, a->action == ACTION_QUARANTINE);
+	} else {
+		(void)rfc5322_fields(x->rp, &nf);
+		for (i = 0; i < nf; i++) {
+			e[n].orig = i;
+			e[n++].gen = NULL;
+		}
+		sp_ent_apply(x, e, &n, a);
+		if (a->action == ACTION_QUARANTINE)
+			sp_ent_insert(e, &n, sp_ent_slot(x, e, n, 0),
+			    (struct sp_ent){ SIZE_MAX, NULL, SP_JUNK_HEADER,
+			    0 });
+		sp_emit_ents(p, s, x, e, n);
 	}
-	if (sp_msg_parse(&x, s->raw) == -1 || (e = calloc(x.nhdrs +
-	    v->nops + 1, sizeof(*e))) == NULL) {
-		log_warnx("opensmtpd: out of memory: message passed on "
-		    "without its header operations");
-		sp_msg_clear(&x);
-		sp_emit_raw(p, s);
-		sp_dataline(p, s, ".", 1);
-		sp_data_clear(s);
-		return;
-	}
-	if (v->action == ACTION_QUARANTINE)
-		e[n++].fixed = SP_JUNK_HEADER;
-	for (i = 0; i < x.nhdrs; i++)
-		e[n++].orig = &x.hdrs[i];
-	sp_ent_apply(e, &n, v);
-	sp_emit_ents(p, s, &x, e, n);
 	sp_dataline(p, s, ".", 1);
 	free(e);
-	sp_msg_clear(&x);
+	sp_msg_clear(x);
 	sp_data_clear(s);
 }
 
 /* Decisions */
-
-static const char *
-sp_qid(const struct message *m)
-{
-	return m != NULL && m->queue_id != NULL ? m->queue_id : "NOQUEUE";
-}
-
-/* One line per message, as the milter frontend logs it. */
-static void
-sp_log(const struct message *m, const struct outcome *o)
-{
-	char	 rules[512];
-	size_t	 i, off = 0;
-
-	rules[0] = '\0';
-	for (i = 0; i < o->v.nrules && off < sizeof(rules); i++)
-		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
-		    "%s%s", i ? "," : "", o->v.rules[i]);
-	for (i = 0; i < o->v.nlogs; i++)
-		log_info("%s: worker %ld: %s", sp_qid(m), (long)o->pid,
-		    o->v.logs[i]);
-	log_info("%s: client=%s from=<%s> rcpts=%zu action=%s rules=%s "
-	    "worker=%ld time=%ldms%s%s%s", sp_qid(m),
-	    m != NULL && m->client_addr ? m->client_addr : "unknown",
-	    m != NULL && m->sender ? m->sender : "", m != NULL ? m->nrcpts : 0,
-	    o->v.action == ACTION_NONE ? "accept" : action_name(o->v.action),
-	    rules[0] ? rules : "-", (long)o->pid, o->ms,
-	    o->v.action == ACTION_DISCARD ? " (rejected: OpenSMTPD cannot "
-	    "discard)" : "", o->fallback ? " failure=" : "",
-	    o->fallback ? o->why : "");
-}
 
 static void
 sp_fallback(struct smtpd_proto *p, struct outcome *o, const char *why)
 {
 	memset(o, 0, sizeof(*o));
 	o->fallback = 1;
+	o->kind = OUTCOME_FALLBACK;
 	snprintf(o->why, sizeof(o->why), "%s", why);
 	p->ops.fallback(p->arg, &o->v);
 }
 
-/* Decides without a worker: over a bound, oversize, out of memory. */
+/* Takes over o's verdict: commit gets its answer. */
+static void
+sp_decided(struct session *s, struct outcome *o)
+{
+	outcome_clear(&s->o);
+	s->o = *o;
+	memset(&o->v, 0, sizeof(o->v));
+	s->state = SS_DECIDED;
+}
+
+/* Decides without a worker: over a bound, malformed, out of memory. */
 static void
 sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
 {
-	sp_log(s->m, o);
-	if (s->streaming)
+	static const struct message	 none;
+	struct answer			 a;
+
+	answer_make(&a, o, ANSWER_NO_DISCARD);
+	answer_log(s->m != NULL ? s->m : &none, o, &a);
+	if (s->streaming) {
 		sp_dataline(p, s, ".", 1);
-	else
-		sp_emit_message(p, s, &o->v);
-	s->v = o->v;
-	memset(&o->v, 0, sizeof(o->v));
-	s->state = SS_DECIDED;
+		sp_msg_clear(&s->x);
+	} else
+		sp_emit_message(p, s, &a);
+	sp_decided(s, o);
 	sp_data_clear(s);
 	if (s->m != NULL)
 		message_reset(s->m);
-}
-
-/* What limits.oversize answers, with the milter frontend's replies. */
-static void
-sp_oversize_verdict(const struct session *s, struct verdict *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->action = (uint8_t)s->lim.oversize;
-	if (v->action == ACTION_REJECT)
-		(void)verdict_set_reply(v, "552", "5.3.4",
-		    "Message size exceeds fixed limit");
-	else if (v->action == ACTION_TEMPFAIL)
-		(void)verdict_set_reply(v, "452", "4.3.4",
-		    "Message size exceeds fixed limit");
 }
 
 /*
@@ -902,18 +797,12 @@ sp_oversize_verdict(const struct session *s, struct verdict *v)
 static void
 sp_overflow(struct smtpd_proto *p, struct session *s, int why)
 {
-	if (why == SP_STREAM_OVERSIZE)
-		log_info("%s: oversize message from %s (over %zu bytes): %s",
-		    sp_qid(s->m), s->m != NULL && s->m->client_addr ?
-		    s->m->client_addr : "unknown", s->lim.message_size,
-		    action_name(s->lim.oversize));
-	else
+	if (why == SP_STREAM_NOMEM)
 		log_warnx("%s: out of memory for the message: passed "
-		    "through unfiltered", sp_qid(s->m));
-	if (why == SP_STREAM_OVERSIZE &&
-	    s->lim.oversize == ACTION_QUARANTINE)
-		sp_dataline_new(p, s, SP_JUNK_HEADER, strlen(SP_JUNK_HEADER));
-	sp_emit_raw(p, s);
+		    "through unfiltered", s->m != NULL && s->m->queue_id ?
+		    s->m->queue_id : "NOQUEUE");
+	sp_emit_raw(p, s, why == SP_STREAM_OVERSIZE &&
+	    s->lim.oversize == ACTION_QUARANTINE);
 	buf_free(&s->raw);
 	s->streaming = why;
 }
@@ -943,49 +832,54 @@ fail:
 	return NULL;
 }
 
+/* Whether the message must be decided here; fills o then. */
+static int
+sp_decide_early(struct smtpd_proto *p, struct session *s, struct outcome *o)
+{
+	if (s->toolong) {
+		memset(o, 0, sizeof(*o));
+		o->kind = OUTCOME_OVERSIZE;
+		o->v.action = ACTION_REJECT;
+		(void)verdict_set_reply(&o->v, "550", "5.6.0",
+		    "Message has a line too long to be filtered");
+		snprintf(o->why, sizeof(o->why), "a line longer than "
+		    "OpenSMTPD 6.8 passes back from a filter (%d bytes)",
+		    SP_REPLY_MAX_06);
+	} else if (s->streaming == SP_STREAM_OVERSIZE)
+		answer_oversize(s->lim.oversize, "over limits.message_size",
+		    o);
+	else if (s->streaming)
+		sp_fallback(p, o, "out of memory for the message");
+	else if (s->failed || sp_tx(p, s) == NULL)
+		answer_oversize(s->lim.oversize, "over a bound on the "
+		    "envelope, or out of memory", o);
+	else if (sp_msg_parse(&s->x, s->raw, s->m) == -1) {
+		if (s->m->over != NULL)
+			answer_oversize(s->lim.oversize, s->m->over, o);
+		else
+			sp_fallback(p, o, "out of memory for the message");
+	} else
+		return answer_decide(s->m, s->lim.oversize,
+		    s->lim.malformed, o);
+	return 1;
+}
+
 /* The final ".": decide here, or hand the message to a worker. */
 static void
 sp_data_end(struct smtpd_proto *p, struct session *s)
 {
 	struct smtpd_job	*j;
 	struct outcome		 o;
-	struct sp_msg		 x;
 
-	if (s->toolong) {
-		memset(&o, 0, sizeof(o));
-		o.v.action = ACTION_REJECT;
-		(void)verdict_set_reply(&o.v, "550", "5.6.0",
-		    "Message has a line too long to be filtered");
-		log_info("%s: a line longer than OpenSMTPD 6.8 passes back "
-		    "from a filter (%d bytes): refused", sp_qid(s->m),
-		    SP_REPLY_MAX_06);
+	if (sp_decide_early(p, s, &o)) {
 		sp_decide_here(p, s, &o);
 		return;
 	}
-	if (s->streaming) {
-		if (s->streaming == SP_STREAM_OVERSIZE) {
-			memset(&o, 0, sizeof(o));
-			sp_oversize_verdict(s, &o.v);
-			snprintf(o.why, sizeof(o.why), "oversize");
-		} else
-			sp_fallback(p, &o, "out of memory for the message");
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		sp_fallback(p, &o, "out of memory for the message");
 		sp_decide_here(p, s, &o);
 		return;
 	}
-	if (s->failed || sp_msg(p, s) == NULL) {
-		sp_fallback(p, &o, "envelope over a bound or out of memory");
-		sp_decide_here(p, s, &o);
-		return;
-	}
-	if (sp_msg_parse(&x, s->raw) == -1 || sp_msg_build(&x, s->m) == -1 ||
-	    (j = calloc(1, sizeof(*j))) == NULL) {
-		sp_msg_clear(&x);
-		sp_fallback(p, &o, "message over a bound (headers, lengths) "
-		    "or out of memory");
-		sp_decide_here(p, s, &o);
-		return;
-	}
-	sp_msg_clear(&x);
 	j->m = s->m;
 	j->session = s;
 	s->m = sp_msg_next(s, j->m);
@@ -1003,7 +897,7 @@ sp_connect(struct smtpd_proto *p, struct session *s, struct sp_str params)
 	struct sp_str	 rdns, src;
 	struct message	*m;
 
-	if ((m = sp_msg(p, s)) == NULL ||
+	if ((m = sp_tx(p, s)) == NULL ||
 	    sp_split_last(params, &rdns, &src) == -1)
 		return;
 	if (src.n >= 2 && src.p[0] == '[' && src.p[src.n - 1] == ']') {
@@ -1058,32 +952,30 @@ sp_data_line(struct smtpd_proto *p, struct session *s, struct sp_str tok,
 	return 0;
 }
 
+/* commit's answer: proceed, or reject with the answer's reply. */
 static void
 sp_reply(struct smtpd_proto *p, struct sp_str sid, struct sp_str tok,
-    const struct verdict *v)
+    const struct outcome *o)
 {
+	struct answer	 a;
 	char		 r[VERDICT_TEXT_MAX + 64];
-	const char	*code = v->code, *ecode = v->ecode, *text = v->text;
+	const char	*code, *ecode, *text;
 
-	switch (v->action) {
-	case ACTION_REJECT:
-	case ACTION_TEMPFAIL:
-		break;
-	case ACTION_DISCARD:
-		code = NULL;
-		break;
-	default:
+	answer_make(&a, o, ANSWER_NO_DISCARD);
+	if (a.action != ACTION_REJECT && a.action != ACTION_TEMPFAIL) {
 		sp_result(p, sid, tok, "proceed");
 		return;
 	}
+	code = a.code;
+	ecode = a.ecode;
+	text = a.text;
+	/* Validated already; a line break here would forge a line. */
 	if (code == NULL || strpbrk(code, "\r\n|") != NULL ||
 	    (ecode != NULL && strpbrk(ecode, "\r\n|") != NULL) ||
 	    (text != NULL && strpbrk(text, "\r\n") != NULL)) {
-		code = v->action == ACTION_TEMPFAIL ? "451" : "550";
-		ecode = v->action == ACTION_TEMPFAIL ? "4.7.1" : "5.7.1";
-		text = v->action == ACTION_TEMPFAIL ?
-		    "Message deferred by content filter" :
-		    "Message rejected by content filter";
+		code = a.action == ACTION_TEMPFAIL ? "451" : "550";
+		ecode = NULL;
+		text = NULL;
 	}
 	snprintf(r, sizeof(r), "reject|%s%s%s%s%s", code, ecode ? " " : "",
 	    ecode ? ecode : "", text ? " " : "", text ? text : "");
@@ -1094,7 +986,7 @@ static int
 sp_commit(struct smtpd_proto *p, struct session *s, struct sp_str sid,
     struct sp_str tok, struct sp_str raw)
 {
-	struct verdict	 v;
+	struct outcome	 o;
 
 	if (s != NULL && (s->state == SS_DATA || s->state == SS_RUNNING))
 		return sp_fail(p, "commit before the data lines were "
@@ -1103,14 +995,13 @@ sp_commit(struct smtpd_proto *p, struct session *s, struct sp_str sid,
 		/* Nothing was filtered: never let it through unchecked. */
 		log_warnx("opensmtpd: session %.*s: commit without a "
 		    "message: on_failure", (int)sid.n, sid.p);
-		memset(&v, 0, sizeof(v));
-		p->ops.fallback(p->arg, &v);
-		sp_reply(p, sid, tok, &v);
-		verdict_clear(&v);
+		sp_fallback(p, &o, "commit without a message");
+		sp_reply(p, sid, tok, &o);
+		outcome_clear(&o);
 		return 0;
 	}
-	sp_reply(p, sid, tok, &s->v);
-	verdict_clear(&s->v);
+	sp_reply(p, sid, tok, &s->o);
+	outcome_clear(&s->o);
 	s->state = SS_IDLE;
 	return 0;
 }
@@ -1126,7 +1017,7 @@ sp_other_phase(struct smtpd_proto *p, struct session *s, struct sp_str phase,
 		if (s->state == SS_DATA)
 			log_warnx("opensmtpd: session %s: data ended without "
 			    "\".\"", s->id);
-		verdict_clear(&s->v);
+		outcome_clear(&s->o);
 		sp_data_clear(s);
 		s->state = SS_IDLE;
 	} else if (s->state == SS_RUNNING)
@@ -1134,7 +1025,7 @@ sp_other_phase(struct smtpd_proto *p, struct session *s, struct sp_str phase,
 	if (str_is(phase, "connect"))
 		sp_connect(p, s, params);
 	else if ((str_is(phase, "helo") || str_is(phase, "ehlo")) &&
-	    (m = sp_msg(p, s)) != NULL)
+	    (m = sp_tx(p, s)) != NULL)
 		(void)sp_set(&m->helo, params);
 }
 
@@ -1226,7 +1117,7 @@ sp_auth(struct smtpd_proto *p, struct session *s, struct sp_str params)
 		result = f[0];
 		user = f[1];
 	}
-	if (!str_is(result, "pass") || (m = sp_msg(p, s)) == NULL ||
+	if (!str_is(result, "pass") || (m = sp_tx(p, s)) == NULL ||
 	    (u = sp_strdup(user, MSG_STR_MAX)) == NULL)
 		return;
 	(void)message_add_macro(m, "{auth_authen}", u);
@@ -1243,7 +1134,7 @@ sp_envelope(struct smtpd_proto *p, struct session *s, struct sp_str params,
 	char		*a;
 
 	if (sp_split(params, f, 3) != 3 || !str_is(f[1], "ok") ||
-	    (m = sp_msg(p, s)) == NULL)
+	    (m = sp_tx(p, s)) == NULL)
 		return;
 	if (f[2].n >= 2 && f[2].p[0] == '<' && f[2].p[f[2].n - 1] == '>') {
 		f[2].p++;
@@ -1267,7 +1158,7 @@ sp_event(struct smtpd_proto *p, struct session *s, struct sp_str ev,
 		return;		/* smtpd reports the data phase late */
 	if (str_is(ev, "tx-begin")) {
 		sp_tx_reset(s);
-		if ((m = sp_msg(p, s)) != NULL)
+		if ((m = sp_tx(p, s)) != NULL)
 			(void)sp_set(&m->queue_id, params);
 	} else if (str_is(ev, "tx-reset") || str_is(ev, "tx-rollback"))
 		sp_tx_reset(s);
@@ -1508,11 +1399,13 @@ smtpd_proto_done(struct smtpd_proto *p, struct smtpd_job *j,
     const char **why_r)
 {
 	struct session	*s = j->session;
+	struct answer	 a;
 
 	FD_ASSERT(s != NULL && s->job == j && s->state == SS_RUNNING);
 	p->nrunning--;
 	s->job = NULL;
 	if (s->gone || s->abandoned) {
+		sp_msg_clear(&s->x);
 		sp_job_free(&j);
 		if (s->gone)
 			sp_session_free(p, s);
@@ -1523,11 +1416,10 @@ smtpd_proto_done(struct smtpd_proto *p, struct smtpd_job *j,
 		}
 		return 0;
 	}
-	sp_log(j->m, &j->o);
-	sp_emit_message(p, s, &j->o.v);
-	s->v = j->o.v;
-	memset(&j->o.v, 0, sizeof(j->o.v));
-	s->state = SS_DECIDED;
+	answer_make(&a, &j->o, ANSWER_NO_DISCARD);
+	answer_log(j->m, &j->o, &a);
+	sp_emit_message(p, s, &a);
+	sp_decided(s, &j->o);
 	sp_job_free(&j);
 	return sp_oom(p, why_r);
 }

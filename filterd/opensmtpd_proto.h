@@ -50,6 +50,7 @@ struct smtpd_ops {
 struct smtpd_limits {
 	size_t	 message_size;	/* limits.message_size */
 	int	 oversize;	/* limits.oversize, an enum action */
+	int	 malformed;	/* limits.malformed, an enum action */
 	int	 worker_timeout; /* seconds; checked against smtpd's */
 };
 

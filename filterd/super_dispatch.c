@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
+#include "filterd/super_answer.h"
 #include "filterd/super_dispatch.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/message.h"
@@ -394,14 +395,7 @@ dispatch_read(const struct dgen *g, int fd, struct buf *b, long long deadline,
 void
 dispatch_fallback(const struct config *c, struct verdict *v)
 {
-	verdict_clear(v);
-	v->action = (uint8_t)c->on_failure;
-	if (c->on_failure == ACTION_TEMPFAIL)
-		(void)verdict_set_reply(v, "451", "4.3.0",
-		    "Content filter failure, try again later");
-	else if (c->on_failure == ACTION_REJECT)
-		(void)verdict_set_reply(v, "550", "5.7.0",
-		    "Content filter failure");
+	answer_fallback(c->on_failure, v);
 }
 
 /* The worker is validated by the policy of the spawner it came from. */
@@ -451,6 +445,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	buf_free(&b);
 	if (rc == -1) {
 		o->fallback = 1;
+		o->kind = OUTCOME_FALLBACK;
 		if (g == NULL)
 			g = dispatch_hold(d);
 		dispatch_fallback(g->conf, &o->v);

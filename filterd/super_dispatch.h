@@ -20,6 +20,7 @@ struct message;
 
 struct outcome {
 	struct verdict	 v;		/* validated, or the fallback */
+	int		 kind;		/* enum outcome_kind */
 	int		 fallback;	/* 1 when v is the on_failure one */
 	char		 why[160];	/* why the fallback was taken */
 	pid_t		 pid;		/* the worker, or 0 */

@@ -18,6 +18,8 @@
 #include "filterd/super_dispatch.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/message.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/super_answer.h"
 #include "filterd/super_milter.h"
 #include "filterd/lib/verdict.h"
 
@@ -36,6 +38,7 @@ static struct dispatch		*milter_dispatch;
 struct session {
 	struct dgen	*g;
 	struct message	*m;
+	struct rfc5322	*rp;		/* the header and body being parsed */
 	int		 failed;	/* out of memory or over a bound */
 };
 
@@ -128,6 +131,24 @@ milter_unbracket(const char *in, char *out, size_t len)
 		snprintf(out, len, "%s", in);
 }
 
+/* A new transaction: the envelope and the message are forgotten. */
+static void
+milter_tx_reset(struct session *s)
+{
+	message_reset(s->m);
+	rfc5322_free(&s->rp);
+	s->failed = 0;
+}
+
+/* The message's parser, made when the first header or body byte comes. */
+static struct rfc5322 *
+milter_parser(struct session *s)
+{
+	if (s->rp == NULL && (s->rp = rfc5322_new(s->m)) == NULL)
+		s->failed = 1;
+	return s->rp;
+}
+
 static sfsistat
 milter_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -136,8 +157,7 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
-	message_reset(s->m);
-	s->failed = 0;
+	milter_tx_reset(s);
 	if (strlen(argv[0]) > MSG_STR_MAX) {
 		s->failed = 1;
 		return SMFIS_CONTINUE;
@@ -174,7 +194,8 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
-	if (message_add_header(s->m, name, value) == -1)
+	if (milter_parser(s) != NULL &&
+	    rfc5322_field(s->rp, name, value) == -1)
 		s->failed = 1;
 	return SMFIS_CONTINUE;
 }
@@ -190,71 +211,29 @@ milter_eoh(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* Sets the reply for an action; NULL parts take the action's default. */
+/* The reply of an answer; libmilter formats the text: % doubled. */
 static void
-milter_reply(SMFICTX *ctx, const struct verdict *v)
+milter_reply(SMFICTX *ctx, const struct answer *a)
 {
 	char		 text[2 * VERDICT_TEXT_MAX + 1];
-	const char	*code = v->code, *ecode = v->ecode, *t = v->text;
+	const char	*t = a->text;
 	size_t		 i, o = 0;
 
-	if (v->action == ACTION_REJECT && code == NULL) {
-		code = "550";
-		ecode = "5.7.1";
-		t = "Message rejected by content filter";
-	} else if (v->action == ACTION_TEMPFAIL && code == NULL) {
-		code = "451";
-		ecode = "4.7.1";
-		t = "Message deferred by content filter";
-	}
-	if (code == NULL)
+	if (a->code == NULL)
 		return;
-	/* libmilter hands the text to a printf-like formatter: double %. */
 	for (i = 0; t != NULL && t[i] != '\0' && o + 2 < sizeof(text); i++) {
 		if (t[i] == '%')
 			text[o++] = '%';
 		text[o++] = t[i];
 	}
 	text[o] = '\0';
-	if (smfi_setreply(ctx, (char *)(uintptr_t)code,
-	    (char *)(uintptr_t)ecode, t != NULL ? text : NULL) != MI_SUCCESS)
-		log_warnx("smfi_setreply %s failed", code);
+	if (smfi_setreply(ctx, (char *)(uintptr_t)a->code,
+	    (char *)(uintptr_t)a->ecode, t != NULL ? text : NULL) !=
+	    MI_SUCCESS)
+		log_warnx("smfi_setreply %s failed", a->code);
 }
 
-/*
- * A message past what filterd holds -- its size, or the hard bounds on
- * recipients, headers and lengths -- gets limits.oversize, not a worker.
- */
-static sfsistat
-milter_oversize(SMFICTX *ctx, struct session *s, const char *what)
-{
-	int		 oversize = dgen_config(s->g)->oversize;
-	struct verdict	 v;
-
-	memset(&v, 0, sizeof(v));
-	log_info("%s: oversize message from %s (%s): %s",
-	    s->m->queue_id ? s->m->queue_id : "NOQUEUE",
-	    s->m->client_addr ? s->m->client_addr : "unknown", what,
-	    action_name(oversize));
-	v.action = (uint8_t)oversize;
-	if (v.action == ACTION_REJECT)
-		(void)verdict_set_reply(&v, "552", "5.3.4",
-		    "Message size exceeds fixed limit");
-	else if (v.action == ACTION_TEMPFAIL)
-		(void)verdict_set_reply(&v, "452", "4.3.4",
-		    "Message size exceeds fixed limit");
-	milter_reply(ctx, &v);
-	verdict_clear(&v);
-	message_reset(s->m);
-	switch (oversize) {
-	case ACTION_REJECT:
-		return SMFIS_REJECT;
-	case ACTION_TEMPFAIL:
-		return SMFIS_TEMPFAIL;
-	default:
-		return SMFIS_ACCEPT;
-	}
-}
+static sfsistat	milter_finish(SMFICTX *, struct session *);
 
 static sfsistat
 milter_body(SMFICTX *ctx, unsigned char *p, size_t len)
@@ -263,13 +242,10 @@ milter_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
-	if (message_add_body(s->m, p, len) == -1) {
-		if (s->m->oversize)
-			return milter_oversize(ctx, s,
-			    "over limits.message_size");
+	if (milter_parser(s) != NULL && rfc5322_body(s->rp, p, len) == -1)
 		s->failed = 1;
-	}
-	return SMFIS_CONTINUE;
+	/* Past limits.message_size: answered now, the rest not read. */
+	return s->m->oversize ? milter_finish(ctx, s) : SMFIS_CONTINUE;
 }
 
 /* Converts CRLF folding to the LF folding libmilter expects. */
@@ -282,18 +258,6 @@ milter_unfold(const char *in, char *out, size_t len)
 		if (!(in[0] == '\r' && in[1] == '\n'))
 			out[o++] = *in;
 	out[o] = '\0';
-}
-
-static int
-delete_cmp(const void *a, const void *b)
-{
-	const struct hdrop	*x = *(const struct hdrop *const *)a;
-	const struct hdrop	*y = *(const struct hdrop *const *)b;
-	int			 c;
-
-	if ((c = strcasecmp(x->name, y->name)) != 0)
-		return c;
-	return x->index < y->index ? 1 : x->index > y->index ? -1 : 0;
 }
 
 static int
@@ -317,54 +281,28 @@ milter_op(SMFICTX *ctx, const struct hdrop *h)
 	return MI_FAILURE;
 }
 
-/*
- * Applies header operations: changes first, then deletions in reverse
- * index order per name (so that one deletion does not shift the index of
- * the next, CVE-2022-48521), then insertions and additions.
- */
-static void
-milter_apply_ops(SMFICTX *ctx, const struct verdict *v)
-{
-	const struct hdrop	*dels[VERDICT_OPS_MAX];
-	size_t			 i, n = 0;
-	int			 pass;
-
-	for (i = 0; i < v->nops; i++)
-		if (v->ops[i].op == HDR_DELETE)
-			dels[n++] = &v->ops[i];
-	qsort(dels, n, sizeof(dels[0]), delete_cmp);
-	for (pass = 0; pass < 3; pass++) {
-		for (i = 0; i < (pass == 1 ? n : v->nops); i++) {
-			const struct hdrop *h = pass == 1 ? dels[i] :
-			    &v->ops[i];
-
-			if ((pass == 0 && h->op != HDR_CHANGE) ||
-			    (pass == 2 && h->op != HDR_ADD &&
-			    h->op != HDR_INSERT))
-				continue;
-			if (milter_op(ctx, h) != MI_SUCCESS)
-				log_warnx("%s header %s failed",
-				    hdr_op_name(h->op), h->name);
-		}
-	}
-}
-
+/* Translates an answer into libmilter calls, in the answer's order. */
 static sfsistat
-milter_apply(SMFICTX *ctx, const struct verdict *v)
+milter_apply(SMFICTX *ctx, const struct answer *a)
 {
-	milter_apply_ops(ctx, v);
-	switch (v->action) {
+	size_t	 i;
+
+	for (i = 0; i < a->nops; i++)
+		if (milter_op(ctx, a->ops[i]) != MI_SUCCESS)
+			log_warnx("%s header %s failed",
+			    hdr_op_name(a->ops[i]->op), a->ops[i]->name);
+	switch (a->action) {
 	case ACTION_REJECT:
-		milter_reply(ctx, v);
+		milter_reply(ctx, a);
 		return SMFIS_REJECT;
 	case ACTION_TEMPFAIL:
-		milter_reply(ctx, v);
+		milter_reply(ctx, a);
 		return SMFIS_TEMPFAIL;
 	case ACTION_DISCARD:
 		return SMFIS_DISCARD;
 	case ACTION_QUARANTINE:
-		if (smfi_quarantine(ctx, v->reason ? (char *)(uintptr_t)
-		    v->reason : (char *)(uintptr_t)"filterd") != MI_SUCCESS)
+		if (smfi_quarantine(ctx, (char *)(uintptr_t)a->reason) !=
+		    MI_SUCCESS)
 			log_warnx("smfi_quarantine failed");
 		return SMFIS_ACCEPT;
 	default:
@@ -372,51 +310,43 @@ milter_apply(SMFICTX *ctx, const struct verdict *v)
 	}
 }
 
-static void
-milter_log(const struct session *s, const struct outcome *o)
+/*
+ * Decides the message -- without a worker when it is malformed or over a
+ * bound, else through one -- then logs and applies the answer.
+ */
+static sfsistat
+milter_finish(SMFICTX *ctx, struct session *s)
 {
-	char	 rules[512];
-	size_t	 i, off = 0;
+	struct outcome	 o;
+	struct answer	 a;
+	sfsistat	 rc;
 
-	rules[0] = '\0';
-	for (i = 0; i < o->v.nrules && off < sizeof(rules); i++)
-		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
-		    "%s%s", i ? "," : "", o->v.rules[i]);
-	for (i = 0; i < o->v.nlogs; i++)
-		log_info("%s: worker %ld: %s", s->m->queue_id ?
-		    s->m->queue_id : "NOQUEUE", (long)o->pid, o->v.logs[i]);
-	log_info("%s: client=%s from=<%s> rcpts=%zu action=%s rules=%s "
-	    "worker=%ld time=%ldms%s%s",
-	    s->m->queue_id ? s->m->queue_id : "NOQUEUE",
-	    s->m->client_addr ? s->m->client_addr : "unknown",
-	    s->m->sender ? s->m->sender : "", s->m->nrcpts,
-	    o->v.action == ACTION_NONE ? "accept" : action_name(o->v.action),
-	    rules[0] ? rules : "-", (long)o->pid,
-	    o->ms, o->fallback ? " failure=" : "",
-	    o->fallback ? o->why : "");
+	if (s->m->queue_id == NULL && message_macro(s->m, "i") != NULL)
+		(void)message_set(&s->m->queue_id, message_macro(s->m, "i"));
+	if (s->failed && s->m->over == NULL)
+		s->m->over = "over a bound on recipients, headers or lengths";
+	if (!answer_decide(s->m, dgen_config(s->g)->oversize,
+	    dgen_config(s->g)->malformed, &o))
+		dispatch_run(milter_dispatch, s->m, &o);
+	answer_make(&a, &o, 0);
+	answer_log(s->m, &o, &a);
+	rc = milter_apply(ctx, &a);
+	outcome_clear(&o);
+	milter_tx_reset(s);
+	return rc;
 }
 
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct session	*s = session_get(ctx);
-	struct outcome	 o;
-	sfsistat	 rc;
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_collect_macros(ctx, s);
-	if (s->m->queue_id == NULL && message_macro(s->m, "i") != NULL)
-		(void)message_set(&s->m->queue_id, message_macro(s->m, "i"));
-	if (s->failed)
-		return milter_oversize(ctx, s, "over a bound on recipients, "
-		    "headers or lengths");
-	dispatch_run(milter_dispatch, s->m, &o);
-	milter_log(s, &o);
-	rc = milter_apply(ctx, &o.v);
-	outcome_clear(&o);
-	message_reset(s->m);
-	return rc;
+	if (milter_parser(s) != NULL && rfc5322_end(s->rp) == -1)
+		s->failed = 1;
+	return milter_finish(ctx, s);
 }
 
 static sfsistat
@@ -424,10 +354,8 @@ milter_abort(SMFICTX *ctx)
 {
 	struct session	*s = session_get(ctx);
 
-	if (s != NULL) {
-		message_reset(s->m);
-		s->failed = 0;
-	}
+	if (s != NULL)
+		milter_tx_reset(s);
 	return SMFIS_CONTINUE;
 }
 
@@ -437,6 +365,7 @@ milter_close(SMFICTX *ctx)
 	struct session	*s = session_get(ctx);
 
 	if (s != NULL) {
+		rfc5322_free(&s->rp);
 		message_free(&s->m);
 		dispatch_release(milter_dispatch, &s->g);
 		free(s);

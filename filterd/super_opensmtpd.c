@@ -215,6 +215,7 @@ fe_limits(const struct config *c, struct smtpd_limits *lim)
 {
 	lim->message_size = (size_t)c->message_size;
 	lim->oversize = c->oversize;
+	lim->malformed = c->malformed;
 	lim->worker_timeout = c->worker_timeout;
 }
 

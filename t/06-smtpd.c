@@ -293,6 +293,7 @@ start(const struct tcase *tc, struct fake *f, const char *v)
 
 	lim.message_size = tc->size ? tc->size : 4096;
 	lim.oversize = tc->oversize ? tc->oversize : ACTION_REJECT;
+	lim.malformed = ACTION_REJECT;
 	lim.worker_timeout = 10;
 	if ((p = smtpd_proto_new(&lim, &ops, f)) == NULL)
 		bail("smtpd_proto_new");
@@ -452,13 +453,39 @@ static const struct tcase cases[] = {
   .out = HEAD_OUT "aL A: 1\n" "aL X-Ins: i\n" "aL X-F: 2\n" "aL X-End: e\n"
 	"aL \n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
-{ .name = "a body without a header gets a separator after added fields",
-  .in = HEAD "aD just text\n" "aD .\n" "=\n" "aC\n",
+{ .name = "a body without a header is malformed: 550 5.6.0, no worker",
+  .in = HEAD "aD just text\n" "aD .\n" "aC\n",
+  .out = HEAD_OUT "aL .\n" "aR reject|550 5.6.0 Message header is malformed\n",
+  .sessions = 1 },
+{ .name = "an empty header: added fields go before the empty line",
+  .in = HEAD "aD \n" "aD just text\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE,
 	  .ops = { { HDR_ADD, 0, "X-Filterd-Rule", "r" } } },
   .msgs = HEAD_MSG "B just text\\r\\n\n",
   .out = HEAD_OUT "aL X-Filterd-Rule: r\n" "aL \n" "aL just text\n"
 	"aL .\n" "aR proceed\n",
+  .sessions = 1 },
+{ .name = "a leading mbox line stays first and is the field X-Mailbox-Line",
+  .in = HEAD "aD From a@example.org Mon Jan  1 00:00:00 2024\n"
+	"aD Subject: s\n" "aD \n" "aD b\n" "aD .\n" "=\n" "aC\n",
+  .va = { .action = ACTION_QUARANTINE, .ops = {
+	{ HDR_INSERT, 0, "X-Filterd-First", "top" },
+	{ HDR_ADD, 0, "X-Filterd-Rule", "r" } } },
+  .msgs = HEAD_MSG "H X-Mailbox-Line: From a@example.org Mon Jan  1 "
+	"00:00:00 2024\nH Subject: s\nB b\\r\\n\n",
+  .out = HEAD_OUT "aL From a@example.org Mon Jan  1 00:00:00 2024\n"
+	"aL X-Spam: Yes\n" "aL X-Filterd-First: top\n" "aL Subject: s\n"
+	"aL X-Filterd-Rule: r\n" "aL \n" "aL b\n" "aL .\n" "aR proceed\n",
+  .sessions = 1 },
+{ .name = "a line that is not a field after one: malformed, no worker",
+  .in = HEAD "aD From: a@example.org\n" "aD Bogus line\n"
+	"aD Subject: run this\n" "aD \n" "aD b\n" "aD .\n" "aC\n",
+  .out = HEAD_OUT "aL .\n" "aR reject|550 5.6.0 Message header is malformed\n",
+  .sessions = 1 },
+{ .name = "a field name with an 8-bit byte: malformed, no worker",
+  .in = HEAD "aD From: a@example.org\n" "aD X-\xc3\xa9t\xc3\xa9: 1\n"
+	"aD Subject: run this\n" "aD \n" "aD b\n" "aD .\n" "aC\n",
+  .out = HEAD_OUT "aL .\n" "aR reject|550 5.6.0 Message header is malformed\n",
   .sessions = 1 },
 { .name = "quarantine: X-Spam: Yes first, commit proceeds",
   .in = HEAD "aD Subject: q\n" "aD \n" "aD x\n" "aD .\n" "=\n" "aC\n",
@@ -475,8 +502,8 @@ static const struct tcase cases[] = {
 	"really\n",
   .sessions = 1 },
 { .name = "reject and tempfail without a reply get the defaults",
-  .in = HEAD "aD x\n" "aD .\n" "=\n" "aC\n"
-	"bF connect|h|192.0.2.9\n" "bR tx-begin|b0\n" "bD y\n" "bD .\n"
+  .in = HEAD "aD X: x\n" "aD .\n" "=\n" "aC\n"
+	"bF connect|h|192.0.2.9\n" "bR tx-begin|b0\n" "bD Y: y\n" "bD .\n"
 	"=\n" "bC\n",
   .va = { .action = ACTION_REJECT }, .vb = { .action = ACTION_TEMPFAIL },
   .out = HEAD_OUT "aL .\n"
@@ -485,8 +512,8 @@ static const struct tcase cases[] = {
 	"bR reject|451 4.7.1 Message deferred by content filter\n",
   .sessions = 2 },
 { .name = "tempfail with 421 and discard (answered as a reject)",
-  .in = HEAD "aD x\n" "aD .\n" "=\n" "aC\n"
-	"bR tx-begin|b0\n" "bD y\n" "bD .\n" "=\n" "bC\n",
+  .in = HEAD "aD X: x\n" "aD .\n" "=\n" "aC\n"
+	"bR tx-begin|b0\n" "bD Y: y\n" "bD .\n" "=\n" "bC\n",
   .va = { .action = ACTION_TEMPFAIL, .code = "421", .ecode = "4.7.0",
 	  .text = "Go away" },
   .vb = { .action = ACTION_DISCARD },
@@ -520,18 +547,18 @@ static const struct tcase cases[] = {
 	"aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "two messages in one session",
-  .in = HEAD "aD m1\n" "aD .\n" "=\n" "aC\n" "aR tx-reset|a1b2c3d4\n"
-	"aF mail-from|c@example.org\n" "aR tx-begin|e5f6\n"
-	"aR tx-mail|e5f6|ok|c@example.org\n"
-	"aR tx-rcpt|e5f6|ok|d@example.net\n" "aD m2\n" "aD .\n" "=\n"
-	"aC\n",
+  .in = HEAD "aD \n" "aD m1\n" "aD .\n" "=\n" "aC\n"
+	"aR tx-reset|a1b2c3d4\n" "aF mail-from|c@example.org\n"
+	"aR tx-begin|e5f6\n" "aR tx-mail|e5f6|ok|c@example.org\n"
+	"aR tx-rcpt|e5f6|ok|d@example.net\n" "aD \n" "aD m2\n" "aD .\n"
+	"=\n" "aC\n",
   .va = { .action = ACTION_NONE },
   .msgs = HEAD_MSG "B m1\\r\\n\n---\n"
 	"from=<c@example.org> rcpts=d@example.net "
 	"client=192.0.2.7/mx.example.org helo=client.example.org qid=e5f6 "
 	"auth=-\nB m2\\r\\n\n",
-  .out = HEAD_OUT "aL m1\n" "aL .\n" "aR proceed\n" "aP\n" "aL m2\n"
-	"aL .\n" "aR proceed\n",
+  .out = HEAD_OUT "aL \n" "aL m1\n" "aL .\n" "aR proceed\n" "aP\n"
+	"aL \n" "aL m2\n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "oversize: held lines flushed, the rest streamed, 552 at commit",
   .size = 40,
@@ -554,12 +581,12 @@ static const struct tcase cases[] = {
   .sessions = 1 },
 { .name = "exactly at the limit is not oversize",
   .size = 9,
-  .in = HEAD "aD abc\n" "aD de\n" "aD .\n" "=\n" "aC\n",
+  .in = HEAD "aD a:c\n" "aD d:\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
-  .out = HEAD_OUT "aL abc\n" "aL de\n" "aL .\n" "aR proceed\n",
+  .out = HEAD_OUT "aL a:c\n" "aL d:\n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "disconnect while the worker runs: nothing emitted, state freed",
-  .in = HEAD "aD x\n" "aD .\n" "aR link-disconnect\n" "=\n",
+  .in = HEAD "aD X: x\n" "aD .\n" "aR link-disconnect\n" "=\n",
   .va = { .action = ACTION_NONE },
   .out = HEAD_OUT },
 { .name = "disconnect in the middle of the data",
@@ -568,53 +595,54 @@ static const struct tcase cases[] = {
   .out = HEAD_OUT "aP\n", .sessions = 1 },
 { .name = "smtpd leaves the data phase without a dot: nothing emitted",
   .in = HEAD "aD x\n" "aF rset|\n" "aF mail-from|z@z\n"
-	"aR tx-begin|0f\n" "aD y\n" "aD .\n" "=\n" "aC\n",
+	"aR tx-begin|0f\n" "aD Y: y\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
-  .out = HEAD_OUT "aP\n" "aP\n" "aL y\n" "aL .\n" "aR proceed\n",
+  .out = HEAD_OUT "aP\n" "aP\n" "aL Y: y\n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "transaction rolled back after the data: no commit",
-  .in = HEAD "aD x\n" "aD .\n" "=\n" "aR tx-rollback|a1b2c3d4\n"
-	"aR tx-begin|0a\n" "aD y\n" "aD .\n" "=\n" "aC\n",
+  .in = HEAD "aD X: x\n" "aD .\n" "=\n" "aR tx-rollback|a1b2c3d4\n"
+	"aR tx-begin|0a\n" "aD Y: y\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
-  .out = HEAD_OUT "aL x\n" "aL .\n" "aL y\n" "aL .\n" "aR proceed\n",
+  .out = HEAD_OUT "aL X: x\n" "aL .\n" "aL Y: y\n" "aL .\n"
+	"aR proceed\n",
   .sessions = 1 },
 { .name = "commit without a message: on_failure",
   .in = "aF connect|h|192.0.2.3\n" "aC\n",
   .out = "aP\n"
 	"aR reject|451 4.3.0 Content filter failure, try again later\n",
   .sessions = 1 },
-{ .name = "an envelope over a bound: on_failure, no worker",
+{ .name = "an envelope over a bound: limits.oversize, no worker",
   .in = "aR tx-begin|01\n"
 	"aR tx-mail|01|ok|a@example.org\n" "aR tx-rcpt|01|ok|"
 	X200 X200 X200 X200 X200 X200 "@example.net\n"
 	"aD Subject: x\n" "aD .\n" "aC\n",
   .msgs = "",
   .out = "aL .\n"
-	"aR reject|451 4.3.0 Content filter failure, try again later\n",
+	"aR reject|552 5.3.4 Message size exceeds fixed limit\n",
   .sessions = 1 },
 { .name = "tokens and session ids echoed exactly as received",
   .in = "!filter|V|1.0|smtp-in|connect|0Ab|FFFFFFFFFFFFFFFF|h|192.0.2.4\n"
-	"!filter|V|1.0|smtp-in|data-line|0Ab|00D1|x\n"
+	"!filter|V|1.0|smtp-in|data-line|0Ab|00D1|X: x\n"
 	"!filter|V|1.0|smtp-in|data-line|0Ab|00D1|.\n" "=\n"
 	"!filter|V|1.0|smtp-in|commit|0Ab|0c|\n",
   .va = { .action = ACTION_NONE },
   .out = "!filter-result|0Ab|FFFFFFFFFFFFFFFF|proceed\n"
-	"!filter-dataline|0Ab|00D1|x\n" "!filter-dataline|0Ab|00D1|.\n"
+	"!filter-dataline|0Ab|00D1|X: x\n" "!filter-dataline|0Ab|00D1|.\n"
 	"!filter-result|0Ab|0c|proceed\n",
   .sessions = 1 },
 { .name = "link-auth, 0.6 order (user|result)",
-  .in = "aR link-auth|us|er|pass\n" "aR tx-begin|01\n" "aD x\n" "aD .\n"
-	"=\n" "aC\n",
+  .in = "aR link-auth|us|er|pass\n" "aR tx-begin|01\n" "aD \n" "aD x\n"
+	"aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
   .msgs = "from=<-> rcpts= client=-/- helo=- qid=01 auth=us|er\nB x\\r\\n\n",
-  .out = "aL x\n" "aL .\n" "aR proceed\n", .sessions = 1 },
+  .out = "aL \n" "aL x\n" "aL .\n" "aR proceed\n", .sessions = 1 },
 { .name = "link-auth, 0.7 order (result|user)",
   .version = "0.7",
-  .in = "aR link-auth|pass|us|er\n" "aR tx-begin|01\n" "aD x\n" "aD .\n"
-	"=\n" "aC\n",
+  .in = "aR link-auth|pass|us|er\n" "aR tx-begin|01\n" "aD \n" "aD x\n"
+	"aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
   .msgs = "from=<-> rcpts= client=-/- helo=- qid=01 auth=us|er\nB x\\r\\n\n",
-  .out = "aL x\n" "aL .\n" "aR proceed\n", .sessions = 1 },
+  .out = "aL \n" "aL x\n" "aL .\n" "aR proceed\n", .sessions = 1 },
 { .name = "failed link-auth sets nothing",
   .in = "aR link-auth|u|fail\n" "aR tx-begin|01\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
@@ -629,9 +657,10 @@ static const struct tcase cases[] = {
 	"auth=-\nB \n",
   .out = "aP\n" "bP\n" "aP\n" "aL .\n" "aR proceed\n", .sessions = 2 },
 { .name = "0.6: a line as long as OpenSMTPD 6.8 takes back",
-  .size = 8192, .in = HEAD "aD " L2011 "\n" "aD .\n" "=\n" "aC\n",
+  .size = 8192, .in = HEAD "aD \n" "aD " L2011 "\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
-  .out = HEAD_OUT "aL " L2011 "\n" "aL .\n" "aR proceed\n", .sessions = 1 },
+  .out = HEAD_OUT "aL \n" "aL " L2011 "\n" "aL .\n" "aR proceed\n",
+  .sessions = 1 },
 { .name = "0.6: one byte longer is refused, not cut by smtpd",
   .size = 8192, .in = HEAD "aD " L2011 "x\n" "aD .\n" "aC\n",
   .out = HEAD_OUT "aL .\n"
@@ -645,9 +674,9 @@ static const struct tcase cases[] = {
   .sessions = 1 },
 { .name = "0.7: no such limit",
   .version = "0.7", .size = 8192,
-  .in = HEAD "aD " L2011 "x\n" "aD .\n" "=\n" "aC\n",
+  .in = HEAD "aD \n" "aD " L2011 "x\n" "aD .\n" "=\n" "aC\n",
   .va = { .action = ACTION_NONE },
-  .out = HEAD_OUT "aL " L2011 "x\n" "aL .\n" "aR proceed\n",
+  .out = HEAD_OUT "aL \n" "aL " L2011 "x\n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "0.6: a generated header line too long is left out",
   .in = HEAD "aD S: x\n" "aD .\n" "=\n" "aC\n",
@@ -683,7 +712,8 @@ static const struct tcase cases[] = {
   .in = "!filter|V|1.0|smtp-in|data-line|aa|d1\n", .out = "",
   .error = "data-line without a line" },
 { .name = "data-line while the worker runs",
-  .in = HEAD "aD x\n" "aD .\n" "aD y\n", .va = { .action = ACTION_NONE },
+  .in = HEAD "aD X: x\n" "aD .\n" "aD y\n",
+  .va = { .action = ACTION_NONE },
   .out = HEAD_OUT, .error = "while the message is being decided",
   .sessions = 1 },
 { .name = "commit before the final dot",
@@ -698,7 +728,7 @@ static void
 test_handshake(void)
 {
 	static const struct smtpd_ops	 ops = { fake_submit, fake_fallback };
-	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, 300 };
+	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, ACTION_REJECT, 300 };
 	struct smtpd_proto		*p;
 	struct buf			*out = buf_new(1 << 16);
 	const char			*why = NULL;
@@ -771,7 +801,7 @@ static void
 test_nul(void)
 {
 	static const struct smtpd_ops	 ops = { fake_submit, fake_fallback };
-	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, 10 };
+	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, ACTION_REJECT, 10 };
 	struct smtpd_proto		*p;
 	struct buf			*out = buf_new(1 << 16);
 	struct fake			 f;
@@ -781,11 +811,13 @@ test_nul(void)
 	    "filter|0.6|1|smtp-in|data-line|aa|d1|\n"
 	    "filter|0.6|1|smtp-in|data-line|aa|d1|c\0d\n"
 	    "filter|0.6|1|smtp-in|data-line|aa|d1|.\n"
+	    "filter|0.6|1|smtp-in|data-line|bb|d1|\n"
 	    "filter|0.6|1|smtp-in|data-line|bb|d1|e\0f\n"
 	    "filter|0.6|1|smtp-in|data-line|bb|d1|.\n";
 	const char			 want[] =
 	    "register|ready\n"
 	    "filter-dataline|aa|d1|.\n"
+	    "filter-dataline|bb|d1|\n"
 	    "filter-dataline|bb|d1|e\0f\n"
 	    "filter-dataline|bb|d1|.\n";
 	const char			 bad[] =
@@ -795,7 +827,7 @@ test_nul(void)
 	p = smtpd_proto_new(&lim, &ops, &f);
 	is_int(smtpd_proto_feed(p, in, sizeof(in) - 1, &why), 0,
 	    "NUL bytes in data lines are no protocol error");
-	is_int((long long)f.njobs, 1, "a NUL in a header: the fallback, "
+	is_int((long long)f.njobs, 1, "a NUL in a header: malformed, "
 	    "no worker; in the body: a worker");
 	ok(f.njobs == 1 && f.jobs[0]->m->bodylen == 5 &&
 	    memcmp(f.jobs[0]->m->body, "e\0f\r\n", 5) == 0,
@@ -818,7 +850,7 @@ static void
 test_long_line(void)
 {
 	static const struct smtpd_ops	 ops = { fake_submit, fake_fallback };
-	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, 10 };
+	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, ACTION_REJECT, 10 };
 	struct smtpd_proto		*p;
 	const char			*why = NULL;
 	char				*big;
@@ -840,7 +872,7 @@ static void
 test_session_bound(void)
 {
 	static const struct smtpd_ops	 ops = { fake_submit, fake_fallback };
-	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, 10 };
+	struct smtpd_limits		 lim = { 4096, ACTION_REJECT, ACTION_REJECT, 10 };
 	struct smtpd_proto		*p;
 	struct buf			*in = buf_new(1 << 24), *out;
 	const char			*why = NULL, *o;

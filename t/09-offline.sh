@@ -3,7 +3,7 @@
 # sandboxed worker and validator, prints the verdict and exits by action.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
-plan 13
+plan 15
 conf_for "$top_srcdir/t/data/e2e.conf" > /dev/null
 run() {	# run BINARY [--json]: message in $TMP/m.eml
 	"$1" -t "$TMP/m.eml" -f "$TMP/filterd.conf" $2 2> "$TMP/err"
@@ -50,6 +50,9 @@ like "$out" '^failure: worker exited without a verdict' \
     "and the failure is printed"
 
 printf 'no colon here\n\nbody\n' > "$TMP/m.eml"
-run "$fd" > /dev/null; rc=$?
-is_rc "$rc" 1 "a file that is not a message is an error"
+out=$(run "$fd"); rc=$?
+is_rc "$rc" 10 "a header line that is not a field gets limits.malformed"
+like "$out" '^reply: 550 5\.6\.0 ' "and its reply, 550 5.6.0"
+like "$out" '^malformed: a header line that is not a field' \
+    "and why it is malformed"
 tap_done

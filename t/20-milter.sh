@@ -65,7 +65,8 @@ like "$out" '^reply 550 5\.7\.1 ' "reject without a reply gets the default"
 msg "big" "$(head -c 150000 /dev/zero | tr '\0' 'a')"
 out=$(send -f a@example.org -r b@example.net)
 like "$out" '^reply 552 5\.3\.4 ' "oversize message rejected 552 5.3.4"
-like "$(cat "$TMP/filterd.log")" 'oversize message' "and logged"
+like "$(cat "$TMP/filterd.log")" \
+    'action=reject .* oversize=over limits\.message_size' "and logged"
 
 msg "hello" "$(head -c 5000 /dev/zero | tr '\0' 'b')"
 send -f a@example.org -r b@example.net -x 1000 > /dev/null

@@ -28,7 +28,7 @@ x32;exited without a verdict;signal 31
 io_uring;exited without a verdict;signal 31
 bpf;exited without a verdict;signal 31
 unshare;exited without a verdict;signal 31
-memory;exited without a verdict;(exited with status 1|signal)
+memory;(exited without a verdict|timed out);(exited with status 1|signal)
 spin;(exited without a verdict|timed out);(signal 24|signal 9|deadline)
 silent;worker timed out;-
 segv;exited without a verdict;signal (11|31)

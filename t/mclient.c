@@ -12,7 +12,13 @@
  * The message is read from -m or standard input.  Its header is unfolded
  * into name and value as an MTA sends them (value as after the colon,
  * folded lines joined with "\n"); the body, after the first empty line,
- * is sent with CRLF line ends.  -x N closes the connection after N body
+ * is sent with CRLF line ends, a last line without one getting one.  As
+ * Postfix does, a leading mbox "From " line becomes the field
+ * X-Mailbox-Line, and the header ends at the first line that is neither a
+ * field nor a continuation.  -P hands every line before the first empty
+ * line to the milter instead, as a permissive MTA could: a line that is no
+ * field goes as a name (up to its first colon) and a value, so that
+ * filterd's own check of field names is what decides.  -x N closes the connection after N body
  * bytes; -A N sends N body bytes, then ABORT, then the whole message again
  * on the same connection.  -n sends the message count times, each on a new
  * connection.  Output lines (values escaped: \\ \r \n \t \xNN):
@@ -49,7 +55,7 @@
 
 #define MCLIENT_MAX_MSG		(64 * 1024 * 1024)
 #define MCLIENT_MAX_LIST	1024
-#define MCLIENT_OPTS		"A:a:c:f:H:j:M:m:n:q:r:s:t:vx:"
+#define MCLIENT_OPTS		"A:a:c:f:H:j:M:m:n:Pq:r:s:t:vx:"
 
 struct eml_header {
 	char	*name;
@@ -82,6 +88,7 @@ struct opts {
 	int		 timeout_s;
 	unsigned long	 count;
 	int		 verbose;
+	int		 pass_all;	/* -P */
 };
 
 static void __attribute__((noreturn))
@@ -91,7 +98,8 @@ usage(void)
 	    "[-a client_addr] [-H helo] [-f sender]\n"
 	    "\t[-r rcpt]... [-q queue_id] [-j myhostname] "
 	    "[-M [S:]name=value]...\n"
-	    "\t[-m file.eml] [-x N | -A N] [-t seconds] [-n count] [-v]\n");
+	    "\t[-m file.eml] [-x N | -A N] [-t seconds] [-n count] [-P] "
+	    "[-v]\n");
 	exit(2);
 }
 
@@ -209,6 +217,9 @@ parse_opts(struct opts *o, int argc, char *argv[])
 		case 'v':
 			o->verbose = 1;
 			break;
+		case 'P':
+			o->pass_all = 1;
+			break;
 		default:
 			usage();
 		}
@@ -286,10 +297,10 @@ dup_mem(const char *p, size_t n)
 }
 
 static void
-eml_add_header(struct eml *e, const char *line, size_t len, size_t nlen)
+eml_add(struct eml *e, const char *name, size_t nlen, const char *value,
+    size_t vlen)
 {
 	struct eml_header	*h;
-	const char		*colon = memchr(line, ':', len);
 
 	if (e->nh % 16 == 0) {
 		h = realloc(e->h, (e->nh + 16) * sizeof(*h));
@@ -298,8 +309,17 @@ eml_add_header(struct eml *e, const char *line, size_t len, size_t nlen)
 		e->h = h;
 	}
 	h = &e->h[e->nh++];
-	h->name = dup_mem(line, nlen);
-	h->value = dup_mem(colon + 1, len - (size_t)(colon + 1 - line));
+	h->name = dup_mem(name, nlen);
+	h->value = dup_mem(value, vlen);
+}
+
+/* A field line: the value is what follows the colon, blanks kept. */
+static void
+eml_add_header(struct eml *e, const char *line, size_t len, size_t nlen)
+{
+	const char	*colon = memchr(line, ':', len);
+
+	eml_add(e, line, nlen, colon + 1, len - (size_t)(colon + 1 - line));
 }
 
 /* Appends a continuation line to the last header, Postfix style. */
@@ -357,19 +377,33 @@ line_len(const char *p, size_t len, size_t off, size_t *next_r)
 /*
  * Splits the message into header fields and body, as an MTA does: the
  * header ends at the first empty line, or at the first line that is
- * neither a field nor a continuation (which then starts the body).  A
- * leading mbox "From " line is skipped.
+ * neither a field nor a continuation (which then starts the body), or,
+ * with pass_all, at the first empty line only.  A leading mbox "From "
+ * line becomes X-Mailbox-Line.
  */
+/* A line that is no field, as -P hands it on: name up to a colon. */
 static void
-eml_parse(struct eml *e, const struct buf *raw)
+eml_add_bad(struct eml *e, const char *line, size_t len)
+{
+	const char	*colon = memchr(line, ':', len);
+	size_t		 nlen = colon != NULL ? (size_t)(colon - line) : len;
+
+	eml_add(e, line, nlen, line + nlen + (colon != NULL),
+	    len - nlen - (colon != NULL));
+}
+
+static void
+eml_parse(struct eml *e, const struct buf *raw, int pass_all)
 {
 	const char	*p = (const char *)buf_data(raw);
 	const char	*line;
 	size_t		 len = buf_len(raw), off = 0, next, n, nlen;
 
 	memset(e, 0, sizeof(*e));
-	if (len >= 5 && memcmp(p, "From ", 5) == 0)
-		(void)line_len(p, len, 0, &off);
+	if (len >= 5 && memcmp(p, "From ", 5) == 0) {
+		n = line_len(p, len, 0, &off);
+		eml_add(e, "X-Mailbox-Line", 14, p, n);
+	}
 	while (off < len) {
 		line = p + off;
 		n = line_len(p, len, off, &next);
@@ -381,6 +415,8 @@ eml_parse(struct eml *e, const struct buf *raw)
 			eml_fold(e, line, n);
 		else if ((nlen = field_name_len(line, n)) > 0)
 			eml_add_header(e, line, n, nlen);
+		else if (pass_all)
+			eml_add_bad(e, line, n);
 		else
 			break;
 		off = next;
@@ -585,7 +621,7 @@ main(int argc, char *argv[])
 	parse_opts(&o, argc, argv);
 	(void)signal(SIGPIPE, SIG_IGN);
 	raw = read_message(o.file);
-	eml_parse(&e, raw);
+	eml_parse(&e, raw, o.pass_all);
 	buf_free(&raw);
 	for (k = 0; k < o.count; k++)
 		send_once(&o, &e, k);

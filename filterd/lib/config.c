@@ -59,6 +59,8 @@ static const struct conf_key conf_keys[] = {
 	    1024, 1LL << 30, 0, 0 },
 	{ "limits.oversize", T_ACTION, OFF(oversize), "reject", 0, 0,
 	    A(REJECT) | A(TEMPFAIL) | A(ACCEPT), 0 },
+	{ "limits.malformed", T_ACTION, OFF(malformed), "reject", 0, 0,
+	    A(REJECT) | A(TEMPFAIL) | A(DISCARD) | A(QUARANTINE), 0 },
 	{ "limits.worker_timeout", T_INT, OFF(worker_timeout), "10", 1, 3600,
 	    0, 0 },
 	{ "limits.max_recipients", T_INT, OFF(max_recipients), "1000", 1,

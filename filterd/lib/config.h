@@ -74,6 +74,7 @@ struct config {
 	int		 on_failure;	/* enum action */
 	long long	 message_size;
 	int		 oversize;	/* enum action */
+	int		 malformed;	/* enum action */
 	int		 worker_timeout;
 	int		 max_recipients;
 	int		 max_headers;

@@ -50,6 +50,8 @@ message_reset(struct message *m)
 	m->body = NULL;
 	m->bodylen = m->bodycap = 0;
 	m->oversize = 0;
+	m->over = NULL;
+	m->malformed = NULL;
 	free(m->queue_id);
 	m->queue_id = NULL;
 }

@@ -41,6 +41,8 @@ struct message {
 	size_t		 bodycap;
 	size_t		 body_max;
 	int		 oversize;	/* more arrived than body_max */
+	const char	*over;		/* a bound passed (static text) */
+	const char	*malformed;	/* why the header is not one */
 };
 
 /* Returns a new empty message whose body will hold at most body_max. */

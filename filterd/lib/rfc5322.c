@@ -1,10 +1,17 @@
 /*
- * rfc5322: header fields -- what a field name is, what a field value may
- * hold.  Shared: the validator checks worker-made header operations with
- * it, and the configuration loader the headers a rule adds.
+ * rfc5322: the one message parser (see rfc5322.h for where the header
+ * ends), and what a field name and value filterd writes may hold.  Runs
+ * in the supervisor and in filterd -t, on MTA input, which is untrusted:
+ * every length is bounded before it is stored.  The checks also run in
+ * every process that reads the configuration (headers a rule adds).
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "filterd/lib/buf.h"
+#include "filterd/lib/message.h"
 #include "filterd/lib/rfc5322.h"
 #include "filterd/lib/verdict.h"
 
@@ -52,4 +59,305 @@ rfc5322_check_value(const char *value, const char **why_r)
 			    "character");
 	}
 	return 0;
+}
+
+/* The parser */
+
+enum rfc5322_state {
+	R_FIRST,	/* only Received: yet: an mbox "From " line may come */
+	R_HEADER,
+	R_SKIP,		/* malformed: the rest of the header is skipped */
+	R_BODY,
+};
+
+struct rfc5322 {
+	struct message		*m;
+	enum rfc5322_state	 state;
+	size_t			 nlines;	/* lines fed so far */
+	size_t			 body_line;
+	struct buf		*name;		/* the field in progress */
+	struct buf		*value;
+	int			 pending;
+	struct rfc5322_field	*fields;
+	size_t			 nfields;
+	size_t			 mbox;		/* its field, or SIZE_MAX */
+};
+
+static int
+over(struct rfc5322 *p, const char *what)
+{
+	p->m->over = what;
+	return -1;
+}
+
+size_t
+rfc5322_name_len(const char *line, size_t n)
+{
+	size_t	 i, len;
+
+	for (i = 0; i < n && i <= MSG_HDR_NAME_MAX && line[i] > ' ' &&
+	    line[i] < 0x7f && line[i] != ':'; i++)
+		;
+	len = i;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len == 0 || len > MSG_HDR_NAME_MAX || i >= n || line[i] != ':')
+		return 0;
+	return len;
+}
+
+struct rfc5322 *
+rfc5322_new(struct message *m)
+{
+	struct rfc5322	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->m = m;
+	p->mbox = SIZE_MAX;
+	if ((p->name = buf_new(MSG_HDR_NAME_MAX)) == NULL ||
+	    (p->value = buf_new(MSG_HDR_VALUE_MAX)) == NULL) {
+		rfc5322_free(&p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+rfc5322_free(struct rfc5322 **pp)
+{
+	struct rfc5322	*p = *pp;
+
+	if (p == NULL)
+		return;
+	buf_free(&p->name);
+	buf_free(&p->value);
+	free(p->fields);
+	free(p);
+	*pp = NULL;
+}
+
+/* Stores the field in progress in the message. */
+static int
+flush(struct rfc5322 *p)
+{
+	const char	*name, *value;
+
+	if (!p->pending)
+		return 0;
+	p->pending = 0;
+	if ((name = buf_cstr(p->name)) == NULL ||
+	    (value = buf_cstr(p->value)) == NULL)
+		return over(p, "out of memory");
+	if (message_add_header(p->m, name, value) == -1)
+		return over(p, "over the bound on header fields");
+	return 0;
+}
+
+static void
+malformed(struct rfc5322 *p, const char *why)
+{
+	p->pending = 0;
+	p->m->malformed = why;
+	p->state = R_SKIP;
+}
+
+/* Starts a field whose name is the first nlen bytes of line. */
+static int
+field_start(struct rfc5322 *p, const char *line, size_t n, size_t nlen,
+    size_t voff)
+{
+	struct rfc5322_field	*f;
+
+	if (flush(p) == -1)
+		return -1;
+	if (p->nfields % 64 == 0) {
+		if (p->nfields >= MSG_HDRS_MAX)
+			return over(p, "over the bound on header fields");
+		if ((f = reallocarray(p->fields, p->nfields + 64,
+		    sizeof(*f))) == NULL)
+			return over(p, "out of memory");
+		p->fields = f;
+	}
+	p->fields[p->nfields].first = p->nlines;
+	p->fields[p->nfields++].nlines = 1;
+	while (voff < n && (line[voff] == ' ' || line[voff] == '\t'))
+		voff++;
+	buf_reset(p->name);
+	buf_reset(p->value);
+	p->pending = 1;
+	if (buf_put(p->name, line, nlen) == -1 ||
+	    buf_put(p->value, line + voff, n - voff) == -1)
+		return over(p, "over the bound on a header field's length");
+	return 0;
+}
+
+static int
+field_more(struct rfc5322 *p, const char *line, size_t n)
+{
+	p->fields[p->nfields - 1].nlines++;
+	if (buf_put(p->value, "\n", 1) == -1 ||
+	    buf_put(p->value, line, n) == -1)
+		return over(p, "over the bound on a header field's length");
+	return 0;
+}
+
+/* A leading mbox "From " line: the field X-Mailbox-Line, as in Postfix. */
+static int
+mbox_line(struct rfc5322 *p, const char *line, size_t n)
+{
+	const char	*name = RFC5322_MBOX_FIELD;
+	size_t		 len = strlen(name);
+
+	p->state = R_HEADER;
+	p->mbox = p->nfields;
+	if (field_start(p, name, len, len, len) == -1)
+		return -1;
+	if (buf_put(p->value, line, n) == -1)
+		return over(p, "over the bound on a header field's length");
+	return 0;
+}
+
+static int
+header_line(struct rfc5322 *p, const char *line, size_t n)
+{
+	size_t	 nlen;
+
+	if (n == 0) {
+		p->state = R_BODY;
+		p->body_line = p->nlines;
+		return flush(p);
+	}
+	if (memchr(line, '\0', n) != NULL) {
+		malformed(p, "a NUL byte in the header");
+		return 0;
+	}
+	if ((line[0] == ' ' || line[0] == '\t') && p->pending)
+		return field_more(p, line, n);
+	if ((nlen = rfc5322_name_len(line, n)) == 0) {
+		if (p->state == R_FIRST && n >= 5 &&
+		    memcmp(line, "From ", 5) == 0)
+			return mbox_line(p, line, n);
+		malformed(p, "a header line that is not a field");
+		return 0;
+	}
+	/* The MTA's own Received: may come before the mbox line. */
+	if (nlen != 8 || strncasecmp(line, "Received", 8) != 0)
+		p->state = R_HEADER;
+	return field_start(p, line, n, nlen,
+	    (size_t)((const char *)memchr(line, ':', n) - line) + 1);
+}
+
+int
+rfc5322_line(struct rfc5322 *p, const char *line, size_t n)
+{
+	int	 rc = 0;
+
+	switch (p->state) {
+	case R_FIRST:
+	case R_HEADER:
+		rc = header_line(p, line, n);
+		break;
+	case R_SKIP:
+		if (n == 0) {
+			p->state = R_BODY;
+			p->body_line = p->nlines;
+		}
+		break;
+	case R_BODY:
+		if (message_add_body(p->m, line, n) == -1 ||
+		    message_add_body(p->m, "\r\n", 2) == -1)
+			rc = over(p, "over limits.message_size");
+		break;
+	}
+	p->nlines++;
+	if (p->state != R_BODY)
+		p->body_line = p->nlines;
+	return rc;
+}
+
+/* The length of a line of n bytes without its LF or CRLF. */
+static size_t
+line_len(const char *l, size_t n)
+{
+	if (n > 0 && l[n - 1] == '\n')
+		n--;
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+int
+rfc5322_field(struct rfc5322 *p, const char *name, const char *value)
+{
+	struct buf	*b;
+	const char	*l, *nl;
+	size_t		 n, len;
+	int		 rc = 0;
+
+	if (p->state == R_SKIP)
+		return 0;
+	if (p->state == R_BODY) {
+		malformed(p, "a header field after the header");
+		return 0;
+	}
+	len = strlen(name);
+	if ((b = buf_new(MSG_HDR_NAME_MAX + MSG_HDR_VALUE_MAX + 2)) == NULL)
+		return over(p, "out of memory");
+	if (buf_put(b, name, len) == -1 || buf_put(b, ":", 1) == -1 ||
+	    buf_put(b, value, strlen(value)) == -1)
+		rc = over(p, "over the bound on a header field's length");
+	else if (rfc5322_name_len((const char *)buf_data(b), buf_len(b)) !=
+	    len)
+		malformed(p, "a header line that is not a field");
+	for (l = (const char *)buf_data(b), len = buf_len(b);
+	    rc == 0 && p->state != R_SKIP && len > 0; len -= n, l += n) {
+		nl = memchr(l, '\n', len);
+		n = nl != NULL ? (size_t)(nl - l) + 1 : len;
+		if (line_len(l, n) == 0)
+			malformed(p, "an empty line inside a header field");
+		else
+			rc = rfc5322_line(p, l, line_len(l, n));
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int
+rfc5322_body(struct rfc5322 *p, const void *data, size_t n)
+{
+	if (p->state != R_BODY) {
+		if (p->state != R_SKIP && flush(p) == -1)
+			return -1;
+		p->state = R_BODY;
+		p->body_line = p->nlines;
+	}
+	if (message_add_body(p->m, data, n) == -1)
+		return over(p, "over limits.message_size");
+	return 0;
+}
+
+int
+rfc5322_end(struct rfc5322 *p)
+{
+	return p->state == R_SKIP ? 0 : flush(p);
+}
+
+const struct rfc5322_field *
+rfc5322_fields(const struct rfc5322 *p, size_t *n_r)
+{
+	*n_r = p->nfields;
+	return p->fields;
+}
+
+size_t
+rfc5322_mbox(const struct rfc5322 *p)
+{
+	return p->mbox;
+}
+
+size_t
+rfc5322_body_line(const struct rfc5322 *p)
+{
+	return p->body_line;
 }

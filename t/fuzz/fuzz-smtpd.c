@@ -191,6 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.turn = data[0] >> 4;
 	lim.message_size = 16 + (size_t)data[1] * 16;
 	lim.oversize = over[(data[0] >> 1) & 7];
+	lim.malformed = over[(data[0] >> 4) & 7];
 	lim.worker_timeout = 10;
 	CHECK((p = smtpd_proto_new(&lim, &ops, &f)) != NULL);
 	if (data[0] & 1)

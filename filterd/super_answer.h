@@ -1,0 +1,68 @@
+/*
+ * super_answer: the one place where a message's outcome becomes what the
+ * MTA is told -- the action, the SMTP reply with its defaults, the order
+ * of the header operations, and the message's log line.  Runs in the
+ * supervisor (and in filterd -t, to show what a deployment would answer).
+ * Trusts the outcome: a worker's verdict reaches it only validated
+ * (super_policy.c); everything else comes from the configuration.
+ *
+ * The frontends only translate an answer into their protocol: libmilter
+ * calls (super_milter.c) or OpenSMTPD lines (opensmtpd_proto.c).
+ */
+#ifndef FILTERD_SUPER_ANSWER_H
+#define FILTERD_SUPER_ANSWER_H
+
+#include "filterd/lib/verdict.h"
+
+struct message;
+struct outcome;
+
+/* How an outcome was decided. */
+enum outcome_kind {
+	OUTCOME_WORKER = 0,	/* a worker's validated verdict */
+	OUTCOME_FALLBACK,	/* on_failure: the worker failed */
+	OUTCOME_OVERSIZE,	/* limits.oversize, without a worker */
+	OUTCOME_MALFORMED,	/* limits.malformed, without a worker */
+};
+
+/* The protocol cannot accept and drop: discard is answered as reject. */
+#define ANSWER_NO_DISCARD	0x01
+
+struct answer {
+	int			 action;	/* never ACTION_NONE */
+	const char		*code;		/* NULL: no reply to set */
+	const char		*ecode;		/* may be NULL */
+	const char		*text;		/* may be NULL */
+	const char		*reason;	/* quarantine, never NULL then */
+	/* Changes, then deletions (last index first), then the rest. */
+	const struct hdrop	*ops[VERDICT_OPS_MAX];
+	size_t			 nops;
+	int			 discarded;	/* discard became reject */
+};
+
+/* Fills v (cleared first) with the verdict of on_failure (an action). */
+void	answer_fallback(int on_failure, struct verdict *v);
+/*
+ * Decides a message without a worker when it must be: malformed header
+ * (the limits.malformed action), over limits.message_size or over a bound
+ * of struct message (limits.oversize).  Returns 1 and fills o (zeroed
+ * first) then, else 0: the message goes to a worker.
+ */
+int	answer_decide(const struct message *, int oversize, int malformed,
+	    struct outcome *o);
+/* Fills o (zeroed first): the oversize action, and why. */
+void	answer_oversize(int oversize, const char *why, struct outcome *o);
+/*
+ * The answer to an outcome.  It points into o, which must outlive it.
+ * flags: ANSWER_NO_DISCARD.
+ */
+void	answer_make(struct answer *, const struct outcome *o, int flags);
+/*
+ * Logs the message's line: its worker's log lines, then one line with the
+ * queue id, client, sender, recipients, action, rules, worker and time,
+ * and why it was decided without a worker's verdict.
+ */
+void	answer_log(const struct message *, const struct outcome *,
+	    const struct answer *);
+
+#endif
