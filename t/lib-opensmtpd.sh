@@ -381,7 +381,7 @@ osmtpd_main() {
 osmtpd_cases() {
 	local v="$1" proto="$2"
 
-	plan 38
+	plan 49
 
 	# smtpd runs the filter as its own user: it must reach the test files.
 	chmod 755 "$TMP"
@@ -520,6 +520,8 @@ osmtpd_cases() {
 	    "parallel sessions: one refused"
 	like "$(cat "$TMP/par2.out")" '<-  250 ' "parallel sessions: the other accepted"
 
+	osmtpd_mbox_cases
+
 	# SIGHUP to filterd's parent (not the supervisor, named filterd-super)
 	# reloads: smtpd keeps its filter and the next session gets the new rule.
 	conf="$TMP/filterd.conf"
@@ -568,4 +570,76 @@ osmtpd_cases() {
 	[ -z "$left" ]
 	ok $? "when smtpd exits, every filterd process exits"
 	[ -n "$left" ] && diag "$left"
+}
+
+# Messages whose first line is an mbox "From " line: it is neither a
+# header field nor the end of the header (filterd shows it to rules as
+# X-Mailbox-Line, as Postfix does), so the fields after it are the header:
+# rules see them, and header fields a verdict adds go among them.  A
+# header line without a colon is refused.  11 results.  These describe
+# the parser as it is meant to be; note that smtpd (6.8 and 7.6) puts its
+# own Received: field before the client's data, so in what filterd reads
+# the "From " line is the second line, not the first.  smtpd passes the
+# "From " line itself (its own check takes it for a field: it has colons)
+# and delivers it where it was.
+osmtpd_mbox_cases() {
+	local m="$TMP/mbox.txt" f hdr
+
+	printf '%s\n' "From attacker@example.org Mon Jan  1 00:00:00 2024" \
+	    "From: a@example.org" "To: b@example.net" \
+	    "Subject: run this executable" "X-Test-Id: mbox-reject" "" \
+	    "mbox body" > "$m"
+	out=$(send_raw "$m")
+	like "$out" '<\*\* +550 5\.7\.1 Subject not allowed' \
+	    "mbox From line first: the Subject reject rule still refuses (550 5.7.1)"
+	delivered mbox-reject 10 >/dev/null
+	ok $((! $?)) "mbox From line first, rejected: not delivered"
+
+	printf '%s\n' "From attacker@example.org Mon Jan  1 00:00:00 2024" \
+	    "From: a@example.org" "To: b@example.net" \
+	    "Subject: please tag-me" "X-Test-Id: mbox-tag" "" \
+	    "mbox body line 1: you have won" "mbox body line 2" > "$m"
+	out=$(send_raw "$m")
+	like "$out" '<-  250 2\.0\.0 [0-9a-f]+ Message accepted' \
+	    "mbox From line first, Subject add-header rule: accepted"
+	f=$(delivered mbox-tag)
+	ok $? "mbox From line first, add-header: delivered"
+	hdr=$(header_of "$f" 2>/dev/null)
+	like "$hdr" '^X-Filterd-Tag: subject$' \
+	    "mbox From line first: the header the Subject rule added is in the header section"
+	like "$hdr" '^X-Filterd-Rule: lottery$' \
+	    "mbox From line first: the header the body rule added is in the header section"
+	like "$(printf '%s\n' "$hdr" |
+	    grep -cE '^(From: a@example\.org|To: b@example\.net|Subject: please tag-me|X-Test-Id: mbox-tag)$')" \
+	    '^4$' \
+	    "mbox From line first: From:, To:, Subject: are in the header section"
+	# The body rule (lottery) adds its header whatever filterd makes of
+	# the header: the two added fields show where additions go.
+	# Nothing of the original header after the first empty line: the
+	# body is the two body lines (and the empty lines swaks and smtp-sink
+	# end it with), so no empty line was put before the fields.
+	like "$(body_of "$f" 2>/dev/null | tr '\n' '|')" \
+	    '^mbox body line 1: you have won\|mbox body line 2\|+$' \
+	    "mbox From line first: the body is the body only (no empty line before the header)"
+	if [ -n "$f" ] && ! header_of "$f" | grep -q '^X-Filterd-Tag'; then
+		diag "delivered:"
+		diag "$(cat "$f")"
+	fi
+
+	# smtpd 6.8 and 7.6 refuse such a message themselves (550 5.7.1 "not
+	# RFC 2822 compliant") before they ask the filter for its verdict,
+	# so filterd's own (550 5.6.0 by default; a reject in any case, as the
+	# Subject matches bad-subject too) is read from its log.
+	printf '%s\n' "From: bogus@example.org" "Bogus line" \
+	    "Subject: run this executable" "X-Test-Id: bogus-line" "" "body" \
+	    > "$m"
+	out=$(FROM=bogus@example.org send_raw "$m")
+	like "$out" '<\*\* +550 5\.(6\.0|7\.1) ' \
+	    "a header line without a colon: the message is refused (550)"
+	wait_log "$TMP/smtpd.log" 'from=<bogus@example\.org> .*action='
+	like "$(grep 'from=<bogus@example\.org>' "$TMP/smtpd.log")" \
+	    'from=<bogus@example\.org> rcpts=1 action=reject' \
+	    "a header line without a colon: filterd's verdict is reject"
+	delivered bogus-line 10 >/dev/null
+	ok $((! $?)) "a header line without a colon: not delivered"
 }
