@@ -1,4 +1,4 @@
-# lib-e2e.sh -- the prologue of the end-to-end tests (t/40, t/50, t/60),
+# lib-e2e.sh -- the prologue of the end-to-end tests (t/40, t/50, t/60, t/61),
 # sourced first, by sh or bash.  Re-runs the test under bash, then under
 # timeout(1) for E2E_LIMIT seconds (SIGKILL E2E_KILL seconds later), so
 # that nothing can hang "make check"; sets "here" (the t/ directory) and
