@@ -718,19 +718,21 @@ sp_emit_message(struct smtpd_proto *p, struct session *s,
 {
 	struct sp_msg	*x = &s->x;
 	struct sp_ent	*e = NULL;
-	size_t		 i, n = 0, nf;
+	size_t		 i, n = 0, nf = 0;
 
+	/* Only a message parsed whole has fields to rewrite. */
+	if (x->rp != NULL)
+		(void)rfc5322_fields(x->rp, &nf);
 	if (a->action == ACTION_REJECT || a->action == ACTION_TEMPFAIL ||
 	    a->action == ACTION_DISCARD)
 		;
-	else if (x->rp == NULL || (e = calloc(x->m->nhdrs + a->nops + 1,
-	    sizeof(*e))) == NULL) {
+	else if (x->rp == NULL || nf != x->m->nhdrs ||
+	    (e = calloc(nf + a->nops + 1, sizeof(*e))) == NULL) {
 		if (x->rp != NULL)
-			log_warnx("opensmtpd: out of memory: message passed "
-			    "on without its header operations");
+			log_warnx("opensmtpd: message passed on without its "
+			    "header operations");
 		sp_emit_raw(p, s, a->action == ACTION_QUARANTINE);
 	} else {
-		(void)rfc5322_fields(x->rp, &nf);
 		for (i = 0; i < nf; i++) {
 			e[n].orig = i;
 			e[n++].gen = NULL;
@@ -779,10 +781,11 @@ sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
 
 	answer_make(&a, o, ANSWER_NO_DISCARD);
 	answer_log(s->m != NULL ? s->m : &none, o, &a);
-	if (s->streaming) {
+	/* No verdict rewrites it: what is held goes back as it came. */
+	sp_msg_clear(&s->x);
+	if (s->streaming)
 		sp_dataline(p, s, ".", 1);
-		sp_msg_clear(&s->x);
-	} else
+	else
 		sp_emit_message(p, s, &a);
 	sp_decided(s, o);
 	sp_data_clear(s);

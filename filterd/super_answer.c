@@ -56,6 +56,12 @@ decided(struct verdict *v, int kind, int action)
 }
 
 void
+outcome_clear(struct outcome *o)
+{
+	verdict_clear(&o->v);
+}
+
+void
 answer_fallback(int on_failure, struct verdict *v)
 {
 	decided(v, OUTCOME_FALLBACK, on_failure);

@@ -462,8 +462,3 @@ dispatch_fallback_now(struct dispatch *d, struct verdict *v)
 	dispatch_release(d, &g);
 }
 
-void
-outcome_clear(struct outcome *o)
-{
-	verdict_clear(&o->v);
-}

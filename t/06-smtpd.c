@@ -53,6 +53,7 @@ struct tcase {
 	const char	*version;	/* default 0.6 */
 	size_t		 size;		/* message_size; default 4096 */
 	int		 oversize;	/* default reject */
+	int		 malformed;	/* default reject */
 	const char	*in;
 	struct tverdict	 va, vb;	/* what the worker answers */
 	const char	*msgs;		/* what the worker saw, or NULL */
@@ -293,7 +294,7 @@ start(const struct tcase *tc, struct fake *f, const char *v)
 
 	lim.message_size = tc->size ? tc->size : 4096;
 	lim.oversize = tc->oversize ? tc->oversize : ACTION_REJECT;
-	lim.malformed = ACTION_REJECT;
+	lim.malformed = tc->malformed ? tc->malformed : ACTION_REJECT;
 	lim.worker_timeout = 10;
 	if ((p = smtpd_proto_new(&lim, &ops, f)) == NULL)
 		bail("smtpd_proto_new");
@@ -481,6 +482,13 @@ static const struct tcase cases[] = {
   .in = HEAD "aD From: a@example.org\n" "aD Bogus line\n"
 	"aD Subject: run this\n" "aD \n" "aD b\n" "aD .\n" "aC\n",
   .out = HEAD_OUT "aL .\n" "aR reject|550 5.6.0 Message header is malformed\n",
+  .sessions = 1 },
+{ .name = "malformed with malformed = quarantine: passed back whole, X-Spam",
+  .malformed = ACTION_QUARANTINE,
+  .in = HEAD "aD From: a@example.org\n" "aD Bogus line\n" "aD \n"
+	"aD b\n" "aD .\n" "aC\n",
+  .out = HEAD_OUT "aL X-Spam: Yes\n" "aL From: a@example.org\n"
+	"aL Bogus line\n" "aL \n" "aL b\n" "aL .\n" "aR proceed\n",
   .sessions = 1 },
 { .name = "a field name with an 8-bit byte: malformed, no worker",
   .in = HEAD "aD From: a@example.org\n" "aD X-\xc3\xa9t\xc3\xa9: 1\n"

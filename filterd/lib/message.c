@@ -180,6 +180,8 @@ message_add_body(struct message *m, const void *p, size_t n)
 		m->oversize = 1;
 		return -1;
 	}
+	if (n == 0)
+		return 0;
 	if (m->bodylen + n > m->bodycap) {
 		ncap = m->bodycap ? m->bodycap : 8192;
 		while (ncap < m->bodylen + n)
