@@ -2,6 +2,8 @@
  * 03-validate: the verdict validator, one case per rejection reason, each
  * a small change to a verdict that is otherwise valid.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,29 +162,35 @@ static const struct {
 	{ m_none, NULL, "no action" },
 };
 
-/* The policy of a configuration with four rules, as policy_init builds it. */
+/* A configuration from text, or a bail-out. */
+static struct config *
+load(const char *text)
+{
+	struct config	*c;
+
+	if ((c = config_load_text(text, "t.conf", stderr)) == NULL)
+		bail("cannot load: %s", text);
+	return c;
+}
+
+/*
+ * The policy of a configuration with four rules, as policy_init builds it
+ * from what the modules declared.  The validator cases below use it; it
+ * borrows pol_conf's strings.
+ */
+static struct config	*pol_conf;
+
 static void
 test_policy(void)
 {
-	static const int actions[] = { ACTION_REJECT, RULE_ADD_HEADER,
-	    ACTION_TEMPFAIL, ACTION_QUARANTINE };
-	struct config	 c;
-	struct rule_conf r[4];
-	char		*allowed[] = { (char *)(uintptr_t)"X-Filterd-*" };
-	size_t		 i;
-
-	memset(&c, 0, sizeof(c));
-	memset(r, 0, sizeof(r));
-	for (i = 0; i < 4; i++) {
-		r[i].name = (char *)(uintptr_t)"r";
-		r[i].action = actions[i];
-	}
-	r[1].hdr_name = (char *)(uintptr_t)"X-Other";
-	c.rules = r;
-	c.nrules = 4;
-	c.allowed_headers = allowed;
-	c.nallowed = 1;
-	if (policy_init(&pol, &c) == -1)
+	pol_conf = load("rules = ("
+	    "{ name = \"r\"; body = \"a\"; action = \"reject\"; },"
+	    "{ name = \"r\"; body = \"b\"; action = \"add-header\";"
+	    "  add_header = \"X-Other: yes\"; },"
+	    "{ name = \"r\"; body = \"c\"; action = \"tempfail\"; },"
+	    "{ name = \"r\"; body = \"d\"; action = \"quarantine\"; }"
+	    ");");
+	if (policy_init(&pol, pol_conf) == -1)
 		bail("policy_init");
 	ok(validate_hdr_allowed(&pol, "X-Other"), "a rule's header is allowed");
 	ok(!validate_hdr_allowed(&pol, "X-Othe"), "a prefix of it is not");
@@ -213,5 +221,6 @@ main(void)
 		verdict_clear(&v);
 	}
 	policy_clear(&pol);
+	config_free(&pol_conf);
 	return done_testing();
 }
