@@ -197,6 +197,80 @@ test_policy(void)
 	ok(!(pol.actions & (1U << ACTION_DISCARD)), "discard is not allowed");
 }
 
+#define B(a)	(1U << ACTION_##a)
+#define BASE	(B(NONE) | B(ACCEPT))
+
+/*
+ * What each built-in module declares from its settings, and what a shared
+ * object declares in its entry: the actions exactly, a header that must be
+ * allowed and one that must not.
+ */
+static const struct policy_case {
+	const char	*text;
+	uint32_t	 actions;
+	const char	*allowed;
+	const char	*refused;
+	const char	*desc;
+} policy_cases[] = {
+	{ "", BASE | B(REJECT), "X-Filterd-Any", "Subject",
+	    "defaults: oversize rejects, allowed_headers" },
+	{ "limits = { oversize = \"accept\"; };", BASE, NULL, NULL,
+	    "limits: oversize accept needs no action" },
+	{ "limits = { oversize = \"tempfail\"; };", BASE | B(TEMPFAIL),
+	    NULL, NULL, "limits: oversize tempfail" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { tag = 5.0; header = \"X-Score\";"
+	    " subject_prefix = \"[S] \"; };", BASE, "X-Score", "X-Filterd-A",
+	    "scoring: tag adds the header" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { tag = 5.0; subject_prefix = \"[S] \"; };", BASE,
+	    "Subject", "From", "scoring: tag with a prefix changes Subject" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { quarantine = 5.0; subject_prefix = \"[S] \";"
+	    " header = \"X-Score\"; };", BASE | B(QUARANTINE), "X-Score",
+	    "Subject", "scoring: quarantine, and no prefix without tag" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "scoring = { reject = 9.0; };", BASE | B(REJECT), NULL, NULL,
+	    "scoring: reject" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"discard\"; };", BASE, NULL, NULL,
+	    "attachments: nothing blocked, no action" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"discard\"; extensions = [\"exe\"]; };",
+	    BASE | B(DISCARD), NULL, NULL, "attachments: extensions" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"quarantine\";"
+	    " double_extensions = true; };", BASE | B(QUARANTINE), NULL, NULL,
+	    "attachments: double extensions" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "rules = ( { body = \"x\"; action = \"score\"; score = 1.0; } );",
+	    BASE, NULL, NULL, "rules: a score rule sets no action" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "modules = ( { path = \"/m.so\"; actions = [ \"discard\" ];"
+	    " headers = [ \"X-Mod-*\" ]; } );", BASE | B(DISCARD), "X-Mod-A",
+	    "X-Filterd-A", "a shared object's declaration" },
+};
+
+static void
+test_policy_case(const struct policy_case *t)
+{
+	struct config	*c = load(t->text);
+	struct policy	 p;
+
+	if (policy_init(&p, c) == -1)
+		bail("policy_init");
+	if (!ok(p.actions == t->actions, "%s: actions", t->desc))
+		diag("got %#x, want %#x", p.actions, t->actions);
+	if (t->allowed != NULL)
+		ok(validate_hdr_allowed(&p, t->allowed), "%s: %s allowed",
+		    t->desc, t->allowed);
+	if (t->refused != NULL)
+		ok(!validate_hdr_allowed(&p, t->refused), "%s: %s refused",
+		    t->desc, t->refused);
+	policy_clear(&p);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -206,6 +280,8 @@ main(void)
 	int		 rc;
 
 	test_policy();
+	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++)
+		test_policy_case(&policy_cases[i]);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		base(&v);
 		cases[i].mutate(&v);

@@ -100,6 +100,44 @@ static const struct bad_case {
 	{ "missing.conf", 0, NULL, 1 },
 };
 
+/*
+ * Errors in the built-in modules' groups, which the modules' own tables
+ * and hooks find: the same "file:line: message", did-you-mean included,
+ * as the core's settings get.  Loaded from text named "t.conf".
+ */
+static const struct text_case {
+	const char	*text;
+	int		 line;
+	const char	*msg;
+	int		 nerr;
+} text_cases[] = {
+	{ "scoring = {\n\trejct = 5.0;\n};\n", 2, "unknown setting "
+	    "\"scoring.rejct\"; did you mean \"scoring.reject\"?", 1 },
+	{ "scorng = { reject = 5.0; };\n", 1, "unknown setting \"scorng\"; "
+	    "did you mean \"scoring\"?", 1 },
+	{ "rule = ();\n", 1, "unknown setting \"rule\"; did you mean "
+	    "\"rules\"?", 1 },
+	{ "workers = { header = \"x\"; };\n", 1, "unknown setting "
+	    "\"workers.header\"; did you mean \"scoring.header\"?", 1 },
+	{ "scoring = { max_served = 1; };\n", 1, "unknown setting "
+	    "\"scoring.max_served\"; did you mean \"workers.max_served\"?",
+	    1 },
+	{ "attachments = 5;\n", 1, "attachments: expected a group { ... }",
+	    1 },
+	{ "\nscoring = { tag = \"x\"; };\n", 2,
+	    "scoring.tag: expected a number", 1 },
+	{ "scoring = { reject = 1001; };\n", 1, "scoring.reject: 1001 is out "
+	    "of range (-1000 to 1000)", 1 },
+	{ "attachments = { action = \"accept\"; };\n", 1, "attachments."
+	    "action: \"accept\" is not one of the allowed actions", 1 },
+	{ "\n\nscoring = { reply = \"450 later\"; };\n", 3, "scoring.reply: "
+	    "reply code class does not match the action", 1 },
+	{ "attachments = { action = \"tempfail\"; };\n", 1,
+	    "attachments.reply: reply code class does not match the action",
+	    1 },
+	{ "rules = { };\n", 1, "rules: expected a list ( { ... }, ... )", 1 },
+};
+
 /* Files that load, for the dump round trip. */
 static const char *const good_files[] = {
 	"conf/filterd.conf",
@@ -222,6 +260,29 @@ test_bad(const struct bad_case *t)
 		bad = 0;	/* "file: reason", no line to give */
 	if (!ok(n == t->nerr && !bad, "%s: %d error line%s as file:line: "
 	    "message", t->file, t->nerr, t->nerr == 1 ? "" : "s"))
+		diag("got: %s", out);
+	free(cap.s);
+}
+
+static void
+test_text(const struct text_case *t)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 want[4096];
+	const char	*out;
+	int		 n, bad;
+
+	c = config_load_text(t->text, "t.conf", cap_open(&cap));
+	out = cap_close(&cap);
+	ok(c == NULL, "text %d: does not load", t->line);
+	config_free(&c);
+	fmt(want, sizeof(want), "t.conf:%d: %s\n", t->line, t->msg);
+	if (!ok(strstr(out, want) != NULL, "t.conf:%d: %s", t->line, t->msg))
+		diag("got: %s", out);
+	n = err_lines(out, "t.conf", &bad);
+	if (!ok(n == t->nerr && !bad, "%s: %d error line%s", t->msg, t->nerr,
+	    t->nerr == 1 ? "" : "s"))
 		diag("got: %s", out);
 	free(cap.s);
 }
@@ -574,6 +635,8 @@ main(void)
 		srcdir = SRCDIR;
 	for (i = 0; i < NITEMS(bad_cases); i++)
 		test_bad(&bad_cases[i]);
+	for (i = 0; i < NITEMS(text_cases); i++)
+		test_text(&text_cases[i]);
 	test_sample();
 	test_every_setting();
 	test_defaults();
