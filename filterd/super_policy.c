@@ -45,42 +45,20 @@ policy_add_header(struct policy *p, const char *name)
 int
 policy_init(struct policy *p, const struct config *c)
 {
-	size_t	 i, j;
+	const struct conf_policy	*d;
+	size_t				 i, j;
 
 	memset(p, 0, sizeof(*p));
 	p->actions = BIT(ACTION_NONE) | BIT(ACTION_ACCEPT);
 	for (i = 0; i < c->nallowed; i++)
 		if (policy_add_header(p, c->allowed_headers[i]) == -1)
 			goto fail;
-	/* The built-in limits and scoring modules. */
-	if (c->oversize != ACTION_ACCEPT)
-		p->actions |= BIT(c->oversize);
-	if (c->score_reject != 0)
-		p->actions |= BIT(ACTION_REJECT);
-	if (c->score_quarantine != 0)
-		p->actions |= BIT(ACTION_QUARANTINE);
-	if ((c->score_tag != 0 || c->score_quarantine != 0) &&
-	    policy_add_header(p, c->score_header) == -1)
-		goto fail;
-	if (c->score_prefix != NULL && *c->score_prefix != '\0' &&
-	    c->score_tag != 0 &&
-	    policy_add_header(p, "Subject") == -1)
-		goto fail;
-	if (c->natt_exts > 0 || c->natt_types > 0 || c->att_double)
-		p->actions |= BIT(c->att_action);
-	/* Shared-object modules may do what their configuration declares. */
-	for (i = 0; i < c->nmodules; i++) {
-		p->actions |= c->modules[i].actions;
-		for (j = 0; j < c->modules[i].nheaders; j++)
-			if (policy_add_header(p, c->modules[i].headers[j]) == -1)
+	/* Every module, built in or not, may do what it declared. */
+	for (i = 0; (d = config_policy(c, i)) != NULL; i++) {
+		p->actions |= d->actions;
+		for (j = 0; j < d->nheaders; j++)
+			if (policy_add_header(p, d->headers[j]) == -1)
 				goto fail;
-	}
-	for (i = 0; i < c->nrules; i++) {
-		if (c->rules[i].action == RULE_ADD_HEADER) {
-			if (policy_add_header(p, c->rules[i].hdr_name) == -1)
-				goto fail;
-		} else if (c->rules[i].action < ACTION_MAX)
-			p->actions |= BIT(c->rules[i].action);
 	}
 	return 0;
 fail:

@@ -23,7 +23,8 @@ struct policy {
 
 /*
  * Derives what workers may say from the configuration: accept always,
- * the actions the rules use, the headers the rules add and allowed_headers.
+ * allowed_headers, and what every module declared it may do (its
+ * conf_policy, read from the configuration -- no module is loaded).
  * Returns 0 or -1 (out of memory).  The policy borrows the config's strings.
  */
 int	policy_init(struct policy *, const struct config *);

@@ -4,8 +4,25 @@
 
 #include <stddef.h>
 
+#include "filterd/lib/config.h"
+
 struct config;
 
+/* The group "attachments": config_settings(c, &attach_settings). */
+struct attach_conf {
+	char	**exts;		/* blocked extensions */
+	size_t	 nexts;
+	char	**types;	/* blocked content types */
+	size_t	 ntypes;
+	int	 dbl;		/* block x.pdf.exe and the like */
+	int	 action;	/* enum action */
+	char	*reply;
+	char	*code;		/* reply, parsed */
+	char	*ecode;
+	char	*text;
+};
+
+extern const struct conf_module attach_settings;
 extern const struct filter_module filter_attach;
 int	attach_init(const struct config *, void **, char *, size_t);
 

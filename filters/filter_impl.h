@@ -23,8 +23,11 @@ struct filter_result {
 };
 
 /*
- * A built-in module: linked into filterd, it may see the whole
- * configuration, so its init takes that instead of a settings group.
+ * A built-in module: linked into filterd.  Its init takes the whole
+ * configuration, and finds there its own settings, which its table in its
+ * own file describes (config_settings(c, &x_settings); config.h), and the
+ * core's limits.  What it may do it declares from those settings, through
+ * the same struct conf_policy a shared object's entry fills.
  */
 struct builtin_module {
 	const struct filter_module *mod;

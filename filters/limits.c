@@ -12,6 +12,26 @@
 #include "filters/limits.h"
 #include "filters/mime.h"
 
+/*
+ * The limits themselves are core settings ("limits" in the file): the
+ * frontends, the host's MIME parser and this module all hold messages to
+ * them.  What the module may do follows from one of them: a message over
+ * a limit gets limits.oversize.
+ */
+static int
+limits_conf_declare(const struct config *c, const void *settings,
+    struct conf_policy *p)
+{
+	if (c->oversize != ACTION_ACCEPT)
+		p->actions |= 1U << c->oversize;
+	return 0;
+}
+
+const struct conf_module limits_settings = {
+	.name = NULL,
+	.declare = limits_conf_declare,
+};
+
 int
 limits_init(const struct config *c, void **state_r, char *err, size_t errlen)
 {

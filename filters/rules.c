@@ -2,7 +2,10 @@
  * rules: PCRE2 rules over headers, body, envelope sender and recipients.
  * init compiles every pattern in the spawner, before the sandbox (JIT code
  * must be mapped executable, which the worker may never do); check runs in
- * the worker over the hostile message and only reads it.
+ * the worker over the hostile message and only reads it.  The list "rules"
+ * of the configuration is read and checked by rules_settings, at the end
+ * of this file, wherever a configuration is loaded; it trusts the file no
+ * more than the rest of the loader does.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -15,6 +18,8 @@
 
 #include "filterd/lib/config.h"
 #include "filterd/lib/message.h"
+#include "filterd/lib/rfc5322.h"
+#include "filterd/lib/smtp.h"
 #include "filterd/lib/verdict.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
@@ -74,21 +79,22 @@ rules_compile(const struct config *c, struct rule *r, char *err,
 int
 rules_init(const struct config *c, void **state_r, char *err, size_t errlen)
 {
-	struct rules	*rs;
-	size_t		 i;
+	const struct rules_conf	*rc = config_settings(c, &rules_settings);
+	struct rules		*rs;
+	size_t			 i;
 
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
-	    (rs->v = calloc(c->nrules + 1, sizeof(*rs->v))) == NULL ||
+	    (rs->v = calloc(rc->nrules + 1, sizeof(*rs->v))) == NULL ||
 	    (rs->mctx = pcre2_match_context_create(NULL)) == NULL) {
 		snprintf(err, errlen, "rules: out of memory");
 		rules_free(rs);
 		return -1;
 	}
 	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
-	for (i = 0; i < c->nrules; i++) {
-		rs->v[i].conf = &c->rules[i];
+	for (i = 0; i < rc->nrules; i++) {
+		rs->v[i].conf = &rc->rules[i];
 		rs->n++;
-		if (c->rules[i].target != RULE_CLIENT_CIDR &&
+		if (rc->rules[i].target != RULE_CLIENT_CIDR &&
 		    rules_compile(c, &rs->v[i], err, errlen) == -1) {
 			rules_free(rs);
 			return -1;
@@ -265,4 +271,401 @@ const struct filter_module filter_rules = {
 	.init = NULL,		/* built-in: rules_init, with the whole config */
 	.check = rules_check,
 	.free = rules_free,
+};
+
+/*
+ * The rules' part of the configuration: the list "rules = ( { ... }, ... )".
+ * Read wherever a configuration is loaded (parent, supervisor, spawner);
+ * the patterns are only kept as text here, and compiled by rules_init.
+ */
+
+/* Keys of one rule. */
+static const char *const rule_keys[] = {
+	"name", "header", "pattern", "any_header", "body", "raw_body",
+	"sender", "recipient", "helo", "client_name", "client_addr",
+	"client_cidr", "negate", "score", "action", "reply", "add_header",
+	"reason",
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *
+rule_str(struct conf_loader *l, const config_setting_t *r, const char *key)
+{
+	const config_setting_t	*s;
+	const char		*v;
+
+	if ((s = config_setting_get_member(r, key)) == NULL)
+		return NULL;
+	if ((v = config_setting_get_string(s)) == NULL) {
+		conf_error(l, s, "rule: %s: expected a string", key);
+		return NULL;
+	}
+	return v;
+}
+
+/* Splits "Name: value" for add_header. */
+static int
+rule_add_header(struct conf_loader *l, const config_setting_t *r,
+    struct rule_conf *rc, const char *s)
+{
+	const char	*colon, *why;
+	const char	*v;
+
+	if ((colon = strchr(s, ':')) == NULL) {
+		conf_error(l, r, "rule %s: add_header must be \"Name: value\"",
+		    rc->name);
+		return -1;
+	}
+	if ((rc->hdr_name = strndup(s, (size_t)(colon - s))) == NULL)
+		return -1;
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	if ((rc->hdr_value = strdup(v)) == NULL)
+		return -1;
+	if (rfc5322_check_name(rc->hdr_name, &why) == -1 ||
+	    rfc5322_check_value(rc->hdr_value, &why) == -1) {
+		conf_error(l, r, "rule %s: add_header: %s", rc->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct {
+	const char	*key;
+	int		 target;
+} rule_targets[] = {
+	{ "header", RULE_HEADER },
+	{ "any_header", RULE_ANY_HEADER },
+	{ "body", RULE_BODY },
+	{ "raw_body", RULE_RAW_BODY },
+	{ "sender", RULE_SENDER },
+	{ "recipient", RULE_RECIPIENT },
+	{ "helo", RULE_HELO },
+	{ "client_name", RULE_CLIENT_NAME },
+	{ "client_addr", RULE_CLIENT_ADDR },
+	{ "client_cidr", RULE_CLIENT_CIDR },
+};
+
+/* Parses "192.0.2.0/24" or "2001:db8::/32" (no prefix: one address). */
+static int
+rule_cidr(struct rule_conf *rc, const char *s)
+{
+	char		 addr[INET6_ADDRSTRLEN + 1];
+	const char	*slash = strchr(s, '/');
+	char		*end;
+	long		 bits;
+	size_t		 n = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, rc->cidr_addr) == 1) {
+		rc->cidr_family = AF_INET;
+		rc->cidr_bits = 32;
+	} else if (inet_pton(AF_INET6, addr, rc->cidr_addr) == 1) {
+		rc->cidr_family = AF_INET6;
+		rc->cidr_bits = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		bits = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end != '\0' || bits < 0 ||
+		    bits > rc->cidr_bits)
+			return -1;
+		rc->cidr_bits = (int)bits;
+	}
+	return 0;
+}
+
+static int
+rule_target(struct conf_loader *l, const config_setting_t *r,
+    struct rule_conf *rc)
+{
+	const char	*v, *pattern;
+	size_t		 i;
+	int		 n = 0;
+
+	for (i = 0; i < NITEMS(rule_targets); i++) {
+		if ((v = rule_str(l, r, rule_targets[i].key)) == NULL)
+			continue;
+		if (n++ > 0)
+			continue;	/* an error below; keep the first */
+		rc->target = rule_targets[i].target;
+		if (rc->target == RULE_HEADER) {
+			if ((rc->header = strdup(v)) == NULL)
+				return -1;
+		} else if ((rc->pattern = strdup(v)) == NULL)
+			return -1;
+	}
+	if (n != 1) {
+		conf_error(l, r, "rule %s: needs exactly one of header, "
+		    "any_header, body, raw_body, sender, recipient, helo, "
+		    "client_name, client_addr, client_cidr", rc->name);
+		return -1;
+	}
+	if (rc->target == RULE_CLIENT_CIDR && rule_cidr(rc, rc->pattern) ==
+	    -1) {
+		conf_error(l, r, "rule %s: client_cidr: \"%s\" is not an "
+		    "address or address/prefix", rc->name, rc->pattern);
+		return -1;
+	}
+	pattern = rule_str(l, r, "pattern");
+	if ((rc->target == RULE_HEADER) != (pattern != NULL)) {
+		conf_error(l, r, "rule %s: pattern goes with header, and "
+		    "header needs one", rc->name);
+		return -1;
+	}
+	if (pattern != NULL && (rc->pattern = strdup(pattern)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* negate and score, both optional. */
+static int
+rule_flags(struct conf_loader *l, const config_setting_t *r,
+    struct rule_conf *rc)
+{
+	const config_setting_t	*s;
+
+	if ((s = config_setting_get_member(r, "negate")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			conf_error(l, s, "rule %s: negate: expected true or "
+			    "false", rc->name);
+			return -1;
+		}
+		rc->negate = config_setting_get_bool(s);
+	}
+	if ((s = config_setting_get_member(r, "score")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_FLOAT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64) {
+			conf_error(l, s, "rule %s: score: expected a number",
+			    rc->name);
+			return -1;
+		}
+		rc->score = config_setting_get_float(s);
+		if (config_setting_type(s) != CONFIG_TYPE_FLOAT)
+			rc->score = (double)config_setting_get_int64(s);
+		if (rc->score < -1000 || rc->score > 1000) {
+			conf_error(l, s, "rule %s: score: %g is out of range "
+			    "(-1000 to 1000)", rc->name, rc->score);
+			return -1;
+		}
+	}
+	if (rc->action == RULE_SCORE && rc->score == 0) {
+		conf_error(l, r, "rule %s: action score needs a score",
+		    rc->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rule_action(struct conf_loader *l, const config_setting_t *r,
+    struct rule_conf *rc)
+{
+	const char	*a, *reply, *hdr, *reason, *why;
+
+	if ((a = rule_str(l, r, "action")) == NULL) {
+		conf_error(l, r, "rule %s: needs an action", rc->name);
+		return -1;
+	}
+	if (strcmp(a, "add-header") == 0)
+		rc->action = RULE_ADD_HEADER;
+	else if (strcmp(a, "score") == 0)
+		rc->action = RULE_SCORE;
+	else if ((rc->action = action_from_name(a)) <= ACTION_NONE) {
+		conf_error(l, r, "rule %s: unknown action \"%s\"", rc->name, a);
+		return -1;
+	}
+	reply = rule_str(l, r, "reply");
+	hdr = rule_str(l, r, "add_header");
+	reason = rule_str(l, r, "reason");
+	if (reply != NULL && smtp_parse_reply(reply, rc->action, &rc->code,
+	    &rc->ecode, &rc->text, &why) == -1) {
+		conf_error(l, r, "rule %s: reply: %s", rc->name, why);
+		return -1;
+	}
+	if ((hdr != NULL) != (rc->action == RULE_ADD_HEADER)) {
+		conf_error(l, r, "rule %s: add_header goes with action "
+		    "add-header, and it needs one", rc->name);
+		return -1;
+	}
+	if (hdr != NULL && rule_add_header(l, r, rc, hdr) == -1)
+		return -1;
+	if (rule_flags(l, r, rc) == -1)
+		return -1;
+	if (reason != NULL) {
+		if (rc->action != ACTION_QUARANTINE) {
+			conf_error(l, r, "rule %s: reason goes with action "
+			    "quarantine", rc->name);
+			return -1;
+		}
+		if ((rc->reason = strdup(reason)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+rule_read(struct conf_loader *l, const config_setting_t *r,
+    struct rule_conf *rc, int idx)
+{
+	const char	*name;
+	char		 def[32];
+
+	rc->line = (int)config_setting_source_line(r);
+	if (!config_setting_is_group(r)) {
+		conf_error(l, r, "rules: each rule is a group { ... }");
+		return;
+	}
+	if ((name = rule_str(l, r, "name")) == NULL) {
+		snprintf(def, sizeof(def), "rule%d", idx + 1);
+		name = def;
+	}
+	if ((rc->name = strdup(name)) == NULL) {
+		conf_error(l, r, "out of memory");
+		return;
+	}
+	if (conf_check_members(l, r, "rule", rc->name, rule_keys,
+	    NITEMS(rule_keys)) > 0 || rule_target(l, r, rc) == -1)
+		return;
+	(void)rule_action(l, r, rc);
+}
+
+static void
+rules_conf_read(struct conf_loader *l, const config_setting_t *s,
+    void *settings)
+{
+	struct rules_conf	*rs = settings;
+	int			 i, n;
+
+	if (!config_setting_is_list(s)) {
+		conf_error(l, s, "rules: expected a list ( { ... }, ... )");
+		return;
+	}
+	n = config_setting_length(s);
+	if ((rs->rules = calloc((size_t)n + 1, sizeof(*rs->rules))) == NULL) {
+		conf_error(l, s, "out of memory");
+		return;
+	}
+	rs->nrules = (size_t)n;
+	for (i = 0; i < n; i++)
+		rule_read(l, config_setting_get_elem(s, (unsigned)i),
+		    &rs->rules[i], i);
+}
+
+static void
+rules_conf_free(void *settings)
+{
+	struct rules_conf	*rs = settings;
+	struct rule_conf	*r;
+	size_t			 i;
+
+	for (i = 0; i < rs->nrules; i++) {
+		r = &rs->rules[i];
+		free(r->name);
+		free(r->header);
+		free(r->pattern);
+		free(r->code);
+		free(r->ecode);
+		free(r->text);
+		free(r->hdr_name);
+		free(r->hdr_value);
+		free(r->reason);
+	}
+	free(rs->rules);
+}
+
+static void
+rule_dump(const struct rule_conf *r, FILE *f)
+{
+	static const char *const tkeys[RULE_TARGET_MAX] = {
+		[RULE_HEADER] = "header", [RULE_ANY_HEADER] = "any_header",
+		[RULE_BODY] = "body", [RULE_RAW_BODY] = "raw_body",
+		[RULE_SENDER] = "sender", [RULE_RECIPIENT] = "recipient",
+		[RULE_HELO] = "helo", [RULE_CLIENT_NAME] = "client_name",
+		[RULE_CLIENT_ADDR] = "client_addr",
+		[RULE_CLIENT_CIDR] = "client_cidr",
+	};
+	char	 line[VERDICT_HDR_VALUE_MAX + VERDICT_HDR_NAME_MAX + 8];
+
+	fputs("\t{ name = ", f);
+	conf_dump_str(f, r->name);
+	fprintf(f, "; %s = ", tkeys[r->target]);
+	conf_dump_str(f, r->target == RULE_HEADER ? r->header : r->pattern);
+	if (r->target == RULE_HEADER) {
+		fputs("; pattern = ", f);
+		conf_dump_str(f, r->pattern);
+	}
+	if (r->negate)
+		fputs("; negate = true", f);
+	if (r->score != 0) {
+		fputs("; score = ", f);
+		conf_dump_double(f, r->score);
+	}
+	fputs("; action = ", f);
+	conf_dump_str(f, r->action == RULE_ADD_HEADER ? "add-header" :
+	    r->action == RULE_SCORE ? "score" : action_name(r->action));
+	if (r->code != NULL) {
+		snprintf(line, sizeof(line), "%s%s%s%s%s", r->code,
+		    r->ecode ? " " : "", r->ecode ? r->ecode : "",
+		    r->text ? " " : "", r->text ? r->text : "");
+		fputs("; reply = ", f);
+		conf_dump_str(f, line);
+	}
+	if (r->hdr_name != NULL) {
+		snprintf(line, sizeof(line), "%s: %s", r->hdr_name,
+		    r->hdr_value);
+		fputs("; add_header = ", f);
+		conf_dump_str(f, line);
+	}
+	if (r->reason != NULL) {
+		fputs("; reason = ", f);
+		conf_dump_str(f, r->reason);
+	}
+	fputs("; }", f);
+}
+
+static void
+rules_conf_dump(const void *settings, FILE *f)
+{
+	const struct rules_conf	*rs = settings;
+	size_t			 i;
+
+	fputs("rules = (\n", f);
+	for (i = 0; i < rs->nrules; i++) {
+		rule_dump(&rs->rules[i], f);
+		fputs(i + 1 < rs->nrules ? ",\n" : "\n", f);
+	}
+	fputs(");\n", f);
+}
+
+/* Each rule may set its action, or add its header. */
+static int
+rules_conf_declare(const struct config *c, const void *settings,
+    struct conf_policy *p)
+{
+	const struct rules_conf	*rs = settings;
+	size_t			 i;
+
+	for (i = 0; i < rs->nrules; i++) {
+		if (rs->rules[i].action == RULE_ADD_HEADER) {
+			if (conf_policy_header(p, rs->rules[i].hdr_name) == -1)
+				return -1;
+		} else if (rs->rules[i].action < ACTION_MAX)
+			p->actions |= 1U << rs->rules[i].action;
+	}
+	return 0;
+}
+
+const struct conf_module rules_settings = {
+	.name = "rules",
+	.size = sizeof(struct rules_conf),
+	.read = rules_conf_read,
+	.declare = rules_conf_declare,
+	.dump = rules_conf_dump,
+	.free = rules_conf_free,
 };

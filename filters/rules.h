@@ -5,9 +5,58 @@
 #ifndef FILTERD_RULES_H
 #define FILTERD_RULES_H
 
-#include "filter.h"
+#include <stddef.h>
+#include <stdint.h>
 
-struct config;
+#include "filterd/lib/config.h"
+#include "filters/filter.h"
+
+enum rule_target {
+	RULE_HEADER = 1,	/* header = "Name"; pattern = "..." */
+	RULE_ANY_HEADER,	/* "Name: value" of every header */
+	RULE_BODY,
+	RULE_RAW_BODY,
+	RULE_SENDER,
+	RULE_RECIPIENT,
+	RULE_HELO,
+	RULE_CLIENT_NAME,
+	RULE_CLIENT_ADDR,
+	RULE_CLIENT_CIDR,	/* no pattern: an address block */
+	RULE_TARGET_MAX
+};
+
+/* A rule's action: an enum action from verdict.h, or one of these. */
+#define RULE_ADD_HEADER	100	/* adds add_header, goes on */
+#define RULE_SCORE	101	/* only adds its score, goes on */
+
+struct rule_conf {
+	char	*name;
+	int	 target;
+	char	*header;	/* RULE_HEADER: which header */
+	char	*pattern;
+	int	 action;
+	char	*code;		/* parsed from reply, or NULL */
+	char	*ecode;
+	char	*text;
+	char	*hdr_name;	/* parsed from add_header */
+	char	*hdr_value;
+	char	*reason;	/* quarantine reason */
+	int	 negate;	/* hit when the pattern does not match */
+	double	 score;		/* added when the rule hits */
+	int	 cidr_family;	/* RULE_CLIENT_CIDR: AF_INET or AF_INET6 */
+	uint8_t	 cidr_addr[16];
+	int	 cidr_bits;
+	int	 line;
+};
+
+/* A configuration's rules, in order: config_settings(c, &rules_settings). */
+struct rules_conf {
+	struct rule_conf	*rules;
+	size_t			 nrules;
+};
+
+/* The list "rules": read and checked, its patterns not yet compiled. */
+extern const struct conf_module rules_settings;
 
 extern const struct filter_module filter_rules;
 /* The built-in init: compiles every rule of the configuration. */

@@ -2,6 +2,8 @@
  * 03-validate: the verdict validator, one case per rejection reason, each
  * a small change to a verdict that is otherwise valid.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,33 +162,113 @@ static const struct {
 	{ m_none, NULL, "no action" },
 };
 
-/* The policy of a configuration with four rules, as policy_init builds it. */
+/* A configuration from text, or a bail-out. */
+static struct config *
+load(const char *text)
+{
+	struct config	*c;
+
+	if ((c = config_load_text(text, "t.conf", stderr)) == NULL)
+		bail("cannot load: %s", text);
+	return c;
+}
+
+/*
+ * The policy of a configuration with four rules, as policy_init builds it
+ * from what the modules declared.  The validator cases below use it; it
+ * borrows pol_conf's strings.
+ */
+static struct config	*pol_conf;
+
 static void
 test_policy(void)
 {
-	static const int actions[] = { ACTION_REJECT, RULE_ADD_HEADER,
-	    ACTION_TEMPFAIL, ACTION_QUARANTINE };
-	struct config	 c;
-	struct rule_conf r[4];
-	char		*allowed[] = { (char *)(uintptr_t)"X-Filterd-*" };
-	size_t		 i;
-
-	memset(&c, 0, sizeof(c));
-	memset(r, 0, sizeof(r));
-	for (i = 0; i < 4; i++) {
-		r[i].name = (char *)(uintptr_t)"r";
-		r[i].action = actions[i];
-	}
-	r[1].hdr_name = (char *)(uintptr_t)"X-Other";
-	c.rules = r;
-	c.nrules = 4;
-	c.allowed_headers = allowed;
-	c.nallowed = 1;
-	if (policy_init(&pol, &c) == -1)
+	pol_conf = load("rules = ("
+	    "{ name = \"r\"; body = \"a\"; action = \"reject\"; },"
+	    "{ name = \"r\"; body = \"b\"; action = \"add-header\";"
+	    "  add_header = \"X-Other: yes\"; },"
+	    "{ name = \"r\"; body = \"c\"; action = \"tempfail\"; },"
+	    "{ name = \"r\"; body = \"d\"; action = \"quarantine\"; }"
+	    ");");
+	if (policy_init(&pol, pol_conf) == -1)
 		bail("policy_init");
 	ok(validate_hdr_allowed(&pol, "X-Other"), "a rule's header is allowed");
 	ok(!validate_hdr_allowed(&pol, "X-Othe"), "a prefix of it is not");
 	ok(!(pol.actions & (1U << ACTION_DISCARD)), "discard is not allowed");
+}
+
+#define B(a)	(1U << ACTION_##a)
+#define BASE	(B(NONE) | B(ACCEPT))
+
+/*
+ * What each built-in module declares from its settings, and what a shared
+ * object declares in its entry: the actions exactly, a header that must be
+ * allowed and one that must not.
+ */
+static const struct policy_case {
+	const char	*text;
+	uint32_t	 actions;
+	const char	*allowed;
+	const char	*refused;
+	const char	*desc;
+} policy_cases[] = {
+	{ "", BASE | B(REJECT), "X-Filterd-Any", "Subject",
+	    "defaults: oversize rejects, allowed_headers" },
+	{ "limits = { oversize = \"accept\"; };", BASE, NULL, NULL,
+	    "limits: oversize accept needs no action" },
+	{ "limits = { oversize = \"tempfail\"; };", BASE | B(TEMPFAIL),
+	    NULL, NULL, "limits: oversize tempfail" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { tag = 5.0; header = \"X-Score\";"
+	    " subject_prefix = \"[S] \"; };", BASE, "X-Score", "X-Filterd-A",
+	    "scoring: tag adds the header" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { tag = 5.0; subject_prefix = \"[S] \"; };", BASE,
+	    "Subject", "From", "scoring: tag with a prefix changes Subject" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "scoring = { quarantine = 5.0; subject_prefix = \"[S] \";"
+	    " header = \"X-Score\"; };", BASE | B(QUARANTINE), "X-Score",
+	    "Subject", "scoring: quarantine, and no prefix without tag" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "scoring = { reject = 9.0; };", BASE | B(REJECT), NULL, NULL,
+	    "scoring: reject" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"discard\"; };", BASE, NULL, NULL,
+	    "attachments: nothing blocked, no action" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"discard\"; extensions = [\"exe\"]; };",
+	    BASE | B(DISCARD), NULL, NULL, "attachments: extensions" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "attachments = { action = \"quarantine\";"
+	    " double_extensions = true; };", BASE | B(QUARANTINE), NULL, NULL,
+	    "attachments: double extensions" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "rules = ( { body = \"x\"; action = \"score\"; score = 1.0; } );",
+	    BASE, NULL, NULL, "rules: a score rule sets no action" },
+	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
+	    "modules = ( { path = \"/m.so\"; actions = [ \"discard\" ];"
+	    " headers = [ \"X-Mod-*\" ]; } );", BASE | B(DISCARD), "X-Mod-A",
+	    "X-Filterd-A", "a shared object's declaration" },
+};
+
+static void
+test_policy_case(const struct policy_case *t)
+{
+	struct config	*c = load(t->text);
+	struct policy	 p;
+
+	if (policy_init(&p, c) == -1)
+		bail("policy_init");
+	if (!ok(p.actions == t->actions, "%s: actions", t->desc))
+		diag("got %#x, want %#x", p.actions, t->actions);
+	if (t->allowed != NULL)
+		ok(validate_hdr_allowed(&p, t->allowed), "%s: %s allowed",
+		    t->desc, t->allowed);
+	if (t->refused != NULL)
+		ok(!validate_hdr_allowed(&p, t->refused), "%s: %s refused",
+		    t->desc, t->refused);
+	policy_clear(&p);
+	config_free(&c);
 }
 
 int
@@ -198,6 +280,8 @@ main(void)
 	int		 rc;
 
 	test_policy();
+	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++)
+		test_policy_case(&policy_cases[i]);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		base(&v);
 		cases[i].mutate(&v);
@@ -213,5 +297,6 @@ main(void)
 		verdict_clear(&v);
 	}
 	policy_clear(&pol);
+	config_free(&pol_conf);
 	return done_testing();
 }

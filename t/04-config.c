@@ -18,6 +18,9 @@
 
 #include "filterd/lib/config.h"
 #include "filterd/lib/verdict.h"
+#include "filters/attach.h"
+#include "filters/rules.h"
+#include "filters/scoring.h"
 #include "t/tap.h"
 
 #ifndef SRCDIR
@@ -95,6 +98,44 @@ static const struct bad_case {
 	{ "many-errors.conf", 7, "workers.pool: expected an integer", 4 },
 	{ "many-errors.conf", 10, "rule r1: unknown action \"explode\"", 4 },
 	{ "missing.conf", 0, NULL, 1 },
+};
+
+/*
+ * Errors in the built-in modules' groups, which the modules' own tables
+ * and hooks find: the same "file:line: message", did-you-mean included,
+ * as the core's settings get.  Loaded from text named "t.conf".
+ */
+static const struct text_case {
+	const char	*text;
+	int		 line;
+	const char	*msg;
+	int		 nerr;
+} text_cases[] = {
+	{ "scoring = {\n\trejct = 5.0;\n};\n", 2, "unknown setting "
+	    "\"scoring.rejct\"; did you mean \"scoring.reject\"?", 1 },
+	{ "scorng = { reject = 5.0; };\n", 1, "unknown setting \"scorng\"; "
+	    "did you mean \"scoring\"?", 1 },
+	{ "rule = ();\n", 1, "unknown setting \"rule\"; did you mean "
+	    "\"rules\"?", 1 },
+	{ "workers = { header = \"x\"; };\n", 1, "unknown setting "
+	    "\"workers.header\"; did you mean \"scoring.header\"?", 1 },
+	{ "scoring = { max_served = 1; };\n", 1, "unknown setting "
+	    "\"scoring.max_served\"; did you mean \"workers.max_served\"?",
+	    1 },
+	{ "attachments = 5;\n", 1, "attachments: expected a group { ... }",
+	    1 },
+	{ "\nscoring = { tag = \"x\"; };\n", 2,
+	    "scoring.tag: expected a number", 1 },
+	{ "scoring = { reject = 1001; };\n", 1, "scoring.reject: 1001 is out "
+	    "of range (-1000 to 1000)", 1 },
+	{ "attachments = { action = \"accept\"; };\n", 1, "attachments."
+	    "action: \"accept\" is not one of the allowed actions", 1 },
+	{ "\n\nscoring = { reply = \"450 later\"; };\n", 3, "scoring.reply: "
+	    "reply code class does not match the action", 1 },
+	{ "attachments = { action = \"tempfail\"; };\n", 1,
+	    "attachments.reply: reply code class does not match the action",
+	    1 },
+	{ "rules = { };\n", 1, "rules: expected a list ( { ... }, ... )", 1 },
 };
 
 /* Files that load, for the dump round trip. */
@@ -223,6 +264,29 @@ test_bad(const struct bad_case *t)
 	free(cap.s);
 }
 
+static void
+test_text(const struct text_case *t)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 want[4096];
+	const char	*out;
+	int		 n, bad;
+
+	c = config_load_text(t->text, "t.conf", cap_open(&cap));
+	out = cap_close(&cap);
+	ok(c == NULL, "text %d: does not load", t->line);
+	config_free(&c);
+	fmt(want, sizeof(want), "t.conf:%d: %s\n", t->line, t->msg);
+	if (!ok(strstr(out, want) != NULL, "t.conf:%d: %s", t->line, t->msg))
+		diag("got: %s", out);
+	n = err_lines(out, "t.conf", &bad);
+	if (!ok(n == t->nerr && !bad, "%s: %d error line%s", t->msg, t->nerr,
+	    t->nerr == 1 ? "" : "s"))
+		diag("got: %s", out);
+	free(cap.s);
+}
+
 static struct config *
 load_good(const char *rel, char *path, size_t len)
 {
@@ -239,11 +303,19 @@ load_good(const char *rel, char *path, size_t len)
 	return c;
 }
 
+/* The rules of a loaded configuration: the rules module's settings. */
+static const struct rules_conf *
+rules_of(const struct config *c)
+{
+	return config_settings(c, &rules_settings);
+}
+
 static void
 test_sample(void)
 {
-	struct config	*c;
-	char		 path[4096];
+	const struct rule_conf	*r;
+	struct config		*c;
+	char			 path[4096];
 
 	if ((c = load_good("conf/filterd.conf", path, sizeof(path))) == NULL) {
 		skip(11, "the sample did not load");
@@ -253,26 +325,30 @@ test_sample(void)
 	is_str(c->listen, "unix:/tmp/filterd.sock", "sample: listen");
 	is_int(c->on_failure, ACTION_TEMPFAIL, "sample: on_failure");
 	is_int(c->message_size, 26214400, "sample: limits.message_size");
-	is_int(c->nrules, 3, "sample: three rules");
-	if (c->nrules != 3) {
+	is_int(rules_of(c)->nrules, 3, "sample: three rules");
+	if (rules_of(c)->nrules != 3) {
 		skip(6, "not three rules");
 		config_free(&c);
 		return;
 	}
-	is_str(c->rules[0].header, "Subject", "sample: rule 1 header");
-	is_str(c->rules[0].ecode, "5.7.1", "sample: rule 1 enhanced code");
-	is_str(c->rules[0].text, "Subject not allowed", "sample: rule 1 text");
-	is_int(c->rules[1].action, RULE_ADD_HEADER, "sample: rule 2 action");
-	is_str(c->rules[1].hdr_value, "lottery", "sample: rule 2 value");
-	is_str(c->rules[2].name, "blocked-sender", "sample: rule 3 name");
+	r = rules_of(c)->rules;
+	is_str(r[0].header, "Subject", "sample: rule 1 header");
+	is_str(r[0].ecode, "5.7.1", "sample: rule 1 enhanced code");
+	is_str(r[0].text, "Subject not allowed", "sample: rule 1 text");
+	is_int(r[1].action, RULE_ADD_HEADER, "sample: rule 2 action");
+	is_str(r[1].hdr_value, "lottery", "sample: rule 2 value");
+	is_str(r[2].name, "blocked-sender", "sample: rule 3 name");
 	config_free(&c);
 }
 
 static void
 test_every_setting(void)
 {
-	struct config	*c;
-	char		 path[4096];
+	const struct scoring_conf	*sc;
+	const struct attach_conf	*ac;
+	const struct rule_conf		*r;
+	struct config			*c;
+	char				 path[4096];
 
 	if ((c = load_good("t/data/conf/every-setting.conf", path,
 	    sizeof(path))) == NULL) {
@@ -288,42 +364,45 @@ test_every_setting(void)
 	is_int(c->nallowed, 3, "every: three allowed headers");
 	ok(c->max_recipients == 50 && c->max_headers == 200 &&
 	    c->max_header_size == 4096, "every: limits on recipients, headers");
-	ok(c->score_tag == 3.5 && c->score_quarantine == 8 &&
-	    c->score_reject == 12.25 && strcmp(c->score_prefix, "[SPAM] ") ==
-	    0 && strcmp(c->score_code, "554") == 0, "every: scoring");
-	ok(c->natt_exts == 2 && c->natt_types == 2 && c->att_double &&
-	    c->att_action == ACTION_QUARANTINE && c->max_mime_depth == 4 &&
+	sc = config_settings(c, &scoring_settings);
+	ok(sc->tag == 3.5 && sc->quarantine == 8 && sc->reject == 12.25 &&
+	    strcmp(sc->prefix, "[SPAM] ") == 0 && strcmp(sc->code, "554") == 0,
+	    "every: scoring");
+	ac = config_settings(c, &attach_settings);
+	ok(ac->nexts == 2 && ac->ntypes == 2 && ac->dbl &&
+	    ac->action == ACTION_QUARANTINE && c->max_mime_depth == 4 &&
 	    c->max_mime_parts == 40, "every: attachments and MIME limits");
-	is_int(c->nrules, 16, "every: sixteen rules");
-	if (c->nrules != 16) {
+	is_int(rules_of(c)->nrules, 16, "every: sixteen rules");
+	if (rules_of(c)->nrules != 16) {
 		skip(12, "not sixteen rules");
 		config_free(&c);
 		return;
 	}
-	is_str(c->rules[0].pattern, "(?i)\"free\"\\s+\\$\\$\\$",
+	r = rules_of(c)->rules;
+	is_str(r[0].pattern, "(?i)\"free\"\\s+\\$\\$\\$",
 	    "every: escapes in a pattern");
-	ok(c->rules[1].code != NULL && c->rules[1].ecode == NULL &&
-	    c->rules[1].text == NULL, "every: a reply of a code only");
-	ok(c->rules[2].ecode == NULL && c->rules[2].text != NULL &&
-	    strcmp(c->rules[2].text, "try later") == 0,
+	ok(r[1].code != NULL && r[1].ecode == NULL &&
+	    r[1].text == NULL, "every: a reply of a code only");
+	ok(r[2].ecode == NULL && r[2].text != NULL &&
+	    strcmp(r[2].text, "try later") == 0,
 	    "every: a reply with no enhanced code");
-	is_str(c->rules[5].reason, "uuencoded \\ attachment",
+	is_str(r[5].reason, "uuencoded \\ attachment",
 	    "every: quarantine reason");
-	is_str(c->rules[7].hdr_value, "tabbed\tvalue",
+	is_str(r[7].hdr_value, "tabbed\tvalue",
 	    "every: add_header value, leading blanks dropped");
-	is_str(c->rules[8].name, "rule9", "every: an unnamed rule's name");
-	is_int(c->rules[7].line, 52, "every: a rule's line is its first");
-	ok(c->rules[9].target == RULE_ANY_HEADER && c->rules[9].action ==
-	    RULE_SCORE && c->rules[9].score == 2.5, "every: a score rule");
-	ok(c->rules[10].target == RULE_RAW_BODY && c->rules[10].negate &&
-	    c->rules[10].score == -1, "every: negated, negative score");
-	ok(c->rules[14].target == RULE_CLIENT_CIDR &&
-	    c->rules[14].cidr_family == AF_INET && c->rules[14].cidr_bits == 24,
+	is_str(r[8].name, "rule9", "every: an unnamed rule's name");
+	is_int(r[7].line, 52, "every: a rule's line is its first");
+	ok(r[9].target == RULE_ANY_HEADER && r[9].action ==
+	    RULE_SCORE && r[9].score == 2.5, "every: a score rule");
+	ok(r[10].target == RULE_RAW_BODY && r[10].negate &&
+	    r[10].score == -1, "every: negated, negative score");
+	ok(r[14].target == RULE_CLIENT_CIDR &&
+	    r[14].cidr_family == AF_INET && r[14].cidr_bits == 24,
 	    "every: an IPv4 block");
-	ok(c->rules[15].cidr_family == AF_INET6 &&
-	    c->rules[15].cidr_bits == 32, "every: an IPv6 block");
-	ok(c->rules[12].target == RULE_CLIENT_NAME && c->rules[13].target ==
-	    RULE_CLIENT_ADDR && c->rules[11].target == RULE_HELO,
+	ok(r[15].cidr_family == AF_INET6 &&
+	    r[15].cidr_bits == 32, "every: an IPv6 block");
+	ok(r[12].target == RULE_CLIENT_NAME && r[13].target ==
+	    RULE_CLIENT_ADDR && r[11].target == RULE_HELO,
 	    "every: helo, client name and address rules");
 	config_free(&c);
 }
@@ -345,7 +424,7 @@ test_defaults(void)
 	ok(c->nallowed == 1 &&
 	    strcmp(c->allowed_headers[0], "X-Filterd-*") == 0,
 	    "defaults: allowed_headers");
-	is_int(c->nrules, 0, "defaults: no rules");
+	is_int(rules_of(c)->nrules, 0, "defaults: no rules");
 	config_free(&c);
 }
 
@@ -556,6 +635,8 @@ main(void)
 		srcdir = SRCDIR;
 	for (i = 0; i < NITEMS(bad_cases); i++)
 		test_bad(&bad_cases[i]);
+	for (i = 0; i < NITEMS(text_cases); i++)
+		test_text(&text_cases[i]);
 	test_sample();
 	test_every_setting();
 	test_defaults();

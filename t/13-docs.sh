@@ -1,17 +1,19 @@
 #!/bin/sh
 # 13-docs: the documentation says what the code does.  Every setting that
-# "filterd -T" prints (and every entry of conf_keys[] in filterd/lib/config.c)
-# is in the sample configuration, inside its group, and has an
-# ".It Ic group.key" entry in filterd.conf(5); every rule key and module key
-# of config.c is in the RULES and MODULES sections of that page; every
-# option of main.c's getopt string is in filterd(8)'s SYNOPSIS and option
-# list; every exit status of filterd -t is in its EXIT STATUS; and the
-# pages pass mandoc's (or groff's) checks.
+# "filterd -T" prints (and every entry of a settings table: conf_keys[] in
+# filterd/lib/config.c, a built-in module's in filters/) is in the sample
+# configuration, inside its group, and has an ".It Ic group.key" entry in
+# filterd.conf(5); every rule key and action of filters/rules.c and every
+# module key of config.c is in the RULES and MODULES sections of that page;
+# every option of main.c's getopt string is in filterd(8)'s SYNOPSIS and
+# option list; every exit status of filterd -t is in its EXIT STATUS; and
+# the pages pass mandoc's (or groff's) checks.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 fd="$top_builddir/filterd/filterd"
 conf="$top_srcdir/conf/filterd.conf"
 config_c="$top_srcdir/filterd/lib/config.c"
+rules_c="$top_srcdir/filters/rules.c"
 main_c="$top_srcdir/filterd/main.c"
 offline_h="$top_srcdir/filterd/offline.h"
 man8="$top_srcdir/man/filterd.8"
@@ -125,12 +127,14 @@ usage_text() {
 }
 
 # -- Collect what the code has.
-# conf_keys[] entries are { "path", T_..., OFF(...), "default", ... }: only
+# Settings tables (the core's conf_keys[], each built-in module's in
+# filters/) have entries { "path", T_..., OFF(...), "default", ... }: only
 # the first string of each entry is a path.
-keys=$( (dump_keys; awk '/conf_keys\[\] = \{/ { f = 1; next }
+keys=$( (dump_keys; awk '/struct conf_key [a-z_]*\[\] = \{/ { f = 1; next }
     f && /^};/ { f = 0 } f && /\{ "/ { s = $0; sub(/^[^"]*"/, "", s);
-    sub(/".*$/, "", s); print s }' "$config_c") | sort -u)
-rule_keys=$(c_array "$config_c" rule_keys)
+    sub(/".*$/, "", s); print s }' "$config_c" "$top_srcdir"/filters/*.c) |
+    sort -u)
+rule_keys=$(c_array "$rules_c" rule_keys)
 module_keys=$(c_array "$config_c" module_keys)
 getopt=$(sed -n 's/.*getopt[_long]*([^"]*"\([^"]*\)".*/\1/p' "$main_c" |
     head -n 1)
@@ -139,7 +143,7 @@ long_opts=$(awk '/longopts\[\] = \{/ { f = 1; next } f && /};/ { f = 0 }
     print s }' "$main_c")
 exits=$(sed -n 's/^#define OFFLINE_[A-Z_]*[ \t]*\([0-9][0-9]*\).*/\1/p' \
     "$offline_h")
-actions=$(sed -n 's/.*strcmp(a, "\([a-z-]*\)") == 0.*/\1/p' "$config_c"
+actions=$(sed -n 's/.*strcmp(a, "\([a-z-]*\)") == 0.*/\1/p' "$rules_c"
     c_array "$top_srcdir/filterd/lib/verdict.c" action_names | grep -vx none)
 
 [ -n "$keys" ] && [ -n "$rule_keys" ] && [ -n "$module_keys" ] &&

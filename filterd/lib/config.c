@@ -3,8 +3,13 @@
  * supervisor (filterd -n, start-up) and in each spawner.  The file is the
  * administrator's; still, every value is type- and range-checked, unknown
  * keys are errors, and every error names the file and line.
+ *
+ * This file knows the core settings (conf_keys[]) and the shared-object
+ * modules' entries.  Each built-in module describes its own part of the
+ * file in its own file, as a struct conf_module (config.h), and
+ * config_modules[] lists them: the same table machinery reads, checks,
+ * defaults, frees and dumps those parts, and hands each module its group.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,31 +25,7 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
-#include "filterd/lib/rfc5322.h"
-#include "filterd/lib/smtp.h"
 #include "filterd/lib/verdict.h"
-
-enum conf_type {
-	T_STR,
-	T_INT,
-	T_INT64,
-	T_DOUBLE,
-	T_BOOL,
-	T_OSTR,		/* a string that may be empty: "" is off */
-	T_ACTION,
-	T_STRLIST,
-};
-
-/* One setting: where it lives, its type, default and bounds. */
-struct conf_key {
-	const char	*path;
-	enum conf_type	 type;
-	size_t		 off;
-	const char	*def;
-	long long	 min, max;
-	uint32_t	 actions;	/* T_ACTION: the allowed ones */
-	size_t		 noff;		/* T_STRLIST: where its count goes */
-};
 
 #define A(x)	(1U << ACTION_##x)
 #define OFF(f)	offsetof(struct config, f)
@@ -78,35 +59,14 @@ static const struct conf_key conf_keys[] = {
 	{ "workers.cpu", T_INT, OFF(cpu), "10", 1, 3600, 0, 0 },
 	{ "workers.max_served", T_INT, OFF(max_served), "1000", 1, 1000000,
 	    0, 0 },
-	{ "scoring.header", T_STR, OFF(score_header), "X-Filterd-Score", 0, 0,
-	    0, 0 },
-	{ "scoring.tag", T_DOUBLE, OFF(score_tag), "0", -1000, 1000, 0, 0 },
-	{ "scoring.subject_prefix", T_OSTR, OFF(score_prefix), "", 0, 0, 0, 0 },
-	{ "scoring.quarantine", T_DOUBLE, OFF(score_quarantine), "0", -1000,
-	    1000, 0, 0 },
-	{ "scoring.reject", T_DOUBLE, OFF(score_reject), "0", -1000, 1000,
-	    0, 0 },
-	{ "scoring.reply", T_STR, OFF(score_reply),
-	    "550 5.7.1 Message scored as spam", 0, 0, 0, 0 },
-	{ "attachments.extensions", T_STRLIST, OFF(att_exts), "", 0, 0, 0,
-	    OFF(natt_exts) },
-	{ "attachments.types", T_STRLIST, OFF(att_types), "", 0, 0, 0,
-	    OFF(natt_types) },
-	{ "attachments.double_extensions", T_BOOL, OFF(att_double), "false",
-	    0, 1, 0, 0 },
-	{ "attachments.action", T_ACTION, OFF(att_action), "reject", 0, 0,
-	    A(REJECT) | A(TEMPFAIL) | A(DISCARD) | A(QUARANTINE), 0 },
-	{ "attachments.reply", T_STR, OFF(att_reply),
-	    "550 5.7.1 Attachment type not allowed", 0, 0, 0, 0 },
 	{ "allowed_headers", T_STRLIST, OFF(allowed_headers), "X-Filterd-*",
 	    0, 0, 0, OFF(nallowed) },
 };
 
-/* The groups and lists handled outside the table. */
-static const char *const conf_groups[] = {
-	"limits", "workers", "scoring", "attachments"
-};
-#define RULES_KEY	"rules"
+/* The core's groups; a module's group is named by the module. */
+static const char *const conf_groups[] = { "limits", "workers" };
+
+/* The list of shared-object modules, handled outside the table. */
 #define MODULES_KEY	"modules"
 
 /* Keys of one shared-object module. */
@@ -114,28 +74,34 @@ static const char *const module_keys[] = {
 	"path", "actions", "headers", "settings",
 };
 
-/* Keys of one rule. */
-static const char *const rule_keys[] = {
-	"name", "header", "pattern", "any_header", "body", "raw_body",
-	"sender", "recipient", "helo", "client_name", "client_addr",
-	"client_cidr", "negate", "score", "action", "reply", "add_header",
-	"reason",
-};
-
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-struct loader {
+/* A built-in module's part of one configuration. */
+struct conf_part {
+	const struct conf_module	*mod;
+	void				*settings;
+	struct conf_policy		 policy;
+};
+
+/* The core's table, described as a module's would be. */
+static const struct conf_module conf_core = {
+	NULL, conf_keys, NITEMS(conf_keys), sizeof(struct config),
+	NULL, NULL, NULL, NULL, NULL
+};
+
+struct conf_loader {
 	const char	*path;
 	FILE		*errf;
 	int		 errors;
 };
 
 static void
-conf_err(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+conf_err(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
-conf_err(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+conf_err(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+    ...)
 {
 	va_list		 ap;
 	const char	*file = NULL;
@@ -161,16 +127,38 @@ conf_err(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 	l->errors++;
 }
 
-static void *
-field(struct config *c, const struct conf_key *k)
+/* conf_err for the modules' hooks. */
+void
+conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+    ...)
 {
-	return (char *)c + k->off;
+	va_list	 ap;
+	char	 msg[1024];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_err(l, s, "%s", msg);
+}
+
+/* Where a key's value lives in the structure its table describes. */
+static void *
+field(void *base, const struct conf_key *k)
+{
+	return (char *)base + k->off;
 }
 
 static const void *
-cfield(const struct config *c, const struct conf_key *k)
+cfield(const void *base, const struct conf_key *k)
 {
-	return (const char *)c + k->off;
+	return (const char *)base + k->off;
+}
+
+/* A list's count. */
+static size_t *
+field_n(void *base, const struct conf_key *k)
+{
+	return (size_t *)(void *)((char *)base + k->noff);
 }
 
 static int
@@ -187,10 +175,10 @@ conf_set_str(char **dst, const char *s)
 
 /* A list's default: one string, or none for "". */
 static int
-conf_set_list1(struct config *c, const struct conf_key *k, const char *s)
+conf_set_list1(void *base, const struct conf_key *k, const char *s)
 {
-	char	***v = field(c, k);
-	size_t	*n = (size_t *)(void *)((char *)c + k->noff);
+	char	***v = field(base, k);
+	size_t	*n = field_n(base, k);
 
 	*n = 0;
 	if ((*v = calloc(2, sizeof(char *))) == NULL)
@@ -213,38 +201,38 @@ conf_strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* Sets every key to its default. */
+/* Sets every key of a table to its default. */
 static int
-conf_defaults(struct config *c)
+conf_defaults(void *base, const struct conf_module *m)
 {
 	const struct conf_key	*k;
 	size_t			 i;
 
-	for (i = 0; i < NITEMS(conf_keys); i++) {
-		k = &conf_keys[i];
+	for (i = 0; i < m->nkeys; i++) {
+		k = &m->keys[i];
 		switch (k->type) {
 		case T_STR:
 		case T_OSTR:
-			if (conf_set_str(field(c, k), k->def) == -1)
+			if (conf_set_str(field(base, k), k->def) == -1)
 				return -1;
 			break;
 		case T_INT:
-			*(int *)field(c, k) = atoi(k->def);
+			*(int *)field(base, k) = atoi(k->def);
 			break;
 		case T_DOUBLE:
-			*(double *)field(c, k) = strtod(k->def, NULL);
+			*(double *)field(base, k) = strtod(k->def, NULL);
 			break;
 		case T_BOOL:
-			*(int *)field(c, k) = strcmp(k->def, "true") == 0;
+			*(int *)field(base, k) = strcmp(k->def, "true") == 0;
 			break;
 		case T_INT64:
-			*(long long *)field(c, k) = atoll(k->def);
+			*(long long *)field(base, k) = atoll(k->def);
 			break;
 		case T_ACTION:
-			*(int *)field(c, k) = action_from_name(k->def);
+			*(int *)field(base, k) = action_from_name(k->def);
 			break;
 		case T_STRLIST:
-			if (conf_set_list1(c, k, k->def) == -1)
+			if (conf_set_list1(base, k, k->def) == -1)
 				return -1;
 			break;
 		}
@@ -252,19 +240,36 @@ conf_defaults(struct config *c)
 	return 0;
 }
 
+/* Frees the strings and lists of a table's keys. */
+static void
+conf_keys_free(void *base, const struct conf_module *m)
+{
+	const struct conf_key	*k;
+	size_t			 i;
+
+	for (i = 0; i < m->nkeys; i++) {
+		k = &m->keys[i];
+		if (k->type == T_STR || k->type == T_OSTR)
+			free(*(char **)field(base, k));
+		else if (k->type == T_STRLIST)
+			conf_strv_free(*(char ***)field(base, k),
+			    *field_n(base, k));
+	}
+}
+
 static const struct conf_key *
-conf_key_find(const char *path)
+conf_key_find(const struct conf_module *m, const char *path)
 {
 	size_t	 i;
 
-	for (i = 0; i < NITEMS(conf_keys); i++)
-		if (strcmp(conf_keys[i].path, path) == 0)
-			return &conf_keys[i];
+	for (i = 0; i < m->nkeys; i++)
+		if (strcmp(m->keys[i].path, path) == 0)
+			return &m->keys[i];
 	return NULL;
 }
 
 static int
-conf_read_int(struct loader *l, const config_setting_t *s,
+conf_read_int(struct conf_loader *l, const config_setting_t *s,
     const struct conf_key *k, long long *v)
 {
 	int	 t = config_setting_type(s);
@@ -283,11 +288,11 @@ conf_read_int(struct loader *l, const config_setting_t *s,
 }
 
 static int
-conf_read_strlist(struct loader *l, struct config *c,
+conf_read_strlist(struct conf_loader *l, void *base,
     const config_setting_t *s, const struct conf_key *k)
 {
-	char		***v = field(c, k);
-	size_t		*cnt = (size_t *)(void *)((char *)c + k->noff);
+	char		***v = field(base, k);
+	size_t		*cnt = field_n(base, k);
 	const char	*e;
 	int		 i, n;
 
@@ -314,7 +319,7 @@ conf_read_strlist(struct loader *l, struct config *c,
 }
 
 static void
-conf_read_double(struct loader *l, struct config *c,
+conf_read_double(struct conf_loader *l, void *base,
     const config_setting_t *s, const struct conf_key *k)
 {
 	double	 d;
@@ -333,12 +338,12 @@ conf_read_double(struct loader *l, struct config *c,
 		    k->path, d, k->min, k->max);
 		return;
 	}
-	*(double *)field(c, k) = d;
+	*(double *)field(base, k) = d;
 }
 
-/* Reads one setting that the table describes. */
+/* Reads one setting that a table describes. */
 static void
-conf_read_key(struct loader *l, struct config *c, const config_setting_t *s,
+conf_read_key(struct conf_loader *l, void *base, const config_setting_t *s,
     const struct conf_key *k)
 {
 	const char	*str;
@@ -354,7 +359,7 @@ conf_read_key(struct loader *l, struct config *c, const config_setting_t *s,
 			return;
 		}
 		if (k->type == T_OSTR) {
-			if (conf_set_str(field(c, k), str) == -1)
+			if (conf_set_str(field(base, k), str) == -1)
 				conf_err(l, s, "out of memory");
 			return;
 		}
@@ -362,7 +367,7 @@ conf_read_key(struct loader *l, struct config *c, const config_setting_t *s,
 			if (*str == '\0')
 				conf_err(l, s, "%s: must not be empty",
 				    k->path);
-			else if (conf_set_str(field(c, k), str) == -1)
+			else if (conf_set_str(field(base, k), str) == -1)
 				conf_err(l, s, "out of memory");
 			return;
 		}
@@ -372,27 +377,27 @@ conf_read_key(struct loader *l, struct config *c, const config_setting_t *s,
 			    "actions", k->path, str);
 			return;
 		}
-		*(int *)field(c, k) = a;
+		*(int *)field(base, k) = a;
 		return;
 	case T_INT:
 		if (conf_read_int(l, s, k, &v) == 0)
-			*(int *)field(c, k) = (int)v;
+			*(int *)field(base, k) = (int)v;
 		return;
 	case T_INT64:
 		if (conf_read_int(l, s, k, &v) == 0)
-			*(long long *)field(c, k) = v;
+			*(long long *)field(base, k) = v;
 		return;
 	case T_DOUBLE:
-		conf_read_double(l, c, s, k);
+		conf_read_double(l, base, s, k);
 		return;
 	case T_BOOL:
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			conf_err(l, s, "%s: expected true or false", k->path);
 		else
-			*(int *)field(c, k) = config_setting_get_bool(s);
+			*(int *)field(base, k) = config_setting_get_bool(s);
 		return;
 	case T_STRLIST:
-		(void)conf_read_strlist(l, c, s, k);
+		(void)conf_read_strlist(l, base, s, k);
 		return;
 	}
 }
@@ -467,34 +472,53 @@ nearest_in(const char *name, const char *const *v, size_t n)
 	return best;
 }
 
+/* The core's table, then each built-in module's; NULL past the last. */
+static const struct conf_module *
+conf_table(size_t t)
+{
+	size_t	 i;
+
+	if (t == 0)
+		return &conf_core;
+	for (i = 0; config_modules[i] != NULL; i++)
+		if (i + 1 == t)
+			return config_modules[i];
+	return NULL;
+}
+
 /*
- * The setting meant by an unknown path: a near spelling of a key or a
- * group, or the same key in another group ("limits.pool" is
- * "workers.pool").  NULL when nothing is likely.
+ * The setting meant by an unknown path: a near spelling of a key (of the
+ * core or of any module) or of a group, or the same key in another group
+ * ("limits.pool" is "workers.pool").  NULL when nothing is likely.
  */
 static const char *
 conf_suggest(const char *path)
 {
-	const char	*best = NULL, *leaf, *kleaf;
-	size_t		 i, bd = SIZE_MAX;
+	const struct conf_module	*m;
+	const char			*best = NULL, *leaf, *kleaf;
+	size_t				 i, t, bd = SIZE_MAX;
 
-	for (i = 0; i < NITEMS(conf_keys); i++)
-		nearest(path, conf_keys[i].path, &best, &bd);
+	for (t = 0; (m = conf_table(t)) != NULL; t++)
+		for (i = 0; i < m->nkeys; i++)
+			nearest(path, m->keys[i].path, &best, &bd);
 	if (strchr(path, '.') == NULL) {
 		for (i = 0; i < NITEMS(conf_groups); i++)
 			nearest(path, conf_groups[i], &best, &bd);
-		nearest(path, RULES_KEY, &best, &bd);
+		for (t = 1; (m = conf_table(t)) != NULL; t++)
+			if (m->name != NULL)
+				nearest(path, m->name, &best, &bd);
 		nearest(path, MODULES_KEY, &best, &bd);
 	}
 	if (best != NULL)
 		return best;
 	leaf = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
-	for (i = 0; i < NITEMS(conf_keys); i++) {
-		kleaf = strrchr(conf_keys[i].path, '.');
-		kleaf = kleaf ? kleaf + 1 : conf_keys[i].path;
-		if (strcmp(leaf, kleaf) == 0)
-			return conf_keys[i].path;
-	}
+	for (t = 0; (m = conf_table(t)) != NULL; t++)
+		for (i = 0; i < m->nkeys; i++) {
+			kleaf = strrchr(m->keys[i].path, '.');
+			kleaf = kleaf ? kleaf + 1 : m->keys[i].path;
+			if (strcmp(leaf, kleaf) == 0)
+				return m->keys[i].path;
+		}
 	return NULL;
 }
 
@@ -503,8 +527,8 @@ conf_suggest(const char *path)
  * likely; kind and owner say whose setting it is, or are NULL.
  */
 static void
-conf_unknown(struct loader *l, const config_setting_t *s, const char *kind,
-    const char *owner, const char *name, const char *meant)
+conf_unknown(struct conf_loader *l, const config_setting_t *s,
+    const char *kind, const char *owner, const char *name, const char *meant)
 {
 	conf_err(l, s, "%s%s%s%sunknown setting \"%s\"%s%s%s",
 	    kind != NULL ? kind : "", kind != NULL ? " " : "",
@@ -513,10 +537,34 @@ conf_unknown(struct loader *l, const config_setting_t *s, const char *kind,
 	    meant != NULL ? meant : "", meant != NULL ? "\"?" : "");
 }
 
-/* Walks a group's children: known keys are read, others are errors. */
+int
+conf_check_members(struct conf_loader *l, const config_setting_t *g,
+    const char *kind, const char *owner, const char *const *keys,
+    size_t nkeys)
+{
+	const config_setting_t	*s;
+	const char		*k;
+	int			 i, bad = 0;
+
+	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++) {
+		k = config_setting_name(s);
+		if (k != NULL && !str_in(k, keys, nkeys)) {
+			conf_unknown(l, s, kind, owner, k,
+			    nearest_in(k, keys, nkeys));
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Reads the members of the group g, named prefix ("" at the top), into
+ * the structure at base that table m describes; other members are errors.
+ */
 static void
-conf_read_group(struct loader *l, struct config *c,
-    const config_setting_t *g, const char *prefix)
+conf_read_table(struct conf_loader *l, const struct conf_module *m,
+    void *base, const config_setting_t *g, const char *prefix)
 {
 	const config_setting_t	*s;
 	const struct conf_key	*k;
@@ -526,319 +574,88 @@ conf_read_group(struct loader *l, struct config *c,
 
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
-		name = config_setting_name(s);
-		if (name == NULL)
+		if ((name = config_setting_name(s)) == NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s%s%s", prefix,
 		    *prefix ? "." : "", name);
-		if (*prefix == '\0' && (strcmp(name, RULES_KEY) == 0 ||
-		    strcmp(name, MODULES_KEY) == 0))
-			continue;
-		if (*prefix == '\0' &&
-		    str_in(name, conf_groups, NITEMS(conf_groups))) {
-			if (!config_setting_is_group(s))
-				conf_err(l, s, "%s: expected a group "
-				    "{ ... }", path);
-			else
-				conf_read_group(l, c, s, name);
-			continue;
-		}
-		if ((k = conf_key_find(path)) == NULL) {
+		if ((k = conf_key_find(m, path)) == NULL)
 			conf_unknown(l, s, NULL, NULL, path,
 			    conf_suggest(path));
-			continue;
-		}
-		conf_read_key(l, c, s, k);
+		else
+			conf_read_key(l, base, s, k);
 	}
 }
 
-static const char *
-rule_str(struct loader *l, const config_setting_t *r, const char *key)
+/* The part of the built-in module whose group or list is name, or NULL. */
+static struct conf_part *
+conf_part_named(const struct config *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nparts; i++)
+		if (c->parts[i].mod->name != NULL &&
+		    strcmp(c->parts[i].mod->name, name) == 0)
+			return &c->parts[i];
+	return NULL;
+}
+
+/*
+ * Walks the top level: core keys and groups are read with the core's
+ * table, a module's group with its table; a module's list waits for
+ * conf_read_lists, the shared objects for conf_read_modules.
+ */
+static void
+conf_read_top(struct conf_loader *l, struct config *c,
+    const config_setting_t *root)
 {
 	const config_setting_t	*s;
-	const char		*v;
+	const struct conf_part	*p;
+	const struct conf_key	*k;
+	const char		*name;
+	int			 i;
 
-	if ((s = config_setting_get_member(r, key)) == NULL)
-		return NULL;
-	if ((v = config_setting_get_string(s)) == NULL) {
-		conf_err(l, s, "rule: %s: expected a string", key);
-		return NULL;
-	}
-	return v;
-}
-
-/* Splits "Name: value" for add_header. */
-static int
-rule_add_header(struct loader *l, const config_setting_t *r,
-    struct rule_conf *rc, const char *s)
-{
-	const char	*colon, *why;
-	const char	*v;
-
-	if ((colon = strchr(s, ':')) == NULL) {
-		conf_err(l, r, "rule %s: add_header must be \"Name: value\"",
-		    rc->name);
-		return -1;
-	}
-	if ((rc->hdr_name = strndup(s, (size_t)(colon - s))) == NULL)
-		return -1;
-	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-		;
-	if ((rc->hdr_value = strdup(v)) == NULL)
-		return -1;
-	if (rfc5322_check_name(rc->hdr_name, &why) == -1 ||
-	    rfc5322_check_value(rc->hdr_value, &why) == -1) {
-		conf_err(l, r, "rule %s: add_header: %s", rc->name, why);
-		return -1;
-	}
-	return 0;
-}
-
-static const struct {
-	const char	*key;
-	int		 target;
-} rule_targets[] = {
-	{ "header", RULE_HEADER },
-	{ "any_header", RULE_ANY_HEADER },
-	{ "body", RULE_BODY },
-	{ "raw_body", RULE_RAW_BODY },
-	{ "sender", RULE_SENDER },
-	{ "recipient", RULE_RECIPIENT },
-	{ "helo", RULE_HELO },
-	{ "client_name", RULE_CLIENT_NAME },
-	{ "client_addr", RULE_CLIENT_ADDR },
-	{ "client_cidr", RULE_CLIENT_CIDR },
-};
-
-/* Parses "192.0.2.0/24" or "2001:db8::/32" (no prefix: one address). */
-static int
-rule_cidr(struct rule_conf *rc, const char *s)
-{
-	char		 addr[INET6_ADDRSTRLEN + 1];
-	const char	*slash = strchr(s, '/');
-	char		*end;
-	long		 bits;
-	size_t		 n = slash ? (size_t)(slash - s) : strlen(s);
-
-	if (n >= sizeof(addr))
-		return -1;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, rc->cidr_addr) == 1) {
-		rc->cidr_family = AF_INET;
-		rc->cidr_bits = 32;
-	} else if (inet_pton(AF_INET6, addr, rc->cidr_addr) == 1) {
-		rc->cidr_family = AF_INET6;
-		rc->cidr_bits = 128;
-	} else
-		return -1;
-	if (slash != NULL) {
-		bits = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || bits < 0 ||
-		    bits > rc->cidr_bits)
-			return -1;
-		rc->cidr_bits = (int)bits;
-	}
-	return 0;
-}
-
-static int
-rule_target(struct loader *l, const config_setting_t *r, struct rule_conf *rc)
-{
-	const char	*v, *pattern;
-	size_t		 i;
-	int		 n = 0;
-
-	for (i = 0; i < NITEMS(rule_targets); i++) {
-		if ((v = rule_str(l, r, rule_targets[i].key)) == NULL)
-			continue;
-		if (n++ > 0)
-			continue;	/* an error below; keep the first */
-		rc->target = rule_targets[i].target;
-		if (rc->target == RULE_HEADER) {
-			if ((rc->header = strdup(v)) == NULL)
-				return -1;
-		} else if ((rc->pattern = strdup(v)) == NULL)
-			return -1;
-	}
-	if (n != 1) {
-		conf_err(l, r, "rule %s: needs exactly one of header, "
-		    "any_header, body, raw_body, sender, recipient, helo, "
-		    "client_name, client_addr, client_cidr", rc->name);
-		return -1;
-	}
-	if (rc->target == RULE_CLIENT_CIDR && rule_cidr(rc, rc->pattern) ==
-	    -1) {
-		conf_err(l, r, "rule %s: client_cidr: \"%s\" is not an "
-		    "address or address/prefix", rc->name, rc->pattern);
-		return -1;
-	}
-	pattern = rule_str(l, r, "pattern");
-	if ((rc->target == RULE_HEADER) != (pattern != NULL)) {
-		conf_err(l, r, "rule %s: pattern goes with header, and "
-		    "header needs one", rc->name);
-		return -1;
-	}
-	if (pattern != NULL && (rc->pattern = strdup(pattern)) == NULL)
-		return -1;
-	return 0;
-}
-
-/* negate and score, both optional. */
-static int
-rule_flags(struct loader *l, const config_setting_t *r, struct rule_conf *rc)
-{
-	const config_setting_t	*s;
-
-	if ((s = config_setting_get_member(r, "negate")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-			conf_err(l, s, "rule %s: negate: expected true or "
-			    "false", rc->name);
-			return -1;
-		}
-		rc->negate = config_setting_get_bool(s);
-	}
-	if ((s = config_setting_get_member(r, "score")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_FLOAT &&
-		    config_setting_type(s) != CONFIG_TYPE_INT &&
-		    config_setting_type(s) != CONFIG_TYPE_INT64) {
-			conf_err(l, s, "rule %s: score: expected a number",
-			    rc->name);
-			return -1;
-		}
-		rc->score = config_setting_get_float(s);
-		if (config_setting_type(s) != CONFIG_TYPE_FLOAT)
-			rc->score = (double)config_setting_get_int64(s);
-		if (rc->score < -1000 || rc->score > 1000) {
-			conf_err(l, s, "rule %s: score: %g is out of range "
-			    "(-1000 to 1000)", rc->name, rc->score);
-			return -1;
-		}
-	}
-	if (rc->action == RULE_SCORE && rc->score == 0) {
-		conf_err(l, r, "rule %s: action score needs a score",
-		    rc->name);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-rule_action(struct loader *l, const config_setting_t *r, struct rule_conf *rc)
-{
-	const char	*a, *reply, *hdr, *reason, *why;
-
-	if ((a = rule_str(l, r, "action")) == NULL) {
-		conf_err(l, r, "rule %s: needs an action", rc->name);
-		return -1;
-	}
-	if (strcmp(a, "add-header") == 0)
-		rc->action = RULE_ADD_HEADER;
-	else if (strcmp(a, "score") == 0)
-		rc->action = RULE_SCORE;
-	else if ((rc->action = action_from_name(a)) <= ACTION_NONE) {
-		conf_err(l, r, "rule %s: unknown action \"%s\"", rc->name, a);
-		return -1;
-	}
-	reply = rule_str(l, r, "reply");
-	hdr = rule_str(l, r, "add_header");
-	reason = rule_str(l, r, "reason");
-	if (reply != NULL && smtp_parse_reply(reply, rc->action, &rc->code,
-	    &rc->ecode, &rc->text, &why) == -1) {
-		conf_err(l, r, "rule %s: reply: %s", rc->name, why);
-		return -1;
-	}
-	if ((hdr != NULL) != (rc->action == RULE_ADD_HEADER)) {
-		conf_err(l, r, "rule %s: add_header goes with action "
-		    "add-header, and it needs one", rc->name);
-		return -1;
-	}
-	if (hdr != NULL && rule_add_header(l, r, rc, hdr) == -1)
-		return -1;
-	if (rule_flags(l, r, rc) == -1)
-		return -1;
-	if (reason != NULL) {
-		if (rc->action != ACTION_QUARANTINE) {
-			conf_err(l, r, "rule %s: reason goes with action "
-			    "quarantine", rc->name);
-			return -1;
-		}
-		if ((rc->reason = strdup(reason)) == NULL)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-rule_check_keys(struct loader *l, const config_setting_t *r, const char *name)
-{
-	const config_setting_t	*s;
-	const char		*k;
-	int			 i, bad = 0;
-
-	for (i = 0; (s = config_setting_get_elem(r, (unsigned)i)) != NULL;
+	for (i = 0; (s = config_setting_get_elem(root, (unsigned)i)) != NULL;
 	    i++) {
-		k = config_setting_name(s);
-		if (!str_in(k, rule_keys, NITEMS(rule_keys))) {
-			conf_unknown(l, s, "rule", name, k,
-			    nearest_in(k, rule_keys, NITEMS(rule_keys)));
-			bad = 1;
+		if ((name = config_setting_name(s)) == NULL ||
+		    strcmp(name, MODULES_KEY) == 0)
+			continue;
+		p = conf_part_named(c, name);
+		if (p != NULL && p->mod->read != NULL)
+			continue;
+		if (p == NULL && !str_in(name, conf_groups,
+		    NITEMS(conf_groups))) {
+			if ((k = conf_key_find(&conf_core, name)) == NULL)
+				conf_unknown(l, s, NULL, NULL, name,
+				    conf_suggest(name));
+			else
+				conf_read_key(l, c, s, k);
+			continue;
 		}
+		if (!config_setting_is_group(s))
+			conf_err(l, s, "%s: expected a group { ... }", name);
+		else if (p != NULL)
+			conf_read_table(l, p->mod, p->settings, s, name);
+		else
+			conf_read_table(l, &conf_core, c, s, name);
 	}
-	return bad ? -1 : 0;
 }
 
+/* Hands each module that reads its own setting (a list) that setting. */
 static void
-conf_read_rule(struct loader *l, const config_setting_t *r,
-    struct rule_conf *rc, int idx)
+conf_read_lists(struct conf_loader *l, struct config *c)
 {
-	const char	*name;
-	char		 def[32];
+	const config_setting_t	*s;
+	size_t			 i;
 
-	rc->line = (int)config_setting_source_line(r);
-	if (!config_setting_is_group(r)) {
-		conf_err(l, r, "rules: each rule is a group { ... }");
-		return;
-	}
-	if ((name = rule_str(l, r, "name")) == NULL) {
-		snprintf(def, sizeof(def), "rule%d", idx + 1);
-		name = def;
-	}
-	if ((rc->name = strdup(name)) == NULL) {
-		conf_err(l, r, "out of memory");
-		return;
-	}
-	if (rule_check_keys(l, r, rc->name) == -1 ||
-	    rule_target(l, r, rc) == -1)
-		return;
-	(void)rule_action(l, r, rc);
-}
-
-static void
-conf_read_rules(struct loader *l, struct config *c, const config_setting_t *s)
-{
-	int	 i, n;
-
-	if (s == NULL)
-		return;
-	if (!config_setting_is_list(s)) {
-		conf_err(l, s, "rules: expected a list ( { ... }, ... )");
-		return;
-	}
-	n = config_setting_length(s);
-	if ((c->rules = calloc((size_t)n + 1, sizeof(*c->rules))) == NULL) {
-		conf_err(l, s, "out of memory");
-		return;
-	}
-	c->nrules = (size_t)n;
-	for (i = 0; i < n; i++)
-		conf_read_rule(l, config_setting_get_elem(s, (unsigned)i),
-		    &c->rules[i], i);
+	for (i = 0; i < c->nparts; i++)
+		if (c->parts[i].mod->read != NULL &&
+		    (s = config_lookup(c->cf, c->parts[i].mod->name)) != NULL)
+			c->parts[i].mod->read(l, s, c->parts[i].settings);
 }
 
 /* Reads a list of strings into a new NULL-terminated array. */
 static int
-conf_strv(struct loader *l, const config_setting_t *s, const char *what,
+conf_strv(struct conf_loader *l, const config_setting_t *s, const char *what,
     char ***v_r, size_t *n_r)
 {
 	const char	*e;
@@ -853,7 +670,8 @@ conf_strv(struct loader *l, const config_setting_t *s, const char *what,
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((e = config_setting_get_string_elem(s, i)) == NULL) {
-			conf_err(l, s, "%s: expected a list of strings", what);
+			conf_err(l, s, "%s: expected a list of strings",
+			    what);
 			return -1;
 		}
 		if (((*v_r)[i] = strdup(e)) == NULL)
@@ -864,7 +682,7 @@ conf_strv(struct loader *l, const config_setting_t *s, const char *what,
 }
 
 static void
-conf_module_actions(struct loader *l, const config_setting_t *s,
+conf_module_actions(struct conf_loader *l, const config_setting_t *s,
     struct module_conf *mc)
 {
 	char	**v = NULL;
@@ -878,7 +696,7 @@ conf_module_actions(struct loader *l, const config_setting_t *s,
 				conf_err(l, s, "module %s: unknown action "
 				    "\"%s\"", mc->path, v[i]);
 			else
-				mc->actions |= 1U << a;
+				mc->policy.actions |= 1U << a;
 		}
 	for (i = 0; i < n; i++)
 		free(v[i]);
@@ -890,7 +708,7 @@ conf_module_actions(struct loader *l, const config_setting_t *s,
  * be one: 1e999 reads as infinity, which the dump could not write back.
  */
 static void
-conf_check_finite(struct loader *l, const config_setting_t *s,
+conf_check_finite(struct conf_loader *l, const config_setting_t *s,
     const char *path)
 {
 	const config_setting_t	*e;
@@ -898,16 +716,16 @@ conf_check_finite(struct loader *l, const config_setting_t *s,
 
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT &&
 	    !isfinite(config_setting_get_float(s)))
-		conf_err(l, s, "module %s: settings: %s is not a finite number",
-		    path, config_setting_name(s) ? config_setting_name(s) :
-		    "an element");
+		conf_err(l, s, "module %s: settings: %s is not a finite "
+		    "number", path, config_setting_name(s) ?
+		    config_setting_name(s) : "an element");
 	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)) != NULL;
 	    i++)
 		conf_check_finite(l, e, path);
 }
 
 static void
-conf_read_module(struct loader *l, const config_setting_t *g,
+conf_read_module(struct conf_loader *l, const config_setting_t *g,
     struct module_conf *mc)
 {
 	const config_setting_t	*s;
@@ -942,12 +760,12 @@ conf_read_module(struct loader *l, const config_setting_t *g,
 		else if (strcmp(k, "actions") == 0)
 			conf_module_actions(l, s, mc);
 		else if (strcmp(k, "headers") == 0)
-			(void)conf_strv(l, s, "module headers", &mc->headers,
-			    &mc->nheaders);
+			(void)conf_strv(l, s, "module headers",
+			    &mc->policy.headers, &mc->policy.nheaders);
 		else if (strcmp(k, "settings") == 0) {
 			if (!config_setting_is_group(s))
-				conf_err(l, s, "module %s: settings: expected "
-				    "a group { ... }", path);
+				conf_err(l, s, "module %s: settings: "
+				    "expected a group { ... }", path);
 			conf_check_finite(l, s, path);
 			mc->settings = s;
 		}
@@ -955,7 +773,7 @@ conf_read_module(struct loader *l, const config_setting_t *g,
 }
 
 static void
-conf_read_modules(struct loader *l, struct config *c,
+conf_read_modules(struct conf_loader *l, struct config *c,
     const config_setting_t *s)
 {
 	int	 i, n;
@@ -978,26 +796,50 @@ conf_read_modules(struct loader *l, struct config *c,
 		    &c->modules[i]);
 }
 
-/* The scoring settings that depend on each other. */
+/* The checks across settings, then what each module may do. */
 static void
-conf_check_scoring(struct loader *l, struct config *c,
-    const config_setting_t *g)
+conf_check_parts(struct conf_loader *l, struct config *c)
 {
-	const char	*why;
+	struct conf_part	*p;
+	size_t			 i;
 
-	if (smtp_parse_reply(c->score_reply, ACTION_REJECT, &c->score_code,
-	    &c->score_ecode, &c->score_text, &why) == -1)
-		conf_err(l, g, "scoring.reply: %s", why);
-	if (rfc5322_check_name(c->score_header, &why) == -1)
-		conf_err(l, g, "scoring.header: %s", why);
-	if (rfc5322_check_value(c->score_prefix, &why) == -1)
-		conf_err(l, g, "scoring.subject_prefix: %s", why);
-	if ((c->att_action == ACTION_REJECT ||
-	    c->att_action == ACTION_TEMPFAIL) &&
-	    smtp_parse_reply(c->att_reply, c->att_action, &c->att_code,
-	    &c->att_ecode, &c->att_text, &why) == -1)
-		conf_err(l, config_lookup(c->cf, "attachments"),
-		    "attachments.reply: %s", why);
+	for (i = 0; i < c->nparts; i++) {
+		p = &c->parts[i];
+		if (p->mod->check != NULL)
+			p->mod->check(l, p->mod->name == NULL ? NULL :
+			    config_lookup(c->cf, p->mod->name), p->settings);
+	}
+	for (i = 0; i < c->nparts && l->errors == 0; i++) {
+		p = &c->parts[i];
+		if (p->mod->declare != NULL &&
+		    p->mod->declare(c, p->settings, &p->policy) == -1)
+			conf_err(l, NULL, "out of memory");
+	}
+}
+
+/* One part per built-in module, each with its table's defaults. */
+static int
+conf_parts_new(struct config *c)
+{
+	const struct conf_module	*m;
+	size_t				 n;
+
+	for (n = 0; config_modules[n] != NULL; n++)
+		;
+	if ((c->parts = calloc(n + 1, sizeof(*c->parts))) == NULL)
+		return -1;
+	for (c->nparts = 0; c->nparts < n; c->nparts++) {
+		m = config_modules[c->nparts];
+		c->parts[c->nparts].mod = m;
+		if ((c->parts[c->nparts].settings = calloc(1, m->size ?
+		    m->size : 1)) == NULL)
+			return -1;
+		if (conf_defaults(c->parts[c->nparts].settings, m) == -1) {
+			c->nparts++;	/* config_free frees what is there */
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Lets "@include" name files relative to the including file's folder. */
@@ -1013,17 +855,19 @@ conf_include_dir(config_t *cf, const char *path, char *dir, size_t len)
 }
 
 /* Reads from the file at path, or from text (then named path). */
+/* Reads from the file at path, or from text (then named path). */
 static struct config *
 config_parse(const char *path, const char *text, FILE *errf)
 {
-	struct loader	 l = { path, errf, 0 };
-	config_t	*cf;
-	struct config	*c;
-	char		 dir[PATH_MAX];
-	int		 rc;
+	struct conf_loader	 l = { path, errf, 0 };
+	config_t		*cf;
+	struct config		*c;
+	char			 dir[PATH_MAX];
+	int			 rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->path = strdup(path)) == NULL || conf_defaults(c) == -1 ||
+	    (c->path = strdup(path)) == NULL ||
+	    conf_defaults(c, &conf_core) == -1 || conf_parts_new(c) == -1 ||
 	    (c->cf = calloc(1, sizeof(*c->cf))) == NULL) {
 		fprintf(errf, "%s: out of memory\n", path);
 		config_free(&c);
@@ -1047,10 +891,10 @@ config_parse(const char *path, const char *text, FILE *errf)
 			    config_error_line(cf), config_error_text(cf));
 		l.errors++;
 	} else {
-		conf_read_group(&l, c, config_root_setting(cf), "");
-		conf_read_rules(&l, c, config_lookup(cf, RULES_KEY));
+		conf_read_top(&l, c, config_root_setting(cf));
+		conf_read_lists(&l, c);
 		conf_read_modules(&l, c, config_lookup(cf, MODULES_KEY));
-		conf_check_scoring(&l, c, config_lookup(cf, "scoring"));
+		conf_check_parts(&l, c);
 	}
 	if (l.errors > 0)
 		config_free(&c);
@@ -1140,52 +984,55 @@ config_load_fd(int fd, const char *name, FILE *errf)
 }
 
 static void
-rule_free(struct rule_conf *r)
+conf_policy_free(struct conf_policy *p)
 {
-	free(r->name);
-	free(r->header);
-	free(r->pattern);
-	free(r->code);
-	free(r->ecode);
-	free(r->text);
-	free(r->hdr_name);
-	free(r->hdr_value);
-	free(r->reason);
+	conf_strv_free(p->headers, p->nheaders);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+conf_policy_header(struct conf_policy *p, const char *name)
+{
+	char	**v;
+
+	if ((v = reallocarray(p->headers, p->nheaders + 2,
+	    sizeof(*v))) == NULL)
+		return -1;
+	p->headers = v;
+	if ((v[p->nheaders] = strdup(name)) == NULL)
+		return -1;
+	v[++p->nheaders] = NULL;
+	return 0;
+}
+
+static void
+conf_part_free(struct conf_part *p)
+{
+	if (p->settings != NULL) {
+		if (p->mod->free != NULL)
+			p->mod->free(p->settings);
+		conf_keys_free(p->settings, p->mod);
+		free(p->settings);
+	}
+	conf_policy_free(&p->policy);
 }
 
 void
 config_free(struct config **cp)
 {
 	struct config	*c = *cp;
-	size_t		 i, j;
+	size_t		 i;
 
 	if (c == NULL)
 		return;
 	free(c->path);
-	free(c->listen);
-	free(c->user);
-	free(c->chroot);
-	free(c->score_header);
-	free(c->score_prefix);
-	free(c->score_reply);
-	free(c->score_code);
-	free(c->score_ecode);
-	free(c->score_text);
-	conf_strv_free(c->allowed_headers, c->nallowed);
-	conf_strv_free(c->att_exts, c->natt_exts);
-	conf_strv_free(c->att_types, c->natt_types);
-	free(c->att_reply);
-	free(c->att_code);
-	free(c->att_ecode);
-	free(c->att_text);
-	for (i = 0; i < c->nrules; i++)
-		rule_free(&c->rules[i]);
-	free(c->rules);
+	conf_keys_free(c, &conf_core);
+	for (i = 0; i < c->nparts; i++)
+		conf_part_free(&c->parts[i]);
+	free(c->parts);
 	for (i = 0; i < c->nmodules; i++) {
 		free(c->modules[i].path);
-		for (j = 0; j < c->modules[i].nheaders; j++)
-			free(c->modules[i].headers[j]);
-		free(c->modules[i].headers);
+		conf_policy_free(&c->modules[i].policy);
 	}
 	free(c->modules);
 	if (c->cf != NULL) {
@@ -1196,9 +1043,30 @@ config_free(struct config **cp)
 	*cp = NULL;
 }
 
+const void *
+config_settings(const struct config *c, const struct conf_module *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nparts; i++)
+		if (c->parts[i].mod == m)
+			return c->parts[i].settings;
+	return NULL;
+}
+
+const struct conf_policy *
+config_policy(const struct config *c, size_t n)
+{
+	if (n < c->nparts)
+		return &c->parts[n].policy;
+	if (n - c->nparts < c->nmodules)
+		return &c->modules[n - c->nparts].policy;
+	return NULL;
+}
+
 /* Prints a string with libconfig's escapes. */
-static void
-dump_str(FILE *f, const char *s)
+void
+conf_dump_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
@@ -1213,8 +1081,9 @@ dump_str(FILE *f, const char *s)
 }
 
 /* A float that libconfig reads back as a float, and as the same one. */
-static void
-dump_double(FILE *f, double d)
+/* A float that libconfig reads back as a float, and as the same one. */
+void
+conf_dump_double(FILE *f, double d)
 {
 	char	 num[64];
 
@@ -1223,7 +1092,7 @@ dump_double(FILE *f, double d)
 }
 
 static void
-dump_key(const struct config *c, const struct conf_key *k, FILE *f)
+dump_key(const void *base, const struct conf_key *k, FILE *f)
 {
 	const char	*name = strrchr(k->path, '.');
 	size_t		 i, n;
@@ -1233,28 +1102,30 @@ dump_key(const struct config *c, const struct conf_key *k, FILE *f)
 	switch (k->type) {
 	case T_STR:
 	case T_OSTR:
-		dump_str(f, *(char *const *)cfield(c, k));
+		conf_dump_str(f, *(char *const *)cfield(base, k));
 		break;
 	case T_INT:
-		fprintf(f, "%d", *(const int *)cfield(c, k));
+		fprintf(f, "%d", *(const int *)cfield(base, k));
 		break;
 	case T_DOUBLE:
-		dump_double(f, *(const double *)cfield(c, k));
+		conf_dump_double(f, *(const double *)cfield(base, k));
 		break;
 	case T_BOOL:
-		fputs(*(const int *)cfield(c, k) ? "true" : "false", f);
+		fputs(*(const int *)cfield(base, k) ? "true" : "false", f);
 		break;
 	case T_INT64:
-		fprintf(f, "%lld", *(const long long *)cfield(c, k));
+		fprintf(f, "%lld", *(const long long *)cfield(base, k));
 		break;
 	case T_ACTION:
-		dump_str(f, action_name(*(const int *)cfield(c, k)));
+		conf_dump_str(f, action_name(*(const int *)cfield(base, k)));
 		break;
 	case T_STRLIST:
-		n = *(const size_t *)(const void *)((const char *)c + k->noff);
+		n = *(const size_t *)(const void *)((const char *)base +
+		    k->noff);
 		fputs("[ ", f);
 		for (i = 0; i < n; i++) {
-			dump_str(f, (*(char *const *const *)cfield(c, k))[i]);
+			conf_dump_str(f,
+			    (*(char *const *const *)cfield(base, k))[i]);
 			fputs(i + 1 < n ? ", " : " ", f);
 		}
 		fputs("]", f);
@@ -1263,57 +1134,6 @@ dump_key(const struct config *c, const struct conf_key *k, FILE *f)
 	fputs(";\n", f);
 }
 
-static void
-dump_rule(const struct rule_conf *r, FILE *f)
-{
-	static const char *const tkeys[RULE_TARGET_MAX] = {
-		[RULE_HEADER] = "header", [RULE_ANY_HEADER] = "any_header",
-		[RULE_BODY] = "body", [RULE_RAW_BODY] = "raw_body",
-		[RULE_SENDER] = "sender", [RULE_RECIPIENT] = "recipient",
-		[RULE_HELO] = "helo", [RULE_CLIENT_NAME] = "client_name",
-		[RULE_CLIENT_ADDR] = "client_addr",
-		[RULE_CLIENT_CIDR] = "client_cidr",
-	};
-	char	 line[VERDICT_HDR_VALUE_MAX + VERDICT_HDR_NAME_MAX + 8];
-
-	fputs("\t{ name = ", f);
-	dump_str(f, r->name);
-	fprintf(f, "; %s = ", tkeys[r->target]);
-	dump_str(f, r->target == RULE_HEADER ? r->header : r->pattern);
-	if (r->target == RULE_HEADER) {
-		fputs("; pattern = ", f);
-		dump_str(f, r->pattern);
-	}
-	if (r->negate)
-		fputs("; negate = true", f);
-	if (r->score != 0) {
-		fputs("; score = ", f);
-		dump_double(f, r->score);
-	}
-	fputs("; action = ", f);
-	dump_str(f, r->action == RULE_ADD_HEADER ? "add-header" :
-	    r->action == RULE_SCORE ? "score" : action_name(r->action));
-	if (r->code != NULL) {
-		snprintf(line, sizeof(line), "%s%s%s%s%s", r->code,
-		    r->ecode ? " " : "", r->ecode ? r->ecode : "",
-		    r->text ? " " : "", r->text ? r->text : "");
-		fputs("; reply = ", f);
-		dump_str(f, line);
-	}
-	if (r->hdr_name != NULL) {
-		snprintf(line, sizeof(line), "%s: %s", r->hdr_name,
-		    r->hdr_value);
-		fputs("; add_header = ", f);
-		dump_str(f, line);
-	}
-	if (r->reason != NULL) {
-		fputs("; reason = ", f);
-		dump_str(f, r->reason);
-	}
-	fputs("; }", f);
-}
-
-/* Prints any setting -- a module's settings are the module's business. */
 static void
 dump_setting(const config_setting_t *s, FILE *f, int depth)
 {
@@ -1339,7 +1159,7 @@ dump_setting(const config_setting_t *s, FILE *f, int depth)
 		fputs(config_setting_get_bool(s) ? "true" : "false", f);
 		break;
 	case CONFIG_TYPE_STRING:
-		dump_str(f, config_setting_get_string(s));
+		conf_dump_str(f, config_setting_get_string(s));
 		break;
 	default:
 		n = config_setting_length(s);
@@ -1366,19 +1186,19 @@ dump_module(const struct module_conf *m, FILE *f)
 	int	 a, first = 1;
 
 	fputs("\t{ path = ", f);
-	dump_str(f, m->path);
+	conf_dump_str(f, m->path);
 	fputs("; actions = [ ", f);
 	for (a = ACTION_NONE + 1; a < ACTION_MAX; a++) {
-		if (!(m->actions & (1U << a)))
+		if (!(m->policy.actions & (1U << a)))
 			continue;
 		fputs(first ? "" : ", ", f);
-		dump_str(f, action_name(a));
+		conf_dump_str(f, action_name(a));
 		first = 0;
 	}
 	fputs(" ]; headers = [ ", f);
-	for (i = 0; i < m->nheaders; i++) {
+	for (i = 0; i < m->policy.nheaders; i++) {
 		fputs(i ? ", " : "", f);
-		dump_str(f, m->headers[i]);
+		conf_dump_str(f, m->policy.headers[i]);
 	}
 	fputs(" ];", f);
 	if (m->settings != NULL) {
@@ -1389,34 +1209,45 @@ dump_module(const struct module_conf *m, FILE *f)
 	fputs(" }", f);
 }
 
-void
-config_dump(const struct config *c, FILE *f)
+/* Prints a table's keys; "group.key" ones inside "group = { ... };". */
+static void
+dump_table(const void *base, const struct conf_module *m, FILE *f)
 {
-	const char	*group = "";
+	const char	*group = "", *path;
 	size_t		 i, glen;
 
-	for (i = 0; i < NITEMS(conf_keys); i++) {
-		glen = strcspn(conf_keys[i].path, ".");
-		if (conf_keys[i].path[glen] == '.' &&
-		    strncmp(group, conf_keys[i].path, glen + 1) != 0) {
+	for (i = 0; i < m->nkeys; i++) {
+		path = m->keys[i].path;
+		glen = strcspn(path, ".");
+		if (path[glen] == '.' &&
+		    strncmp(group, path, glen + 1) != 0) {
 			if (*group != '\0')
 				fputs("};\n", f);
-			fprintf(f, "%.*s = {\n", (int)glen, conf_keys[i].path);
-			group = conf_keys[i].path;
-		} else if (conf_keys[i].path[glen] != '.' && *group != '\0') {
+			fprintf(f, "%.*s = {\n", (int)glen, path);
+			group = path;
+		} else if (path[glen] != '.' && *group != '\0') {
 			fputs("};\n", f);
 			group = "";
 		}
-		dump_key(c, &conf_keys[i], f);
+		dump_key(base, &m->keys[i], f);
 	}
 	if (*group != '\0')
 		fputs("};\n", f);
-	fputs("rules = (\n", f);
-	for (i = 0; i < c->nrules; i++) {
-		dump_rule(&c->rules[i], f);
-		fputs(i + 1 < c->nrules ? ",\n" : "\n", f);
+}
+
+void
+config_dump(const struct config *c, FILE *f)
+{
+	const struct conf_part	*p;
+	size_t			 i;
+
+	dump_table(c, &conf_core, f);
+	for (i = 0; i < c->nparts; i++) {
+		p = &c->parts[i];
+		dump_table(p->settings, p->mod, f);
+		if (p->mod->dump != NULL)
+			p->mod->dump(p->settings, f);
 	}
-	fputs(");\n", f);
 	fputs("modules = (\n", f);
 	for (i = 0; i < c->nmodules; i++) {
 		dump_module(&c->modules[i], f);

@@ -1,9 +1,11 @@
 /*
- * config: filterd's configuration, read with libconfig.  One declarative
- * table of settings (config.c) drives loading, unknown-key rejection, type
- * and range checks, defaults and the dump.  Loaded by the supervisor (which
- * reports errors) and again by each spawner; the file is trusted to be the
- * administrator's, but every value is still checked.
+ * config: filterd's configuration, read with libconfig.  Declarative tables
+ * of settings drive loading, unknown-key rejection, type and range checks,
+ * defaults and the dump: the core's (config.c), and each built-in module's
+ * for its own group, in the module's file (struct conf_module below).
+ * Loaded by the supervisor (which reports errors) and again by each
+ * spawner; the file is trusted to be the administrator's, but every value
+ * is still checked.
  */
 #ifndef FILTERD_LIB_CONFIG_H
 #define FILTERD_LIB_CONFIG_H
@@ -17,54 +19,99 @@
 
 #define CONFIG_DEFAULT_PATH	SYSCONFDIR "/filterd/filterd.conf"
 
-enum rule_target {
-	RULE_HEADER = 1,	/* header = "Name"; pattern = "..." */
-	RULE_ANY_HEADER,	/* "Name: value" of every header */
-	RULE_BODY,
-	RULE_RAW_BODY,
-	RULE_SENDER,
-	RULE_RECIPIENT,
-	RULE_HELO,
-	RULE_CLIENT_NAME,
-	RULE_CLIENT_ADDR,
-	RULE_CLIENT_CIDR,	/* no pattern: an address block */
-	RULE_TARGET_MAX
+/*
+ * The types of a setting in a table.  The table is declarative: loading,
+ * unknown-key rejection, type and range checks, defaults, freeing and the
+ * dump all follow from it.
+ */
+enum conf_type {
+	T_STR,		/* a string, not empty */
+	T_INT,
+	T_INT64,
+	T_DOUBLE,
+	T_BOOL,
+	T_OSTR,		/* a string that may be empty: "" is off */
+	T_ACTION,	/* an action's name, one of the allowed ones */
+	T_STRLIST,	/* a list of strings, and its count at noff */
 };
 
-/* A rule's action: an enum action from verdict.h, or one of these. */
-#define RULE_ADD_HEADER	100	/* adds add_header, goes on */
-#define RULE_SCORE	101	/* only adds its score, goes on */
-
-struct rule_conf {
-	char	*name;
-	int	 target;
-	char	*header;	/* RULE_HEADER: which header */
-	char	*pattern;
-	int	 action;
-	char	*code;		/* parsed from reply, or NULL */
-	char	*ecode;
-	char	*text;
-	char	*hdr_name;	/* parsed from add_header */
-	char	*hdr_value;
-	char	*reason;	/* quarantine reason */
-	int	 negate;	/* hit when the pattern does not match */
-	double	 score;		/* added when the rule hits */
-	int	 cidr_family;	/* RULE_CLIENT_CIDR: AF_INET or AF_INET6 */
-	uint8_t	 cidr_addr[16];
-	int	 cidr_bits;
-	int	 line;
+/*
+ * One setting: its path in the file ("key", or "group.key" for one level
+ * of group), its type, where it lives (offsetof in the structure the table
+ * describes), its default as text, and its bounds.
+ */
+struct conf_key {
+	const char	*path;
+	enum conf_type	 type;
+	size_t		 off;
+	const char	*def;
+	long long	 min, max;
+	uint32_t	 actions;	/* T_ACTION: the allowed ones */
+	size_t		 noff;		/* T_STRLIST: where its count goes */
 };
+
+struct config;
+struct conf_loader;	/* a load in progress: where its errors go */
+
+/*
+ * What a module may do: the actions it may set and the headers it may add,
+ * change or delete.  A shared-object module declares it in the file
+ * ("actions", "headers"); a built-in one derives it from its settings.
+ * The supervisor's policy is the union of every module's, so it never needs
+ * to run module code or know which modules exist.
+ */
+struct conf_policy {
+	uint32_t	 actions;	/* bit (1 << ACTION_x) */
+	char		**headers;	/* names or "Prefix-*", owned */
+	size_t		 nheaders;
+};
+
+/*
+ * A built-in module's part of the configuration, defined in the module's
+ * own file.  The core allocates `size' bytes of settings (zeroed), sets
+ * the table's defaults, and hands the module its group: a group { ... }
+ * is read through keys (each path "name.key"); anything else (the rules'
+ * list) goes to read.  check then sees the settings whole, declare says
+ * what they let the module do, dump prints what read took in (the table's
+ * keys are dumped by the core), free releases what read and check
+ * allocated beyond the table's strings and lists.  Every hook is optional.
+ * These run wherever a configuration is loaded -- the parent, the
+ * supervisor and the spawner -- and must be pure: no I/O but errors
+ * through conf_error and the dump to its stream.
+ */
+struct conf_module {
+	const char		*name;	/* its group or list; NULL: none */
+	const struct conf_key	*keys;
+	size_t			 nkeys;
+	size_t			 size;	/* of its settings structure */
+	void	(*read)(struct conf_loader *, const config_setting_t *,
+		    void *settings);
+	/* g is the module's setting in the file, or NULL when absent. */
+	void	(*check)(struct conf_loader *, const config_setting_t *g,
+		    void *settings);
+	/* Returns 0, or -1 when out of memory. */
+	int	(*declare)(const struct config *, const void *settings,
+		    struct conf_policy *);
+	void	(*dump)(const void *settings, FILE *);
+	void	(*free)(void *settings);
+};
+
+/*
+ * The built-in modules' parts, in the order of the dump, NULL-terminated:
+ * filters/settings.c.  The core reads them as tables; it names none.
+ */
+extern const struct conf_module *const config_modules[];
 
 /* A module loaded from a shared object ("modules" in the file). */
 struct module_conf {
 	char			*path;
 	const char		*file;	/* where it was configured */
 	int			 line;
-	uint32_t		 actions;	/* bit (1 << ACTION_x) */
-	char			**headers;	/* names or "Prefix-*" */
-	size_t			 nheaders;
+	struct conf_policy	 policy;	/* "actions" and "headers" */
 	const config_setting_t	*settings;	/* or NULL */
 };
+
+struct conf_part;	/* a built-in module's settings and policy */
 
 struct config {
 	char		*path;
@@ -81,33 +128,14 @@ struct config {
 	int		 max_header_size;
 	int		 max_mime_depth;
 	int		 max_mime_parts;
-	char		**att_exts;	/* blocked extensions */
-	size_t		 natt_exts;
-	char		**att_types;	/* blocked content types */
-	size_t		 natt_types;
-	int		 att_double;	/* block x.pdf.exe and the like */
-	int		 att_action;
-	char		*att_reply;
-	char		*att_code;	/* att_reply, parsed */
-	char		*att_ecode;
-	char		*att_text;
-	char		*score_header;	/* the result header */
-	double		 score_tag;	/* 0: off */
-	char		*score_prefix;	/* "": none */
-	double		 score_quarantine;
-	double		 score_reject;
-	char		*score_reply;
-	char		*score_code;	/* score_reply, parsed */
-	char		*score_ecode;
-	char		*score_text;
 	int		 pool;
 	int		 memory;	/* MiB */
 	int		 cpu;
 	int		 max_served;	/* workers before a spawner retires */
 	char		**allowed_headers;
 	size_t		 nallowed;
-	struct rule_conf *rules;
-	size_t		 nrules;
+	struct conf_part *parts;	/* one per config_modules[] entry */
+	size_t		 nparts;
 	struct module_conf *modules;
 	size_t		 nmodules;
 	config_t	*cf;		/* kept for the modules' settings */
@@ -138,6 +166,37 @@ struct config	*config_load_fd(int fd, const char *name, FILE *errf);
 #define CONFIG_SNAPSHOT_MAX	(16 * 1024 * 1024)
 /* Prints the effective configuration in a form config_load reads back. */
 void		 config_dump(const struct config *, FILE *);
+/*
+ * The settings of a built-in module, as its table and hooks made them;
+ * they belong to the configuration.  Never NULL for a module of
+ * config_modules[] in a loaded configuration.
+ */
+const void	*config_settings(const struct config *,
+		    const struct conf_module *);
+/*
+ * What the nth module may do: the built-in modules first, then the shared
+ * objects, in order; NULL past the last.  Belongs to the configuration.
+ */
+const struct conf_policy *config_policy(const struct config *, size_t n);
+
+/*
+ * For modules' hooks.  conf_error reports "file:line: message" for the
+ * setting s (NULL: the file) and makes the load fail.  conf_check_members
+ * reports each member of the group g whose name is not in keys as an
+ * unknown setting of "kind owner", with a did-you-mean; it returns how
+ * many there were.  conf_policy_header adds a copy of a header name to a
+ * policy; it returns 0, or -1 when out of memory.  conf_dump_str and
+ * conf_dump_double print a value so that config_load reads it back the
+ * same.
+ */
+void	conf_error(struct conf_loader *, const config_setting_t *s,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+int	conf_check_members(struct conf_loader *, const config_setting_t *g,
+	    const char *kind, const char *owner, const char *const *keys,
+	    size_t nkeys);
+int	conf_policy_header(struct conf_policy *, const char *);
+void	conf_dump_str(FILE *, const char *);
+void	conf_dump_double(FILE *, double);
 /*
  * Splits "550 5.7.1 Some text" into its parts (each may be NULL when
  * absent) and checks them for the given action.  Returns 0 or -1 with a
