@@ -101,27 +101,16 @@ offline_envelope(struct message *m)
 		(void)message_set(&m->sender, "");
 }
 
-/*
- * Feeds the file to the one message parser, a line at a time, as an MTA
- * reads it: LF or CRLF ends a line, and a last line without one is a line.
- */
+/* Feeds the file to the one message parser, as an MTA reads it. */
 static int
 offline_parse(struct message *m, const char *p, size_t len)
 {
 	struct rfc5322	*rp;
-	const char	*nl;
-	size_t		 n;
-	int		 rc = 0;
+	int		 rc;
 
 	if ((rp = rfc5322_new(m)) == NULL)
 		return -1;
-	for (; len > 0 && rc == 0; len -= n, p += n) {
-		nl = memchr(p, '\n', len);
-		n = nl != NULL ? (size_t)(nl - p) + 1 : len;
-		rc = rfc5322_line(rp, p, n - (nl != NULL) -
-		    (nl != NULL && n > 1 && p[n - 2] == '\r'));
-	}
-	if (rc == 0)
+	if ((rc = rfc5322_text(rp, p, len)) == 0)
 		rc = rfc5322_end(rp);
 	rfc5322_free(&rp);
 	/* Over a bound: the message gets limits.oversize, as with an MTA. */

@@ -10,9 +10,10 @@
 #    spawner as the parent does;
 #  - shared code references no role's symbols, and includes no role header;
 #  - filterd/lib/ references nothing above it;
-#  - the code a worker can reach (worker.o and what its references pull
-#    in, object by object) neither logs nor touches stdio: a worker speaks
-#    only through its verdict.
+#  - the code a worker can reach (from worker_run and the built-in
+#    modules' checks, function by function) neither logs, nor touches
+#    stdio, nor reads the configuration: a worker speaks only through its
+#    verdict.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 roles="super parent spawner worker offline"
@@ -20,7 +21,8 @@ shared="filters sandbox lib"
 for r in $roles $shared; do
 	[ -f "$top_builddir/libfd_$r.a" ] || skip_all "libfd_$r.a not built"
 done
-command -v nm > /dev/null || skip_all "nm (binutils) not installed"
+command -v nm > /dev/null && command -v readelf > /dev/null ||
+    skip_all "nm and readelf (binutils) not installed"
 
 export LC_ALL=C
 plan 7
@@ -73,13 +75,16 @@ done
 ok $([ -z "$bad" ]; echo $?) "shared code references no role's symbols"
 [ -z "$bad" ] || diag "$bad"
 
+# But for the table of the built-in modules' settings (filters/settings.c),
+# which the configuration loader reads as data.
 bad=""
 for b in filters sandbox; do
-	r=$(refs lib "$b")
+	r=$(refs lib "$b" | sed 's/\<config_modules\> *//')
 	[ -n "$r" ] && bad="$bad
 lib -> $b: $r"
 done
-ok $([ -z "$bad" ]; echo $?) "filterd/lib references nothing above it"
+ok $([ -z "$bad" ]; echo $?) \
+    "filterd/lib references nothing above it but the modules' settings tables"
 [ -z "$bad" ] || diag "$bad"
 
 inc=$(cd "$top_srcdir" && grep -n '#include "filterd/[a-z_]*\.h"' \
@@ -87,45 +92,30 @@ inc=$(cd "$top_srcdir" && grep -n '#include "filterd/[a-z_]*\.h"' \
 ok $([ -z "$inc" ]; echo $?) "shared code includes no role header"
 [ -z "$inc" ] || diag "$inc"
 
-# The worker's reach, object by object; the program's own table of
-# built-in modules and the module API (filters/builtin.c, filter.c) too.
-if [ -f "$top_builddir/filters/builtin.o" ] &&
-    [ -f "$top_builddir/filters/filter.o" ]; then
-	ar rc "$TMP/libfd_prog.a" "$top_builddir/filters/builtin.o" \
-	    "$top_builddir/filters/filter.o"
-fi
-lib() { if [ "$1" = prog ]; then echo "$TMP/libfd_prog.a"
-	else echo "$top_builddir/libfd_$1.a"; fi; }
-for r in worker filters lib sandbox prog; do
-	nm -A --defined-only "$(lib $r)" 2>/dev/null |
-	    awk -F: '{ split($3, f, " "); if (f[2] ~ /[TDBRC]/) print f[3], $1 ":" $2 }'
-done | sort -u > "$TMP/where"
-for r in worker filters lib sandbox prog; do
-	nm -A -u "$(lib $r)" 2>/dev/null |
-	    awk -F: '{ split($3, f, " "); print $1 ":" $2, f[2] }'
-done | sort -u > "$TMP/uses"
-reach=$(grep -m1 '^worker_run ' "$TMP/where" | awk '{ print $2 }')
-new=$reach
-while [ -n "$new" ]; do
-	next=""
-	for o in $new; do
-		for d in $(awk -v o="$o" '$1 == o { print $2 }' "$TMP/uses" |
-		    sort -u | join - "$TMP/where" | awk '{ print $2 }' |
-		    sort -u); do
-			case " $reach $next " in
-			*" $d "*) ;;
-			*) next="$next $d" ;;
-			esac
-		done
-	done
-	reach="$reach $next"
-	new=$next
-done
-diag "the worker reaches:$(printf ' %s' $reach | sed 's#[^ ]*/##g')"
-ok $(printf '%s\n' $reach | grep -q 'libfd_filters.a:rules.o' ; echo $?) \
-    "the worker's reach includes the rules module"
-io=$(for o in $reach; do awk -v o="$o" '$1 == o { print o, $2 }' \
-    "$TMP/uses"; done | grep -E ' (log_[a-z_]+|fatalx?|printf|fprintf|vfprintf|dprintf|puts|fputs|fputc|putc|putchar|fwrite|fopen|fdopen|fflush|perror|syslog|vsyslog|openlog|stdout|stderr)$')
-ok $([ -z "$io" ]; echo $?) "code the worker calls neither logs nor uses stdio"
+# The worker's reach, function by function (the objects are built with
+# -ffunction-sections and -fdata-sections, so each relocation section is
+# one function's or one object's): from worker_run and from each built-in
+# module as the worker calls it (its struct filter_module: check and free;
+# init runs in the spawner), through the program's own table of modules.
+ar rc "$TMP/libfd_prog.a" "$top_builddir/filters/builtin.o"
+libs="$top_builddir/libfd_worker.a $top_builddir/libfd_filters.a
+    $top_builddir/libfd_lib.a $top_builddir/libfd_sandbox.a $TMP/libfd_prog.a"
+for a in $libs; do nm -A "$a"; done 2>/dev/null |
+    awk -F: '{ split($3, f, " "); if (f[2] ~ /^[tdrb]$/) print $2, f[3] }' \
+    > "$TMP/locals"
+for a in $libs; do readelf -rW "$a"; done > "$TMP/relocs" 2>/dev/null
+mods=$(nm --defined-only "$top_builddir/libfd_filters.a" |
+    awk '$2 ~ /^[DR]$/ && $3 ~ /^filter_[a-z]+$/ { print $3 }' | tr '\n' ' ')
+awk -v roots="worker_run $mods" -f "$top_srcdir/t/reach.awk" \
+    "$TMP/locals" "$TMP/relocs" > "$TMP/reach"
+diag "the worker runs from worker_run and $mods"
+ok $(grep -qx 'rules.o:rules_check' "$TMP/reach" &&
+    grep -qx 'pcre2_match_8' "$TMP/reach" &&
+    ! grep -q 'rules_init' "$TMP/reach"; echo $?) \
+    "the checker follows calls: rules_check and pcre2_match, not rules_init"
+io=$(grep -E '^(.*:)?(log_[a-z_]+|fatalx?|printf|fprintf|vfprintf|dprintf|puts|fputs|fputc|putc|putchar|fwrite|fopen|fdopen|fflush|perror|syslog|vsyslog|openlog|stdout|stderr|config_[a-z_]+|conf_[a-z_]+)$' \
+    "$TMP/reach")
+ok $([ -z "$io" ]; echo $?) \
+    "code the worker calls neither logs, nor uses stdio, nor reads the configuration"
 [ -z "$io" ] || diag "$io"
 tap_done

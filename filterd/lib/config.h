@@ -197,12 +197,5 @@ int	conf_check_members(struct conf_loader *, const config_setting_t *g,
 int	conf_policy_header(struct conf_policy *, const char *);
 void	conf_dump_str(FILE *, const char *);
 void	conf_dump_double(FILE *, double);
-/*
- * Splits "550 5.7.1 Some text" into its parts (each may be NULL when
- * absent) and checks them for the given action.  Returns 0 or -1 with a
- * reason.  Used for rule replies and by the validator.
- */
-int	smtp_parse_reply(const char *, int action, char **code_r,
-	    char **ecode_r, char **text_r, const char **why_r);
 
 #endif

@@ -276,23 +276,44 @@ rfc5322_line(struct rfc5322 *p, const char *line, size_t n)
 	return rc;
 }
 
-/* The length of a line of n bytes without its LF or CRLF. */
-static size_t
-line_len(const char *l, size_t n)
+/*
+ * Feeds text a line at a time: LF or CRLF ends a line, a last line without
+ * one is a line.  Inside a field (the milter's value), an empty line is
+ * no end of the header but a malformed field.
+ */
+static int
+feed_text(struct rfc5322 *p, const char *l, size_t len, int in_field)
 {
-	if (n > 0 && l[n - 1] == '\n')
-		n--;
-	if (n > 0 && l[n - 1] == '\r')
-		n--;
-	return n;
+	const char	*nl;
+	size_t		 n, next;
+	int		 rc = 0;
+
+	for (; rc == 0 && len > 0; len -= next, l += next) {
+		nl = memchr(l, '\n', len);
+		next = n = nl != NULL ? (size_t)(nl - l) + 1 : len;
+		if (nl != NULL)
+			n -= n > 1 && l[n - 2] == '\r' ? 2 : 1;
+		if (in_field && p->state == R_SKIP)
+			break;
+		if (in_field && n == 0)
+			malformed(p, "an empty line inside a header field");
+		else
+			rc = rfc5322_line(p, l, n);
+	}
+	return rc;
+}
+
+int
+rfc5322_text(struct rfc5322 *p, const char *text, size_t len)
+{
+	return feed_text(p, text, len, 0);
 }
 
 int
 rfc5322_field(struct rfc5322 *p, const char *name, const char *value)
 {
 	struct buf	*b;
-	const char	*l, *nl;
-	size_t		 n, len;
+	size_t		 len;
 	int		 rc = 0;
 
 	if (p->state == R_SKIP)
@@ -310,15 +331,8 @@ rfc5322_field(struct rfc5322 *p, const char *name, const char *value)
 	else if (rfc5322_name_len((const char *)buf_data(b), buf_len(b)) !=
 	    len)
 		malformed(p, "a header line that is not a field");
-	for (l = (const char *)buf_data(b), len = buf_len(b);
-	    rc == 0 && p->state != R_SKIP && len > 0; len -= n, l += n) {
-		nl = memchr(l, '\n', len);
-		n = nl != NULL ? (size_t)(nl - l) + 1 : len;
-		if (line_len(l, n) == 0)
-			malformed(p, "an empty line inside a header field");
-		else
-			rc = rfc5322_line(p, l, line_len(l, n));
-	}
+	else
+		rc = feed_text(p, (const char *)buf_data(b), buf_len(b), 1);
 	buf_free(&b);
 	return rc;
 }

@@ -61,6 +61,11 @@ void		 rfc5322_free(struct rfc5322 **);
  */
 int	rfc5322_line(struct rfc5322 *, const char *, size_t);
 /*
+ * Feeds text, a line at a time: LF or CRLF ends a line, and a last line
+ * without one is a line.  Returns 0 or -1 as rfc5322_line.
+ */
+int	rfc5322_text(struct rfc5322 *, const char *, size_t);
+/*
  * Feeds one field as an MTA hands it to a milter: a name, and a value
  * whose folding is "\n" or "\r\n".  A name that is not one makes the
  * message malformed.  Returns 0 or -1 as rfc5322_line.
