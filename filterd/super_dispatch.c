@@ -555,7 +555,8 @@ dt_tick(struct dispatch *d)
 	d->given = -1;
 	stale = dispatch_stale(d, d->cur);
 	need = stock_sweep(d, now, out, &nout);
-	idle = nout > 0 && d->nstock == 0 && need == 0;
+	/* Nothing left in stock, and nothing more on its way. */
+	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
 	pthread_mutex_unlock(&d->lock);
 	stock_close(out, nout);
 	if (idle)
