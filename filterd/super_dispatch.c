@@ -231,8 +231,9 @@ stock_sweep(struct dispatch *d, long long now, struct stocked *out,
 		else
 			out[(*nout)++] = d->stock[i];
 	d->nstock = n;
+	/* Without a parent (filterd -t), only what is asked for. */
 	want = d->waiters;
-	if (now - d->taken < DISPATCH_BUSY_MS)
+	if (d->parent && now - d->taken < DISPATCH_BUSY_MS)
 		want += DISPATCH_STOCK;
 	if (want > DISPATCH_STOCK_MAX)
 		want = DISPATCH_STOCK_MAX;
