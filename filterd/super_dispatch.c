@@ -43,10 +43,13 @@
 #define DISPATCH_BUSY_MS	1000
 #define DISPATCH_STOCK_MAX	32
 /*
- * The spawner kills a worker worker_timeout + 2 s after handing it out.
- * So a stocked worker is used within DISPATCH_STOCK_TTL_MS of being asked
- * for, or closed unused (it exits at end of file), and its message ends at
- * worker_timeout + DISPATCH_GRACE_MS after that at the latest.
+ * The spawner kills a worker worker_timeout + 2 s after handing it out,
+ * which is just before it reaches our stock.  So a stocked worker is used
+ * within DISPATCH_STOCK_TTL_MS of arriving, or closed unused (it exits at
+ * end of file), and its message ends at worker_timeout + DISPATCH_GRACE_MS
+ * after it arrived at the latest.  Not from when it was asked for: the
+ * first answer of a new spawner comes once it has started, which may take
+ * longer than that.
  */
 #define DISPATCH_STOCK_TTL_MS	1000
 #define DISPATCH_GRACE_MS	1500
@@ -74,7 +77,7 @@ struct stocked {
 	int		 fd;
 	pid_t		 pid;
 	unsigned	 spawner;	/* the serial of its spawner */
-	long long	 asked;		/* when it was asked for, ms */
+	long long	 since;		/* when it arrived, ms */
 	struct dgen	*g;		/* held */
 };
 
@@ -192,7 +195,7 @@ static int
 stock_usable(const struct dispatch *d, const struct stocked *w, long long now)
 {
 	return w->spawner == d->live &&
-	    now - w->asked < DISPATCH_STOCK_TTL_MS && !dispatch_stale(d, w->g);
+	    now - w->since < DISPATCH_STOCK_TTL_MS && !dispatch_stale(d, w->g);
 }
 
 /* Takes the oldest usable worker; returns 0, or -1.  Locked. */
@@ -360,7 +363,7 @@ dt_ctl_read(struct dispatch *d)
 	}
 	w.fd = fd;
 	w.spawner = t->cserial;
-	w.asked = t->casked;
+	w.since = now_ms();
 	w.g = dgen_ref(t->cg);
 	t->casked = 0;
 	pthread_mutex_lock(&d->lock);
@@ -957,7 +960,7 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	*g_r = w.g;
 	o->pid = w.pid;
 	deadline = start + w.g->conf->worker_timeout * 1000LL;
-	limit = w.asked + w.g->conf->worker_timeout * 1000LL +
+	limit = w.since + w.g->conf->worker_timeout * 1000LL +
 	    DISPATCH_GRACE_MS;
 	if (deadline > limit)
 		deadline = limit;	/* before its spawner kills it */
