@@ -715,7 +715,8 @@ dispatch_new(int pchan, const struct config *conf,
 	d->announced = announced;
 	d->path = conf->path;
 	d->given = -1;
-	d->nosource = pchan == -1;
+	if ((d->nosource = pchan == -1))
+		memcpy(d->fault, "no spawner", sizeof("no spawner"));
 	d->t.pchan = pchan;
 	d->t.pctl = -1;
 	d->t.ctl = -1;
