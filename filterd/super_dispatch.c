@@ -1,14 +1,25 @@
 /*
- * super_dispatch: runs in the supervisor, in whichever frontend thread handles
- * the message.  The spawner is trusted to hand out sandboxed workers; the
- * worker is not trusted at all -- silence, garbage, extra frames and early
- * exits all become the fallback for this one message, never an error of
- * the supervisor.
+ * super_dispatch: runs in the supervisor.  A dispatcher thread of its own
+ * talks to the parent and to the spawner, and keeps a small stock of ready
+ * workers; the frontend threads that run messages take a worker from that
+ * stock and talk to the worker only.  The spawner is trusted to hand out
+ * sandboxed workers; the worker is not trusted at all -- silence, garbage,
+ * extra frames and early exits all become the fallback for this one
+ * message, never an error of the supervisor.
+ *
+ * Locking: d->lock guards the stock, the pointer to the generation in
+ * force and a few flags, and is held for short in-memory updates only.  A
+ * message that finds the stock empty waits on d->ready, until its own
+ * deadline at most.  Only the dispatcher thread waits for the parent or a
+ * spawner, in poll(), and it reads a new generation's snapshot holding no
+ * lock; generations are reference-counted and published by a pointer swap.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +38,89 @@
 
 /* How long to wait for the spawner or the parent to answer. */
 #define DISPATCH_CTL_TIMEOUT_MS	10000
+/* Workers kept ready beyond those that messages wait for, while busy. */
+#define DISPATCH_STOCK		2
+/* The stock is kept full for this long after a worker was last taken. */
+#define DISPATCH_BUSY_MS	1000
+#define DISPATCH_STOCK_MAX	32
+/*
+ * The spawner kills a worker worker_timeout + 2 s after handing it out,
+ * which is just before it reaches our stock.  So a stocked worker is used
+ * within DISPATCH_STOCK_TTL_MS of arriving, or closed unused (it exits at
+ * end of file), and its message ends at worker_timeout + DISPATCH_GRACE_MS
+ * after it arrived at the latest.  Not from when it was asked for: the
+ * first answer of a new spawner comes once it has started, which may take
+ * longer than that.
+ */
+#define DISPATCH_STOCK_TTL_MS	1000
+#define DISPATCH_GRACE_MS	1500
+/* After a failure, before asking the parent again. */
+#define DISPATCH_RETRY_MS	200
+/* The dispatcher thread looks for a reload at least this often. */
+#define DISPATCH_TICK_MS	1000
 
 /*
  * A configuration generation: the settings one spawner runs with, and the
  * policy that validates its workers' verdicts.  Held by the dispatcher
- * while current, by each message in flight, and by each frontend session
- * that started under it.
+ * while current, by its spawner and stocked workers, by each message in
+ * flight, and by each frontend session that started under it.
  */
 struct dgen {
-	unsigned		 refs;		/* under dispatch.lock */
+	unsigned		 refs;		/* atomic */
 	uint64_t		 id;
 	struct config		*own;		/* NULL: the caller's */
 	const struct config	*conf;
 	struct policy		 policy;
 };
 
+/* A worker the spawner handed out, not used yet. */
+struct stocked {
+	int		 fd;
+	pid_t		 pid;
+	unsigned	 spawner;	/* the serial of its spawner */
+	long long	 since;		/* when it arrived, ms */
+	struct dgen	*g;		/* held */
+};
+
+enum { PARENT_IDLE, PARENT_SPAWNER, PARENT_CONFIG };
+
+/* What the dispatcher thread alone touches. */
+struct dthread {
+	struct buf	*b;
+	int		 pchan;		/* -1 once the parent is gone */
+	int		 pwait;		/* PARENT_*: what the parent owes */
+	long long	 pasked;	/* when it was asked */
+	long long	 pnext;		/* ask it again not before */
+	int		 pctl;		/* its spawner, awaiting the config */
+	pid_t		 ppid;
+	int		 ctl;		/* the spawner in use, or -1 */
+	pid_t		 cpid;
+	unsigned	 cserial;
+	unsigned	 serials;
+	struct dgen	*cg;		/* its generation, held */
+	long long	 casked;	/* when a worker was asked for; 0 */
+};
+
 struct dispatch {
-	pthread_mutex_t		 lock;
-	int			 pchan;
-	int			 ctl;		/* cur's spawner; -1: ask */
-	struct dgen		*cur;
-	const uint64_t		*announced;	/* by the parent, or NULL */
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 ready;		/* the stock or the source changed */
+	pthread_t	 tid;
+	int		 wake[2];	/* to the dispatcher thread */
+	int		 parent;	/* 1: spawners come from the parent */
+	const uint64_t	*announced;	/* by the parent, or NULL */
+	const char	*path;		/* of the configuration, for messages */
+	/* Under the lock. */
+	struct dgen	*cur;
+	struct stocked	 stock[DISPATCH_STOCK_MAX];
+	size_t		 nstock;
+	unsigned	 waiters;	/* messages waiting for a worker */
+	long long	 taken;		/* when a worker was last taken */
+	unsigned	 live;		/* serial of the spawner in use; 0 */
+	int		 given;		/* from dispatch_set_spawner, or -1 */
+	int		 nosource;	/* no spawner, and none to come */
+	int		 stop;
+	char		 fault[96];	/* why workers are missing, lately */
+	struct dthread	 t;
 };
 
 static long long
@@ -78,15 +151,556 @@ dgen_new(uint64_t id, struct config *own, const struct config *conf)
 	return g;
 }
 
-/* Drops a reference; under the lock. */
-static void
-dgen_put(struct dgen *g)
+static struct dgen *
+dgen_ref(struct dgen *g)
 {
-	if (g == NULL || --g->refs > 0)
+	__atomic_add_fetch(&g->refs, 1, __ATOMIC_RELAXED);
+	return g;
+}
+
+/* Drops a reference; takes no lock. */
+static void
+dgen_put(struct dgen **gp)
+{
+	struct dgen	*g = *gp;
+
+	*gp = NULL;
+	if (g == NULL || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	policy_clear(&g->policy);
 	config_free(&g->own);
 	free(g);
+}
+
+static void
+dispatch_poke(struct dispatch *d)
+{
+	char	 c = 0;
+
+	/* A full pipe already holds a wake-up. */
+	if (write(d->wake[1], &c, 1) == -1 && errno != EAGAIN)
+		log_warn("dispatch: wake-up pipe");
+}
+
+int
+dispatch_stale(const struct dispatch *d, const struct dgen *g)
+{
+	return d->announced != NULL && d->parent &&
+	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) != g->id;
+}
+
+/* The stock */
+
+/* Whether a message that starts now may use w.  Locked. */
+static int
+stock_usable(const struct dispatch *d, const struct stocked *w, long long now)
+{
+	return w->spawner == d->live &&
+	    now - w->since < DISPATCH_STOCK_TTL_MS && !dispatch_stale(d, w->g);
+}
+
+/* Takes the oldest usable worker; returns 0, or -1.  Locked. */
+static int
+stock_take(struct dispatch *d, long long now, struct stocked *w_r)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nstock; i++) {
+		if (!stock_usable(d, &d->stock[i], now))
+			continue;
+		*w_r = d->stock[i];
+		memmove(&d->stock[i], &d->stock[i + 1],
+		    (d->nstock - i - 1) * sizeof(d->stock[0]));
+		d->nstock--;
+		d->taken = now;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Moves the workers no message may use any more to out (*nout of them);
+ * returns how many more the stock wants.  Locked.
+ */
+static size_t
+stock_sweep(struct dispatch *d, long long now, struct stocked *out,
+    size_t *nout)
+{
+	size_t	 i, n = 0, want;
+
+	*nout = 0;
+	for (i = 0; i < d->nstock; i++)
+		if (stock_usable(d, &d->stock[i], now))
+			d->stock[n++] = d->stock[i];
+		else
+			out[(*nout)++] = d->stock[i];
+	d->nstock = n;
+	/* Without a parent (filterd -t), only what is asked for. */
+	want = d->waiters;
+	if (d->parent && now - d->taken < DISPATCH_BUSY_MS)
+		want += DISPATCH_STOCK;
+	if (want > DISPATCH_STOCK_MAX)
+		want = DISPATCH_STOCK_MAX;
+	return want > n ? want - n : 0;
+}
+
+/* Closes unused workers: they read end of file and exit. */
+static void
+stock_close(struct stocked *w, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		close(w[i].fd);
+		dgen_put(&w[i].g);
+	}
+}
+
+/* The dispatcher thread */
+
+/* Notes why workers are missing, for the messages that fall back. */
+static void __attribute__((format(printf, 2, 3)))
+dt_fault(struct dispatch *d, const char *fmt, ...)
+{
+	char	 why[sizeof(d->fault)];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&d->lock);
+	memcpy(d->fault, why, sizeof(why));
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * Stops using the current spawner: closing its socket retires it, and
+ * its workers in stock are closed at the next sweep.
+ */
+static void
+dt_retire(struct dispatch *d, const char *why)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->ctl == -1)
+		return;
+	if (why != NULL)
+		log_debug("spawner %ld: %s", (long)t->cpid, why);
+	close(t->ctl);
+	t->ctl = -1;
+	t->casked = 0;
+	dgen_put(&t->cg);
+	pthread_mutex_lock(&d->lock);
+	d->live = 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Starts using spawner ctl, which runs generation g (held). */
+static void
+dt_install(struct dispatch *d, int ctl, pid_t pid, struct dgen *g)
+{
+	struct dthread	*t = &d->t;
+	int		 fl;
+
+	dt_retire(d, "replaced");
+	/* Never wait on a send: a stuck spawner times out instead. */
+	if ((fl = fcntl(ctl, F_GETFL)) == -1 ||
+	    fcntl(ctl, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("spawner %ld: O_NONBLOCK", (long)pid);
+	t->ctl = ctl;
+	t->cpid = pid;
+	t->cg = g;
+	t->casked = 0;
+	t->cserial = ++t->serials;
+	pthread_mutex_lock(&d->lock);
+	d->live = t->cserial;
+	d->fault[0] = '\0';
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void
+dt_ask_worker(struct dispatch *d, long long now)
+{
+	struct dthread	*t = &d->t;
+
+	if (wire_enc_request(t->b) == -1 || wire_send(t->ctl, t->b, -1) == -1) {
+		log_warn("spawner %ld: cannot ask for a worker", (long)t->cpid);
+		dt_fault(d, "cannot ask spawner %ld for a worker",
+		    (long)t->cpid);
+		dt_retire(d, NULL);
+		return;
+	}
+	t->casked = now;
+	dt_fault(d, "spawner %ld has not answered", (long)t->cpid);
+}
+
+/* A spawner's answer: a worker for the stock. */
+static void
+dt_ctl_read(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+	struct stocked	 w;
+	const char	*why = "unexpected frame";
+	ssize_t		 n;
+	int		 fd = -1, kept = 0;
+
+	n = wire_recv(t->ctl, t->b, WIRE_CTL_MAX, &fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == 0) {
+		dt_fault(d, "spawner %ld retired", (long)t->cpid);
+		dt_retire(d, "retired");
+		return;
+	}
+	if (n == -1 || t->casked == 0 || fd == -1 || wire_dec_pid(buf_data(t->b),
+	    buf_len(t->b), WIRE_WORKER, &w.pid, &why) == -1) {
+		if (fd != -1)
+			close(fd);
+		log_warnx("spawner %ld: %s", (long)t->cpid,
+		    n == -1 ? "cannot read its answer" : why);
+		dt_fault(d, "spawner %ld failed", (long)t->cpid);
+		dt_retire(d, NULL);
+		return;
+	}
+	w.fd = fd;
+	w.spawner = t->cserial;
+	w.since = now_ms();
+	w.g = dgen_ref(t->cg);
+	t->casked = 0;
+	pthread_mutex_lock(&d->lock);
+	if (d->nstock < DISPATCH_STOCK_MAX) {
+		d->stock[d->nstock++] = w;
+		d->fault[0] = '\0';
+		kept = 1;
+	}
+	pthread_cond_broadcast(&d->ready);
+	pthread_mutex_unlock(&d->lock);
+	if (!kept)
+		stock_close(&w, 1);
+}
+
+static void
+dt_ask_parent(struct dispatch *d, long long now)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->pchan == -1 || t->pwait != PARENT_IDLE || now < t->pnext)
+		return;
+	if (wire_enc_request(t->b) == -1 ||
+	    wire_send(t->pchan, t->b, -1) == -1) {
+		log_warn("cannot ask the parent for a spawner");
+		dt_fault(d, "cannot ask the parent for a spawner");
+		t->pnext = now + DISPATCH_RETRY_MS;
+		return;
+	}
+	t->pwait = PARENT_SPAWNER;
+	t->pasked = now;
+	dt_fault(d, "waiting for a spawner from the parent");
+}
+
+/* Forgets what the parent owes; asks again after a while. */
+static void
+dt_parent_reset(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->pctl != -1)
+		close(t->pctl);		/* that spawner retires */
+	t->pctl = -1;
+	t->pwait = PARENT_IDLE;
+	t->pnext = now_ms() + DISPATCH_RETRY_MS;
+}
+
+/*
+ * The generation id, whose snapshot is cfd, held: the one in force, or a
+ * newer one read from cfd -- holding no lock -- and made the one in force.
+ * NULL when it is older or unreadable.
+ */
+static struct dgen *
+dt_generation(struct dispatch *d, uint64_t id, int cfd)
+{
+	struct config	*c;
+	struct dgen	*g, *old;
+	uint64_t	 curid;
+
+	pthread_mutex_lock(&d->lock);
+	curid = d->cur->id;
+	g = id == curid ? dgen_ref(d->cur) : NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (g != NULL || id < curid)
+		return g;
+	/* The parent checked it: an error here is a bug, not the admin's. */
+	if ((c = config_load_fd(cfd, d->path, stderr)) == NULL ||
+	    (g = dgen_new(id, c, c)) == NULL) {
+		log_warnx("cannot read configuration generation %llu",
+		    (unsigned long long)id);
+		return NULL;
+	}
+	pthread_mutex_lock(&d->lock);
+	old = d->cur;
+	d->cur = dgen_ref(g);
+	pthread_mutex_unlock(&d->lock);
+	dgen_put(&old);
+	log_info("configuration generation %llu in force",
+	    (unsigned long long)id);
+	return g;
+}
+
+/* The configuration that comes after a spawner. */
+static void
+dt_parent_config(struct dispatch *d, int cfd)
+{
+	struct dthread	*t = &d->t;
+	struct dgen	*g = NULL;
+	const char	*why;
+	uint64_t	 id;
+	pid_t		 pid = t->ppid;
+	int		 ctl = t->pctl;
+
+	if (wire_dec_config(buf_data(t->b), buf_len(t->b), &id, &why) == 0)
+		g = dt_generation(d, id, cfd);
+	if (g == NULL) {
+		log_warnx("spawner %ld came without a usable configuration",
+		    (long)pid);
+		dt_fault(d, "spawner %ld came without a usable "
+		    "configuration", (long)pid);
+		dt_parent_reset(d);
+		return;
+	}
+	t->pctl = -1;
+	t->pwait = PARENT_IDLE;
+	log_debug("new spawner %ld, configuration generation %llu",
+	    (long)pid, (unsigned long long)id);
+	dt_install(d, ctl, pid, g);
+}
+
+/* The parent's answer: a spawner, then the configuration it runs with. */
+static void
+dt_parent_read(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+	const char	*why = "unexpected frame";
+	ssize_t		 n;
+	int		 fd = -1;
+
+	n = wire_recv(t->pchan, t->b, WIRE_CTL_MAX, &fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == 0) {
+		log_warnx("the parent is gone: no new spawners");
+		dt_fault(d, "the parent is gone");
+		t->pchan = -1;		/* the caller's to close */
+		dt_parent_reset(d);
+		return;
+	}
+	if (n == -1 || fd == -1 || t->pwait == PARENT_IDLE) {
+		if (fd != -1)
+			close(fd);
+		log_warnx("%s from the parent, dropped",
+		    n == -1 ? "an unreadable frame" : t->pwait == PARENT_IDLE ?
+		    "a late answer" : "a frame without a descriptor");
+		if (t->pwait != PARENT_IDLE)
+			dt_parent_reset(d);
+		return;
+	}
+	if (t->pwait == PARENT_CONFIG) {
+		dt_parent_config(d, fd);
+		close(fd);
+	} else if (wire_dec_pid(buf_data(t->b), buf_len(t->b), WIRE_SPAWNER,
+	    &t->ppid, &why) == -1) {
+		close(fd);
+		log_warnx("no spawner from the parent: %s", why);
+		dt_fault(d, "no spawner from the parent");
+		dt_parent_reset(d);
+	} else {
+		t->pctl = fd;
+		t->pwait = PARENT_CONFIG;
+	}
+}
+
+/* Gives up on answers that are late. */
+static void
+dt_timeouts(struct dispatch *d, long long now)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->casked != 0 && now - t->casked >= DISPATCH_CTL_TIMEOUT_MS) {
+		log_warnx("spawner %ld did not answer within %d ms, retiring "
+		    "it", (long)t->cpid, DISPATCH_CTL_TIMEOUT_MS);
+		dt_fault(d, "spawner %ld did not answer", (long)t->cpid);
+		dt_retire(d, NULL);
+	}
+	if (t->pwait != PARENT_IDLE &&
+	    now - t->pasked >= DISPATCH_CTL_TIMEOUT_MS) {
+		log_warnx("no spawner from the parent within %d ms",
+		    DISPATCH_CTL_TIMEOUT_MS);
+		dt_fault(d, "the parent did not answer");
+		dt_parent_reset(d);
+	}
+}
+
+/*
+ * Sweeps the stock, retires a spawner of an older generation, and asks
+ * for what the stock and the messages waiting want.  Returns -1 once the
+ * dispatcher stops.
+ */
+static int
+dt_tick(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+	struct stocked	 out[DISPATCH_STOCK_MAX];
+	struct dgen	*g;
+	size_t		 nout, need;
+	long long	 now = now_ms();
+	int		 given, stale, stop, none, idle;
+
+	pthread_mutex_lock(&d->lock);
+	stop = d->stop;
+	given = d->given;
+	d->given = -1;
+	stale = dispatch_stale(d, d->cur);
+	need = stock_sweep(d, now, out, &nout);
+	/* Nothing left in stock, and nothing more on its way. */
+	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
+	pthread_mutex_unlock(&d->lock);
+	stock_close(out, nout);
+	if (idle)
+		log_debug("idle: %zu unused workers closed", nout);
+	if (stop) {
+		if (given != -1)
+			close(given);
+		return -1;
+	}
+	if (given != -1) {
+		pthread_mutex_lock(&d->lock);
+		g = dgen_ref(d->cur);
+		pthread_mutex_unlock(&d->lock);
+		dt_install(d, given, 0, g);
+	}
+	if (t->ctl != -1 && dispatch_stale(d, t->cg))
+		dt_retire(d, "a newer configuration generation is announced");
+	dt_timeouts(d, now);
+	if (t->ctl != -1 && t->casked == 0 && need > 0)
+		dt_ask_worker(d, now);
+	else if (t->ctl == -1 && (need > 0 || stale))
+		dt_ask_parent(d, now);
+	pthread_mutex_lock(&d->lock);
+	none = t->ctl == -1 && d->given == -1 && t->pchan == -1;
+	if (none && d->fault[0] == '\0')
+		memcpy(d->fault, "no spawner", sizeof("no spawner"));
+	if (none != d->nosource)
+		pthread_cond_broadcast(&d->ready);
+	d->nosource = none;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* Until the next tick: a timeout is due, or it is time to look around. */
+static int
+dt_timeout(const struct dthread *t)
+{
+	long long	 now = now_ms(), next = now + DISPATCH_TICK_MS;
+
+	if (t->casked != 0 && t->casked + DISPATCH_CTL_TIMEOUT_MS < next)
+		next = t->casked + DISPATCH_CTL_TIMEOUT_MS;
+	if (t->pwait != PARENT_IDLE &&
+	    t->pasked + DISPATCH_CTL_TIMEOUT_MS < next)
+		next = t->pasked + DISPATCH_CTL_TIMEOUT_MS;
+	if (t->pnext > now && t->pnext < next)
+		next = t->pnext;
+	return next > now ? (int)(next - now) : 0;
+}
+
+static void *
+dispatch_thread(void *arg)
+{
+	struct dispatch	*d = arg;
+	struct dthread	*t = &d->t;
+	struct pollfd	 pfd[3];
+	char		 drain[64];
+	int		 n, ictl, ipar;
+
+	while (dt_tick(d) == 0) {
+		pfd[0].fd = d->wake[0];
+		pfd[0].events = POLLIN;
+		n = 1;
+		ictl = ipar = -1;
+		if (t->ctl != -1) {
+			pfd[ictl = n++].fd = t->ctl;
+			pfd[ictl].events = POLLIN;
+		}
+		if (t->pchan != -1) {
+			pfd[ipar = n++].fd = t->pchan;
+			pfd[ipar].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n, dt_timeout(t)) == -1) {
+			if (errno != EINTR)
+				log_warn("dispatch: poll");
+			continue;
+		}
+		if (pfd[0].revents != 0)
+			while (read(d->wake[0], drain, sizeof(drain)) > 0)
+				;
+		if (ictl != -1 && pfd[ictl].revents != 0)
+			dt_ctl_read(d);
+		if (ipar != -1 && pfd[ipar].revents != 0)
+			dt_parent_read(d);
+	}
+	dt_retire(d, NULL);
+	if (t->pctl != -1)
+		close(t->pctl);
+	return NULL;
+}
+
+/* The public side */
+
+static int
+dispatch_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* The thread takes no signal: the frontends' threads handle them. */
+static int
+dispatch_start(struct dispatch *d)
+{
+	sigset_t	 all, old;
+	int		 rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&d->tid, NULL, dispatch_thread, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+dispatch_init(struct dispatch *d, int pchan)
+{
+	pthread_condattr_t	 ca;
+	int			 rc;
+
+	if (pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	if ((d->t.b = buf_new(WIRE_CTL_MAX + 1)) == NULL ||
+	    (pchan != -1 && dispatch_nonblock(pchan) == -1))
+		return -1;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&d->ready, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		return -1;
+	if (dispatch_start(d) == -1) {
+		pthread_cond_destroy(&d->ready);
+		return -1;
+	}
+	return 0;
 }
 
 struct dispatch *
@@ -97,14 +711,27 @@ dispatch_new(int pchan, const struct config *conf,
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	if ((d->cur = dgen_new(1, NULL, conf)) == NULL) {
+	d->wake[0] = d->wake[1] = -1;
+	d->parent = pchan != -1;
+	d->announced = announced;
+	d->path = conf->path;
+	d->given = -1;
+	if ((d->nosource = pchan == -1))
+		memcpy(d->fault, "no spawner", sizeof("no spawner"));
+	d->t.pchan = pchan;
+	d->t.pctl = -1;
+	d->t.ctl = -1;
+	if ((d->cur = dgen_new(1, NULL, conf)) == NULL ||
+	    dispatch_init(d, pchan) == -1) {
+		if (d->wake[0] != -1) {
+			close(d->wake[0]);
+			close(d->wake[1]);
+		}
+		buf_free(&d->t.b);
+		dgen_put(&d->cur);
 		free(d);
 		return NULL;
 	}
-	pthread_mutex_init(&d->lock, NULL);
-	d->pchan = pchan;
-	d->ctl = -1;
-	d->announced = announced;
 	return d;
 }
 
@@ -115,9 +742,19 @@ dispatch_free(struct dispatch **dp)
 
 	if (d == NULL)
 		return;
-	if (d->ctl != -1)
-		close(d->ctl);
-	dgen_put(d->cur);
+	pthread_mutex_lock(&d->lock);
+	d->stop = 1;
+	pthread_mutex_unlock(&d->lock);
+	dispatch_poke(d);
+	pthread_join(d->tid, NULL);
+	stock_close(d->stock, d->nstock);
+	if (d->given != -1)
+		close(d->given);
+	close(d->wake[0]);
+	close(d->wake[1]);
+	buf_free(&d->t.b);
+	dgen_put(&d->cur);
+	pthread_cond_destroy(&d->ready);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	*dp = NULL;
@@ -126,11 +763,43 @@ dispatch_free(struct dispatch **dp)
 void
 dispatch_set_spawner(struct dispatch *d, int ctl)
 {
+	int	 old;
+
 	pthread_mutex_lock(&d->lock);
-	if (d->ctl != -1)
-		close(d->ctl);
-	d->ctl = ctl;
+	old = d->given;
+	d->given = ctl;
+	d->nosource = 0;
 	pthread_mutex_unlock(&d->lock);
+	if (old != -1)
+		close(old);
+	dispatch_poke(d);
+}
+
+struct dgen *
+dispatch_hold(struct dispatch *d)
+{
+	struct dgen	*g;
+
+	pthread_mutex_lock(&d->lock);
+	g = dgen_ref(d->cur);
+	pthread_mutex_unlock(&d->lock);
+	/* The dispatcher thread takes the new generation. */
+	if (dispatch_stale(d, g))
+		dispatch_poke(d);
+	return g;
+}
+
+const struct config *
+dgen_config(const struct dgen *g)
+{
+	return g->conf;
+}
+
+void
+dispatch_release(struct dispatch *d, struct dgen **gp)
+{
+	(void)d;
+	dgen_put(gp);
 }
 
 /* Waits up to ms for a frame; returns its length, 0 at EOF, -1. */
@@ -152,169 +821,38 @@ recv_within(int fd, struct buf *b, size_t max, int *fd_r, int ms)
 	return wire_recv(fd, b, max, fd_r);
 }
 
-/* Asks over sock for a descriptor; returns it, or -1.  Under the lock. */
-static int
-ask_for_fd(int sock, int type, struct buf *b, pid_t *pid_r)
-{
-	const char	*why;
-	int		 fd;
-
-	if (wire_enc_request(b) == -1 || wire_send(sock, b, -1) == -1)
-		return -1;
-	if (recv_within(sock, b, WIRE_CTL_MAX, &fd,
-	    DISPATCH_CTL_TIMEOUT_MS) <= 0)
-		return -1;
-	if (fd == -1 || wire_dec_pid(buf_data(b), buf_len(b), type, pid_r,
-	    &why) == -1) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
- * Makes the configuration in snapshot fd generation id the current one;
- * returns 0 or -1, keeping the old one.  Under the lock.
+ * Takes a worker from the stock, waiting for one until deadline; returns
+ * 0, or -1 with the reason in o->why.
  */
 static int
-dispatch_adopt(struct dispatch *d, uint64_t id, int fd)
+dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
+    struct outcome *o)
 {
-	struct config	*c;
-	struct dgen	*g;
+	struct timespec	 ts;
+	int		 rc, poked = 0;
 
-	if (id == d->cur->id)
-		return 0;
-	/* The parent checked it: an error here is a bug, not the admin's. */
-	if ((c = config_load_fd(fd, d->cur->conf->path, stderr)) == NULL ||
-	    (g = dgen_new(id, c, c)) == NULL) {
-		log_warnx("cannot read configuration generation %llu",
-		    (unsigned long long)id);
-		return -1;
-	}
-	dgen_put(d->cur);
-	d->cur = g;
-	log_info("configuration generation %llu in force",
-	    (unsigned long long)id);
-	return 0;
-}
-
-/*
- * Gets a new spawner from the parent, and the configuration it runs with;
- * sets d->ctl, or leaves it -1.  Under the lock.
- */
-static void
-dispatch_spawner(struct dispatch *d, struct buf *b)
-{
-	const char	*why;
-	uint64_t	 id;
-	pid_t		 spid;
-	int		 ctl, cfd = -1;
-
-	if ((ctl = ask_for_fd(d->pchan, WIRE_SPAWNER, b, &spid)) == -1) {
-		log_warnx("no spawner from the parent");
-		return;
-	}
-	if (recv_within(d->pchan, b, WIRE_CTL_MAX, &cfd,
-	    DISPATCH_CTL_TIMEOUT_MS) <= 0 || cfd == -1 ||
-	    wire_dec_config(buf_data(b), buf_len(b), &id, &why) == -1 ||
-	    dispatch_adopt(d, id, cfd) == -1) {
-		log_warnx("spawner %ld came without a usable configuration",
-		    (long)spid);
-		close(ctl);	/* it retires */
-	} else {
-		log_debug("new spawner %ld, configuration generation %llu",
-		    (long)spid, (unsigned long long)id);
-		d->ctl = ctl;
-	}
-	if (cfd != -1)
-		close(cfd);
-}
-
-int
-dispatch_stale(const struct dispatch *d, const struct dgen *g)
-{
-	return d->announced != NULL && d->pchan != -1 &&
-	    __atomic_load_n(d->announced, __ATOMIC_ACQUIRE) != g->id;
-}
-
-/*
- * After a reload the parent announces a newer generation: retire the
- * current spawner (closing its socket does that; its workers in flight
- * finish) and take one with the new configuration.  Under the lock.
- */
-static void
-dispatch_refresh(struct dispatch *d)
-{
-	struct buf	*b;
-
-	if (!dispatch_stale(d, d->cur) ||
-	    (b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
-		return;
-	if (d->ctl != -1)
-		close(d->ctl);
-	d->ctl = -1;
-	dispatch_spawner(d, b);
-	buf_free(&b);
-}
-
-/*
- * Gets a fresh worker; returns its socket and the generation it runs
- * (held), or -1.  A spawner that does not answer has retired (or died):
- * ask the parent for a new one, once.
- */
-static int
-dispatch_worker(struct dispatch *d, struct buf *b, pid_t *pid_r,
-    struct dgen **g_r)
-{
-	int	 fd = -1, try;
-
+	ts.tv_sec = (time_t)(deadline / 1000);
+	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
 	pthread_mutex_lock(&d->lock);
-	dispatch_refresh(d);
-	for (try = 0; try < 2 && fd == -1; try++) {
-		if (d->ctl == -1 && d->pchan != -1)
-			dispatch_spawner(d, b);
-		if (d->ctl == -1)
-			break;
-		if ((fd = ask_for_fd(d->ctl, WIRE_WORKER, b, pid_r)) == -1) {
-			close(d->ctl);
-			d->ctl = -1;
-		}
+	d->waiters++;
+	while ((rc = stock_take(d, now_ms(), w_r)) == -1 && !d->nosource &&
+	    !d->stop && now_ms() < deadline) {
+		if (!poked) {
+			pthread_mutex_unlock(&d->lock);
+			dispatch_poke(d);	/* we wait */
+			pthread_mutex_lock(&d->lock);
+			poked = 1;
+		} else
+			(void)pthread_cond_timedwait(&d->ready, &d->lock, &ts);
 	}
-	*g_r = d->cur;
-	d->cur->refs++;
+	d->waiters--;
+	if (rc == -1)
+		snprintf(o->why, sizeof(o->why), "no worker available%s%s",
+		    d->fault[0] != '\0' ? ": " : "", d->fault);
 	pthread_mutex_unlock(&d->lock);
-	return fd;
-}
-
-struct dgen *
-dispatch_hold(struct dispatch *d)
-{
-	struct dgen	*g;
-
-	pthread_mutex_lock(&d->lock);
-	dispatch_refresh(d);
-	g = d->cur;
-	g->refs++;
-	pthread_mutex_unlock(&d->lock);
-	return g;
-}
-
-const struct config *
-dgen_config(const struct dgen *g)
-{
-	return g->conf;
-}
-
-void
-dispatch_release(struct dispatch *d, struct dgen **gp)
-{
-	if (*gp == NULL)
-		return;
-	pthread_mutex_lock(&d->lock);
-	dgen_put(*gp);
-	pthread_mutex_unlock(&d->lock);
-	*gp = NULL;
+	dispatch_poke(d);	/* the stock is short of one */
+	return rc;
 }
 
 /* Writes the job into a sealed memfd; returns it and its size, or -1. */
@@ -401,53 +939,60 @@ dispatch_fallback(const struct config *c, struct verdict *v)
 /* The worker is validated by the policy of the spawner it came from. */
 static int
 dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
-    struct dgen **g_r, struct outcome *o)
+    long long start, struct dgen **g_r, struct outcome *o)
 {
-	long long	 start = now_ms(), deadline;
+	struct stocked	 w;
+	long long	 deadline, limit;
 	uint64_t	 nonce, size;
-	int		 wfd, jfd, rc;
+	int		 jfd, rc;
 
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		return fail(o, "getrandom failed");
-	wfd = dispatch_worker(d, b, &o->pid, g_r);
 	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
-	if (wfd == -1)
-		return fail(o, "no worker available");
+	if (dispatch_take(d, deadline, &w, o) == -1)
+		return -1;
+	dgen_put(g_r);
+	*g_r = w.g;
+	o->pid = w.pid;
+	deadline = start + w.g->conf->worker_timeout * 1000LL;
+	limit = w.since + w.g->conf->worker_timeout * 1000LL +
+	    DISPATCH_GRACE_MS;
+	if (deadline > limit)
+		deadline = limit;	/* before its spawner kills it */
 	if ((jfd = dispatch_job(m, nonce, &size)) == -1) {
-		close(wfd);
+		close(w.fd);
 		return fail(o, "cannot write the job");
 	}
 	rc = wire_enc_jobref(b, nonce, size) == -1 ||
-	    wire_send(wfd, b, jfd) == -1;
+	    wire_send(w.fd, b, jfd) == -1;
 	close(jfd);
 	if (rc) {
-		close(wfd);
+		close(w.fd);
 		return fail(o, "cannot send the job");
 	}
-	rc = dispatch_read(*g_r, wfd, b, deadline, nonce, o);
-	close(wfd);
-	o->ms = (long)(now_ms() - start);
+	rc = dispatch_read(*g_r, w.fd, b, deadline, nonce, o);
+	close(w.fd);
 	return rc;
 }
 
 void
 dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 {
-	struct dgen	*g = NULL;
+	struct dgen	*g = dispatch_hold(d);
 	struct buf	*b;
+	long long	 start = now_ms();
 	int		 rc = -1;
 
 	memset(o, 0, sizeof(*o));
 	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
 		fail(o, "out of memory");
 	else
-		rc = dispatch_try(d, m, b, &g, o);
+		rc = dispatch_try(d, m, b, start, &g, o);
 	buf_free(&b);
+	o->ms = (long)(now_ms() - start);
 	if (rc == -1) {
 		o->fallback = 1;
 		o->kind = OUTCOME_FALLBACK;
-		if (g == NULL)
-			g = dispatch_hold(d);
 		dispatch_fallback(g->conf, &o->v);
 	}
 	dispatch_release(d, &g);

@@ -1,9 +1,12 @@
 /*
  * super_dispatch: the supervisor's side of one message's trip through a worker.
- * Gets a fresh worker from the spawner, hands it the job, waits for its one
- * verdict within limits.worker_timeout, decodes and validates it.  Shared
- * by the frontends; thread-safe, so libmilter's threads may call it at
- * once.  Never forks: new spawners come from the parent process.
+ * Takes a fresh worker, hands it the job, waits for its one verdict within
+ * limits.worker_timeout, decodes and validates it.  Shared by the
+ * frontends; thread-safe, so libmilter's threads may call it at once.
+ * Never forks: new spawners come from the parent process.  A thread of its
+ * own talks to the parent and the spawner and keeps a few workers ready,
+ * so that no message waits behind another for them: a stuck spawner or
+ * parent costs each message at most its own deadline.
  */
 #ifndef FILTERD_SUPER_DISPATCH_H
 #define FILTERD_SUPER_DISPATCH_H
@@ -34,7 +37,8 @@ struct outcome {
  * parent announces a reloaded generation (parent.h): the dispatcher then
  * takes a new spawner and reads that generation's snapshot, and messages
  * already on their way finish with the generation they started with.
- * Returns NULL on failure.
+ * Starts the dispatcher's thread, which dispatch_free joins: a process
+ * that forks does so before or after.  Returns NULL on failure.
  */
 struct dispatch	*dispatch_new(int pchan, const struct config *,
 		    const uint64_t *announced);
@@ -54,6 +58,8 @@ void	outcome_clear(struct outcome *);
  * The configuration generation in force, held: a frontend holds one for
  * each connection, so that a reload does not change limits under a
  * message it is collecting.  dgen_config is valid until the release.
+ * Never waits: just after a reload it may return the older generation
+ * while the dispatcher's thread reads the new one.
  */
 struct dgen		*dispatch_hold(struct dispatch *);
 const struct config	*dgen_config(const struct dgen *);

@@ -57,7 +57,7 @@ if ! "$top_builddir/t/ia32-probe"; then
 fi
 
 n=$(printf '%s\n' "$cases" | wc -l)
-plan $((n * 4 + 6))
+plan $((n * 4 + 7))
 
 sock=$(conf_for "$top_srcdir/t/data/hostile.conf")
 start_filterd "$top_builddir/t/filterd-hostile"
@@ -73,6 +73,8 @@ send() { mclient -s "unix:$sock" -f a@example.org -r b@example.net \
 msg none
 out=$(send)
 like "$out" '^addheader X-Filterd-Rule: lottery$' "a well-behaved worker works"
+# Descriptors are counted once the workers kept ready are closed unused.
+wait_log "$TMP/filterd.log" 'idle: [0-9]+ unused workers closed'
 sup=$(supervisor_pid)
 fds_before=$(ls /proc/"$sup"/fd | wc -l)
 
@@ -112,13 +114,25 @@ tap_fail=$((tap_fail + sub_fail))
 kill -0 "$filterd_pid"
 ok $? "filterd is still running"
 ok $([ "$(supervisor_pid)" = "$sup" ]; echo $?) "the same supervisor process"
-sleep 1
+lines=$(wc -l < "$TMP/filterd.log")
+msg none
+out=$(send)
+like "$out" '^addheader X-Filterd-Rule: lottery$' "a last message is served"
+wait_log_after "$lines" 'idle: [0-9]+ unused workers closed'
 fds_after=$(ls /proc/"$sup"/fd | wc -l)
 ok $([ "$fds_after" -eq "$fds_before" ]; echo $?) \
     "no descriptor leaked in the supervisor ($fds_before before, $fds_after after)"
-workers=0
-for s in $(spawner_pids); do
-	workers=$((workers + $(ps -o pid= --ppid "$s" | wc -l)))
+# The closed ones exit, and their spawner reaps them.
+i=0
+while :; do
+	workers=0
+	for s in $(spawner_pids); do
+		workers=$((workers + $(ps -o pid= --ppid "$s" | wc -l)))
+	done
+	[ "$workers" -eq 2 ] && break
+	[ $i -ge 50 ] && break
+	sleep 0.1
+	i=$((i + 1))
 done
 ok $([ "$workers" -eq 2 ] && [ "$(spawner_pids | wc -l)" -eq 1 ]; echo $?) \
     "one spawner and its pool of 2 workers left ($workers workers)"

@@ -12,7 +12,15 @@ ok $? "filterd starts"
 printf 'From: a@example.org\n\nhello\n' > "$TMP/m.eml"
 mclient -s "unix:$sock" -f a@example.org -r b@example.net \
     -m "$TMP/m.eml" > /dev/null 2>&1
-sleep 0.5
+# The workers the supervisor kept ready are closed unused after a while;
+# then the spawner's pool of 2 is what is left to look at.
+wait_log "$TMP/filterd.log" 'idle: [0-9]+ unused workers closed'
+i=0
+while [ "$(ps -o pid= --ppid "$(spawner_pids | head -1)" | wc -l)" -ne 2 ] &&
+    [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 
 field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 if [ "$(id -u)" -eq 0 ]; then

@@ -1,0 +1,457 @@
+/*
+ * 19-dispatch: the supervisor's dispatcher (filterd/super_dispatch.c) in
+ * one process, against a fake parent and fake spawners on socketpairs,
+ * each a thread, whose workers are threads too.  A silent spawner or a
+ * silent parent costs each of two concurrent messages its own deadline,
+ * not the other's; after a reload is announced, the workers kept ready
+ * from the older generation are closed unused and the next message gets a
+ * worker of the new one; with no spawner and no parent, a message fails at
+ * once.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filterd/lib/buf.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/log.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
+#include "filterd/super_dispatch.h"
+#include "t/tap.h"
+
+#define CONF(size) \
+	"listen = \"unix:/tmp/t17.sock\";\n" \
+	"user = \"nobody\";\n" \
+	"on_failure = \"tempfail\";\n" \
+	"limits = { worker_timeout = 1; message_size = " size "; };\n"
+
+/* A fake spawner: answers requests with workers numbered from base. */
+struct spawner {
+	int		 fd;		/* its end of the control socket */
+	int		 silent;	/* reads requests, answers none */
+	pid_t		 base;
+	unsigned	 handed;	/* atomic, as the counters below */
+	unsigned	 served;	/* workers that got a job */
+	unsigned	 unused;	/* workers closed without one */
+	pthread_t	 tid;
+	pthread_t	 wtid[64];	/* its workers, joined at its end */
+	unsigned	 nw;
+};
+
+struct worker {
+	struct spawner	*s;
+	int		 fd;
+};
+
+/* A fake parent: a spawner per request, then its configuration. */
+struct parent {
+	int		 fd;
+	int		 silent;
+	int		 silent_spawners;
+	pthread_mutex_t	 lock;
+	uint64_t	 gen;
+	int		 snap;
+	struct spawner	*spawners[8];
+	unsigned	 nspawners;	/* atomic */
+	pthread_t	 tid;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned
+get(const unsigned *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void
+bump(unsigned *p)
+{
+	__atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Waits up to ms for *p to reach want. */
+static int
+wait_for(const unsigned *p, unsigned want, int ms)
+{
+	long long	 end = now_ms() + ms;
+
+	while (get(p) < want && now_ms() < end)
+		usleep(10000);
+	return get(p) >= want;
+}
+
+/* One job, one valid verdict; or end of file, unused. */
+static void *
+worker_thread(void *arg)
+{
+	struct worker	*w = arg;
+	struct verdict	*v = verdict_new();
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 1);
+	const char	*why;
+	uint64_t	 nonce, size;
+	int		 jfd = -1;
+
+	if (v == NULL || b == NULL)
+		bail("out of memory");
+	if (wire_recv(w->fd, b, WIRE_CTL_MAX, &jfd) <= 0 ||
+	    wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
+	    &why) == -1)
+		bump(&w->s->unused);
+	else {
+		v->nonce = nonce;
+		v->action = ACTION_ACCEPT;
+		if (wire_enc_verdict(b, v) == 0)
+			(void)wire_send(w->fd, b, -1);
+		bump(&w->s->served);
+	}
+	if (jfd != -1)
+		close(jfd);
+	close(w->fd);
+	verdict_free(&v);
+	buf_free(&b);
+	free(w);
+	return NULL;
+}
+
+static void
+spawner_hand(struct spawner *s, struct buf *b)
+{
+	struct worker	*w;
+	int		 sv[2];
+
+	if (s->nw == sizeof(s->wtid) / sizeof(s->wtid[0]))
+		bail("too many workers");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		bail("socketpair: %s", strerror(errno));
+	w->s = s;
+	w->fd = sv[1];
+	if (pthread_create(&s->wtid[s->nw++], NULL, worker_thread, w) != 0)
+		bail("pthread_create");
+	/* Retired meanwhile: the worker reads end of file. */
+	if (wire_enc_pid(b, WIRE_WORKER, s->base + (pid_t)get(&s->handed)) ==
+	    0 && wire_send(s->fd, b, sv[0]) == 0)
+		bump(&s->handed);
+	close(sv[0]);
+}
+
+static void *
+spawner_thread(void *arg)
+{
+	struct spawner	*s = arg;
+	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
+	unsigned	 i;
+
+	if (b == NULL)
+		bail("out of memory");
+	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0)
+		if (!s->silent)
+			spawner_hand(s, b);
+	close(s->fd);
+	buf_free(&b);
+	/* The supervisor closes every worker, by dispatch_free at the latest. */
+	for (i = 0; i < s->nw; i++)
+		pthread_join(s->wtid[i], NULL);
+	return NULL;
+}
+
+/* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
+static struct spawner *
+spawner_start(pid_t base, int silent, int *ctl_r)
+{
+	struct spawner	*s;
+	int		 sv[2];
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		bail("spawner_start: %s", strerror(errno));
+	s->fd = sv[1];
+	s->silent = silent;
+	s->base = base;
+	*ctl_r = sv[0];
+	if (pthread_create(&s->tid, NULL, spawner_thread, s) != 0)
+		bail("pthread_create");
+	return s;
+}
+
+static void
+parent_answer(struct parent *p, struct buf *b)
+{
+	struct spawner	*s;
+	unsigned	 n = get(&p->nspawners);
+	int		 ctl;
+
+	if (n == sizeof(p->spawners) / sizeof(p->spawners[0]))
+		bail("too many spawners");
+	s = spawner_start((pid_t)(n + 1) * 1000, p->silent_spawners, &ctl);
+	p->spawners[n] = s;
+	pthread_mutex_lock(&p->lock);
+	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
+	    wire_send(p->fd, b, ctl) == -1 ||
+	    wire_enc_config(b, p->gen) == -1 ||
+	    wire_send(p->fd, b, p->snap) == -1)
+		bail("cannot hand a spawner out");
+	pthread_mutex_unlock(&p->lock);
+	close(ctl);
+	bump(&p->nspawners);
+}
+
+static void *
+parent_thread(void *arg)
+{
+	struct parent	*p = arg;
+	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
+
+	if (b == NULL)
+		bail("out of memory");
+	while (wire_recv(p->fd, b, WIRE_CTL_MAX, NULL) > 0)
+		if (!p->silent)
+			parent_answer(p, b);
+	buf_free(&b);
+	return NULL;
+}
+
+/* Starts a fake parent with generation 1 of c; *pchan_r: our end. */
+static void
+parent_start(struct parent *p, const struct config *c, int *pchan_r)
+{
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (p->snap = config_snapshot(c)) == -1)
+		bail("parent_start: %s", strerror(errno));
+	pthread_mutex_init(&p->lock, NULL);
+	p->fd = sv[1];
+	p->gen = 1;
+	*pchan_r = sv[0];
+	if (pthread_create(&p->tid, NULL, parent_thread, p) != 0)
+		bail("pthread_create");
+}
+
+/* Once the dispatcher is gone: our end of pchan closes, the parent ends. */
+static void
+parent_stop(struct parent *p, int pchan)
+{
+	unsigned	 i;
+
+	close(pchan);
+	pthread_join(p->tid, NULL);
+	for (i = 0; i < get(&p->nspawners); i++) {
+		pthread_join(p->spawners[i]->tid, NULL);
+		free(p->spawners[i]);
+	}
+	close(p->fd);
+	close(p->snap);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static struct config *
+conf(const char *text)
+{
+	struct config	*c;
+
+	if ((c = config_load_text(text, "t17.conf", stderr)) == NULL)
+		bail("configuration refused");
+	return c;
+}
+
+static struct message *
+msg(void)
+{
+	struct message	*m;
+
+	if ((m = message_new(100000)) == NULL ||
+	    message_set(&m->sender, "a@example.org") == -1 ||
+	    message_add_rcpt(m, "b@example.net") == -1 ||
+	    message_add_header(m, "Subject", "test") == -1 ||
+	    message_add_body(m, "hello\r\n", 7) == -1)
+		bail("message");
+	return m;
+}
+
+struct run {
+	struct dispatch		*d;
+	const struct message	*m;
+	struct outcome		 o;
+	long long		 ms;
+	pthread_t		 tid;
+};
+
+static void *
+run_thread(void *arg)
+{
+	struct run	*r = arg;
+	long long	 start = now_ms();
+
+	dispatch_run(r->d, r->m, &r->o);
+	r->ms = now_ms() - start;
+	return NULL;
+}
+
+/* Two messages at once; both must end within their own deadline. */
+static void
+two_at_once(struct dispatch *d, const struct message *m, const char *what,
+    const char *why)
+{
+	struct run	 r[2];
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].d = d;
+		r[i].m = m;
+		if (pthread_create(&r[i].tid, NULL, run_thread, &r[i]) != 0)
+			bail("pthread_create");
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].tid, NULL);
+		ok(r[i].o.fallback && r[i].ms < 1500, "%s: message %d gets "
+		    "the fallback within its deadline (%lld ms)", what, i + 1,
+		    r[i].ms);
+		ok(strstr(r[i].o.why, why) != NULL, "%s: message %d: why: %s",
+		    what, i + 1, r[i].o.why);
+		outcome_clear(&r[i].o);
+	}
+}
+
+static void
+test_reload(const struct message *m)
+{
+	struct config	*c1 = conf(CONF("100000")), *c2 = conf(CONF("5000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct dgen	*g;
+	struct spawner	*s1;
+	uint64_t	 announced = 1;
+	unsigned	 left;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	parent_start(&p, c1, &pchan);
+	if ((d = dispatch_new(pchan, c1, &announced)) == NULL)
+		bail("dispatch_new");
+	dispatch_run(d, m, &o);
+	ok(!o.fallback && o.pid >= 1000 && o.pid < 2000,
+	    "a worker of the first spawner serves a message (%ld%s%s)",
+	    (long)o.pid, o.fallback ? ": " : "", o.why);
+	outcome_clear(&o);
+	s1 = p.spawners[0];
+	ok(wait_for(&s1->handed, 3, 2000),
+	    "two more workers are made ready (%u handed out)",
+	    get(&s1->handed));
+
+	/* The parent reloads: generation 2, with a smaller message_size. */
+	pthread_mutex_lock(&p.lock);
+	close(p.snap);
+	if ((p.snap = config_snapshot(c2)) == -1)
+		bail("config_snapshot");
+	p.gen = 2;
+	pthread_mutex_unlock(&p.lock);
+	__atomic_store_n(&announced, 2, __ATOMIC_RELEASE);
+	dispatch_run(d, m, &o);
+	ok(!o.fallback && o.pid >= 2000 && o.pid < 3000,
+	    "after the reload, a worker of a new spawner (%ld%s%s)",
+	    (long)o.pid, o.fallback ? ": " : "", o.why);
+	outcome_clear(&o);
+	left = get(&s1->handed) - get(&s1->served);
+	ok(get(&s1->served) == 1, "no worker of generation 1 served after "
+	    "the reload was announced (%u served)", get(&s1->served));
+	ok(wait_for(&s1->unused, left, 3000), "the %u workers of generation "
+	    "1 kept ready are closed unused", left);
+	g = dispatch_hold(d);
+	is_int(dgen_config(g)->message_size, 5000,
+	    "the supervisor holds generation 2");
+	dispatch_release(d, &g);
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c1);
+	config_free(&c2);
+}
+
+static void
+test_silent(const struct message *m, int parent_silent)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	uint64_t	 announced = 1;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	p.silent = parent_silent;
+	p.silent_spawners = !parent_silent;
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	if (parent_silent)
+		two_at_once(d, m, "a silent parent",
+		    "waiting for a spawner from the parent");
+	else
+		two_at_once(d, m, "a silent spawner", "has not answered");
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
+/* filterd -t: a spawner of its own, no parent. */
+static void
+test_no_parent(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct dispatch	*d;
+	struct spawner	*s;
+	struct outcome	 o;
+	long long	 start;
+	int		 ctl;
+
+	if ((d = dispatch_new(-1, c, NULL)) == NULL)
+		bail("dispatch_new");
+	start = now_ms();
+	dispatch_run(d, m, &o);
+	ok(o.fallback && now_ms() - start < 200 &&
+	    strstr(o.why, "no spawner") != NULL,
+	    "no spawner and no parent: the fallback at once (%s)", o.why);
+	outcome_clear(&o);
+	s = spawner_start(5000, 0, &ctl);
+	dispatch_set_spawner(d, ctl);
+	dispatch_run(d, m, &o);
+	ok(!o.fallback && o.pid == 5000, "a spawner of its own serves "
+	    "(%ld%s%s)", (long)o.pid, o.fallback ? ": " : "", o.why);
+	outcome_clear(&o);
+	dispatch_free(&d);
+	pthread_join(s->tid, NULL);
+	is_int(get(&s->handed), 1, "no worker asked for ahead of demand");
+	free(s);
+	config_free(&c);
+}
+
+int
+main(void)
+{
+	struct message	*m;
+
+	log_init("19-dispatch", 1, 0);
+	plan(17);
+	m = msg();
+	test_reload(m);
+	test_silent(m, 0);
+	test_silent(m, 1);
+	test_no_parent(m);
+	message_free(&m);
+	return done_testing();
+}
