@@ -1,7 +1,7 @@
 /*
  * super_opensmtpd: the OpenSMTPD frontend.  Runs in the supervisor, unprivileged:
  * one event loop thread speaks the filter protocol on stdin and stdout
- * (smtpd_proto.c holds the protocol), and a small pool of threads runs
+ * (opensmtpd_proto.c holds the protocol), and a small pool of threads runs
  * dispatch_run(), which blocks for up to limits.worker_timeout, one message
  * each; a finished message comes back to the loop through a pipe.  So a
  * slow worker delays its own message only.  Trusts the configuration;

@@ -1,5 +1,5 @@
 /*
- * validate: the verdict validator.  Runs in the supervisor, on verdicts
+ * super_policy: the verdict validator.  Runs in the supervisor, on verdicts
  * that came from a worker -- a process that may be fully controlled by an
  * attacker.  libmilter itself accepts header names with colons, CR/LF in
  * values and mismatched reply classes; this file is the only line of

@@ -1,6 +1,8 @@
 /*
- * config: loading, checking and dumping filterd.conf.  Runs in the
- * supervisor (filterd -n, start-up) and in each spawner.  The file is the
+ * config: loading, checking and dumping filterd.conf.  Runs in every
+ * process that reads a configuration: the parent (start-up, filterd -n,
+ * each reload), the supervisor (the snapshot of a reload) and each spawner
+ * (its snapshot); never in a worker.  The file is the
  * administrator's; still, every value is type- and range-checked, unknown
  * keys are errors, and every error names the file and line.
  *

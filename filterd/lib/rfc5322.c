@@ -3,7 +3,8 @@
  * ends), and what a field name and value filterd writes may hold.  Runs
  * in the supervisor and in filterd -t, on MTA input, which is untrusted:
  * every length is bounded before it is stored.  The checks also run in
- * every process that reads the configuration (headers a rule adds).
+ * every process that reads the configuration (headers a rule adds) and
+ * in the worker (headers a module hands filter.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
