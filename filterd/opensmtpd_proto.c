@@ -756,7 +756,6 @@ static void
 sp_fallback(struct smtpd_proto *p, struct outcome *o, const char *why)
 {
 	memset(o, 0, sizeof(*o));
-	o->fallback = 1;
 	o->kind = OUTCOME_FALLBACK;
 	snprintf(o->why, sizeof(o->why), "%s", why);
 	p->ops.fallback(p->arg, &o->v);

@@ -13,7 +13,7 @@
 #include "filterd/super_dispatch.h"
 
 struct reply {
-	int		 action;
+	int		 kind;		/* enum outcome_kind */
 	const char	*code, *ecode, *text;
 };
 
@@ -36,7 +36,7 @@ default_reply(int kind, int action)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
-		if (replies[i].action == kind && replies[i].code[0] ==
+		if (replies[i].kind == kind && replies[i].code[0] ==
 		    (action == ACTION_REJECT ? '5' : '4'))
 			return &replies[i];
 	return NULL;

@@ -12,10 +12,11 @@
 #ifndef FILTERD_SUPER_ANSWER_H
 #define FILTERD_SUPER_ANSWER_H
 
+#include <sys/types.h>
+
 #include "filterd/lib/verdict.h"
 
 struct message;
-struct outcome;
 
 /* How an outcome was decided. */
 enum outcome_kind {
@@ -24,6 +25,17 @@ enum outcome_kind {
 	OUTCOME_OVERSIZE,	/* limits.oversize, without a worker */
 	OUTCOME_MALFORMED,	/* limits.malformed, without a worker */
 };
+
+/* One message's outcome: what super_dispatch.c or a frontend decided. */
+struct outcome {
+	struct verdict	 v;		/* validated, or decided here */
+	int		 kind;		/* enum outcome_kind */
+	char		 why[160];	/* why, when not OUTCOME_WORKER */
+	pid_t		 pid;		/* the worker, or 0 */
+	long		 ms;		/* time from request to verdict */
+};
+
+void	outcome_clear(struct outcome *);
 
 /* The protocol cannot accept and drop: discard is answered as reject. */
 #define ANSWER_NO_DISCARD	0x01

@@ -991,7 +991,6 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	buf_free(&b);
 	o->ms = (long)(now_ms() - start);
 	if (rc == -1) {
-		o->fallback = 1;
 		o->kind = OUTCOME_FALLBACK;
 		dispatch_fallback(g->conf, &o->v);
 	}

@@ -15,20 +15,12 @@
 #include <sys/types.h>
 
 #include "filterd/lib/verdict.h"
+#include "filterd/super_answer.h"
 
 struct config;
 struct dgen;
 struct dispatch;
 struct message;
-
-struct outcome {
-	struct verdict	 v;		/* validated, or the fallback */
-	int		 kind;		/* enum outcome_kind */
-	int		 fallback;	/* 1 when v is the on_failure one */
-	char		 why[160];	/* why the fallback was taken */
-	pid_t		 pid;		/* the worker, or 0 */
-	long		 ms;		/* time from request to verdict */
-};
 
 /*
  * pchan is the socket to the parent, which starts spawners on request
@@ -48,12 +40,11 @@ void		 dispatch_set_spawner(struct dispatch *, int ctl);
 
 /*
  * Runs m through a fresh worker and fills o, always: with the validated
- * verdict, or with the on_failure verdict and the reason in o->why.
- * outcome_clear frees it.
+ * verdict, or with the on_failure verdict (OUTCOME_FALLBACK) and the
+ * reason in o->why.  outcome_clear (super_answer.h) frees it.
  */
 void	dispatch_run(struct dispatch *, const struct message *m,
 	    struct outcome *o);
-void	outcome_clear(struct outcome *);
 /*
  * The configuration generation in force, held: a frontend holds one for
  * each connection, so that a reload does not change limits under a

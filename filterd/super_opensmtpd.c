@@ -131,7 +131,7 @@ pool_fail_queued(struct pool *pl)
 
 	while ((j = pool_take(pl)) != NULL) {
 		memset(&j->o, 0, sizeof(j->o));
-		j->o.fallback = 1;
+		j->o.kind = OUTCOME_FALLBACK;
 		snprintf(j->o.why, sizeof(j->o.why), "cannot start a "
 		    "dispatch thread");
 		dispatch_fallback_now(pl->d, &j->o.v);

@@ -136,7 +136,7 @@ fake_answer(struct fake *f, struct smtpd_job *j, const struct tverdict *tv)
 
 	memset(&j->o, 0, sizeof(j->o));
 	if (tv->fallback) {
-		j->o.fallback = 1;
+		j->o.kind = OUTCOME_FALLBACK;
 		snprintf(j->o.why, sizeof(j->o.why), "worker timed out");
 		fake_fallback(NULL, &j->o.v);
 		return;

@@ -319,7 +319,7 @@ two_at_once(struct dispatch *d, const struct message *m, const char *what,
 	}
 	for (i = 0; i < 2; i++) {
 		pthread_join(r[i].tid, NULL);
-		ok(r[i].o.fallback && r[i].ms < 1500, "%s: message %d gets "
+		ok(r[i].o.kind == OUTCOME_FALLBACK && r[i].ms < 1500, "%s: message %d gets "
 		    "the fallback within its deadline (%lld ms)", what, i + 1,
 		    r[i].ms);
 		ok(strstr(r[i].o.why, why) != NULL, "%s: message %d: why: %s",
@@ -346,9 +346,9 @@ test_reload(const struct message *m)
 	if ((d = dispatch_new(pchan, c1, &announced)) == NULL)
 		bail("dispatch_new");
 	dispatch_run(d, m, &o);
-	ok(!o.fallback && o.pid >= 1000 && o.pid < 2000,
+	ok(o.kind != OUTCOME_FALLBACK && o.pid >= 1000 && o.pid < 2000,
 	    "a worker of the first spawner serves a message (%ld%s%s)",
-	    (long)o.pid, o.fallback ? ": " : "", o.why);
+	    (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
 	s1 = p.spawners[0];
 	ok(wait_for(&s1->handed, 3, 2000),
@@ -364,9 +364,9 @@ test_reload(const struct message *m)
 	pthread_mutex_unlock(&p.lock);
 	__atomic_store_n(&announced, 2, __ATOMIC_RELEASE);
 	dispatch_run(d, m, &o);
-	ok(!o.fallback && o.pid >= 2000 && o.pid < 3000,
+	ok(o.kind != OUTCOME_FALLBACK && o.pid >= 2000 && o.pid < 3000,
 	    "after the reload, a worker of a new spawner (%ld%s%s)",
-	    (long)o.pid, o.fallback ? ": " : "", o.why);
+	    (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
 	left = get(&s1->handed) - get(&s1->served);
 	ok(get(&s1->served) == 1, "no worker of generation 1 served after "
@@ -423,15 +423,15 @@ test_no_parent(const struct message *m)
 		bail("dispatch_new");
 	start = now_ms();
 	dispatch_run(d, m, &o);
-	ok(o.fallback && now_ms() - start < 200 &&
+	ok(o.kind == OUTCOME_FALLBACK && now_ms() - start < 200 &&
 	    strstr(o.why, "no spawner") != NULL,
 	    "no spawner and no parent: the fallback at once (%s)", o.why);
 	outcome_clear(&o);
 	s = spawner_start(5000, 0, &ctl);
 	dispatch_set_spawner(d, ctl);
 	dispatch_run(d, m, &o);
-	ok(!o.fallback && o.pid == 5000, "a spawner of its own serves "
-	    "(%ld%s%s)", (long)o.pid, o.fallback ? ": " : "", o.why);
+	ok(o.kind != OUTCOME_FALLBACK && o.pid == 5000, "a spawner of its own serves "
+	    "(%ld%s%s)", (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);

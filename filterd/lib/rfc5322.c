@@ -155,6 +155,14 @@ flush(struct rfc5322 *p)
 	return 0;
 }
 
+/* The header has ended before the line being fed (or at the end). */
+static void
+to_body(struct rfc5322 *p)
+{
+	p->state = R_BODY;
+	p->body_line = p->nlines;
+}
+
 static void
 malformed(struct rfc5322 *p, const char *why)
 {
@@ -225,8 +233,7 @@ header_line(struct rfc5322 *p, const char *line, size_t n)
 	size_t	 nlen;
 
 	if (n == 0) {
-		p->state = R_BODY;
-		p->body_line = p->nlines;
+		to_body(p);
 		return flush(p);
 	}
 	if (memchr(line, '\0', n) != NULL) {
@@ -260,10 +267,8 @@ rfc5322_line(struct rfc5322 *p, const char *line, size_t n)
 		rc = header_line(p, line, n);
 		break;
 	case R_SKIP:
-		if (n == 0) {
-			p->state = R_BODY;
-			p->body_line = p->nlines;
-		}
+		if (n == 0)
+			to_body(p);
 		break;
 	case R_BODY:
 		if (message_add_body(p->m, line, n) == -1 ||
@@ -279,13 +284,14 @@ rfc5322_line(struct rfc5322 *p, const char *line, size_t n)
 
 /*
  * Feeds text a line at a time: LF or CRLF ends a line, a last line without
- * one is a line.  Inside a field (the milter's value), an empty line is
- * no end of the header but a malformed field.
+ * one is a line.  Inside a field (the milter's value), every line after
+ * the first must be a continuation: an empty line, or one that would
+ * start a field of its own, makes the field malformed.
  */
 static int
 feed_text(struct rfc5322 *p, const char *l, size_t len, int in_field)
 {
-	const char	*nl;
+	const char	*first = l, *nl;
 	size_t		 n, next;
 	int		 rc = 0;
 
@@ -296,8 +302,9 @@ feed_text(struct rfc5322 *p, const char *l, size_t len, int in_field)
 			n -= n > 1 && l[n - 2] == '\r' ? 2 : 1;
 		if (in_field && p->state == R_SKIP)
 			break;
-		if (in_field && n == 0)
-			malformed(p, "an empty line inside a header field");
+		if (in_field && l != first && (n == 0 ||
+		    (l[0] != ' ' && l[0] != '\t')))
+			malformed(p, "a line break inside a header field");
 		else
 			rc = rfc5322_line(p, l, n);
 	}
@@ -344,8 +351,7 @@ rfc5322_body(struct rfc5322 *p, const void *data, size_t n)
 	if (p->state != R_BODY) {
 		if (p->state != R_SKIP && flush(p) == -1)
 			return -1;
-		p->state = R_BODY;
-		p->body_line = p->nlines;
+		to_body(p);
 	}
 	if (message_add_body(p->m, data, n) == -1)
 		return over(p, "over limits.message_size");

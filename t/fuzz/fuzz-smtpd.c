@@ -103,7 +103,7 @@ fs_verdict(unsigned turn, struct outcome *o)
 		v->action = ACTION_DISCARD;
 		break;
 	default:
-		o->fallback = 1;
+		o->kind = OUTCOME_FALLBACK;
 		snprintf(o->why, sizeof(o->why), "worker timed out");
 		fs_fallback(NULL, v);
 	}
