@@ -147,11 +147,6 @@ offline_reply(const struct answer *a, char *buf, size_t len)
 		    a->text ? a->text : "");
 }
 
-/* Why a message was decided without a worker's verdict, by kind. */
-static const char *const kind_keys[] = {
-	NULL, "failure", "oversize", "malformed",
-};
-
 static void
 print_text(const struct outcome *o, const struct answer *a)
 {
@@ -181,8 +176,9 @@ print_text(const struct outcome *o, const struct answer *a)
 	if (o->kind == OUTCOME_FALLBACK)
 		printf("failure: %s (on_failure applied)\n", o->why);
 	else if (o->kind != OUTCOME_WORKER)
-		printf("%s: %s (limits.%s applied)\n", kind_keys[o->kind],
-		    o->why, kind_keys[o->kind]);
+		printf("%s: %s (limits.%s applied)\n",
+		    outcome_kind_name(o->kind), o->why,
+		    outcome_kind_name(o->kind));
 	printf("worker: %ld, %ld ms\n", (long)o->pid, o->ms);
 }
 
@@ -223,7 +219,7 @@ print_json(const struct outcome *o, const struct answer *a)
 	}
 	printf("]");
 	for (i = OUTCOME_FALLBACK; i <= OUTCOME_MALFORMED; i++) {
-		printf(", \"%s\": ", kind_keys[i]);
+		printf(", \"%s\": ", outcome_kind_name((int)i));
 		json_str(stdout, (size_t)o->kind == i ? o->why : NULL);
 	}
 	printf(", \"worker\": %ld, \"ms\": %ld}\n", (long)o->pid, o->ms);

@@ -3,7 +3,7 @@
  * (7.x).  Runs in the supervisor, single-threaded, in the opensmtpd
  * frontend's event loop.  Trusts nothing it is fed: smtpd's lines carry the
  * SMTP client's bytes.  Trusts the verdicts it is given back to be
- * validated (validate.c), and still refuses to write a line break that
+ * validated (super_policy.c), and still refuses to write a line break that
  * did not come from folding.
  *
  * What smtpd sends (smtpd-filters(7), and checked against the 6.8 binary):
@@ -598,12 +598,11 @@ sp_value_ok(const char *v)
 
 /* The longest line of a generated field, a dot for stuffing included. */
 static size_t
-sp_longest(const char *first, size_t n, const char *crlf)
+sp_longest(size_t n, const char *crlf)
 {
 	const char	*next;
 	size_t		 max = n + 1, len;
 
-	(void)first;
 	for (; crlf != NULL; crlf = next) {
 		next = strstr(crlf + 2, "\r\n");
 		len = next != NULL ? (size_t)(next - crlf - 2) :
@@ -636,7 +635,7 @@ sp_emit_gen(struct smtpd_proto *p, const struct session *s,
 	if (buf_printf(b, "%s: %.*s", h->name, (int)(crlf != NULL ?
 	    (size_t)(crlf - v) : strlen(v)), v) == -1)
 		p->oom = 1;
-	if (!sp_fits(p, s, sp_longest(sp_bytes(b), buf_len(b), crlf))) {
+	if (!sp_fits(p, s, sp_longest(buf_len(b), crlf))) {
 		log_warnx("opensmtpd: header %s has a line too long for "
 		    "OpenSMTPD 6.8: not emitted", h->name);
 		buf_free(&b);
@@ -838,16 +837,10 @@ fail:
 static int
 sp_decide_early(struct smtpd_proto *p, struct session *s, struct outcome *o)
 {
-	if (s->toolong) {
-		memset(o, 0, sizeof(*o));
-		o->kind = OUTCOME_OVERSIZE;
-		o->v.action = ACTION_REJECT;
-		(void)verdict_set_reply(&o->v, "550", "5.6.0",
-		    "Message has a line too long to be filtered");
-		snprintf(o->why, sizeof(o->why), "a line longer than "
-		    "OpenSMTPD 6.8 passes back from a filter (%d bytes)",
-		    SP_REPLY_MAX_06);
-	} else if (s->streaming == SP_STREAM_OVERSIZE)
+	if (s->toolong)
+		answer_line_too_long("a line longer than OpenSMTPD 6.8 passes "
+		    "back from a filter", o);
+	else if (s->streaming == SP_STREAM_OVERSIZE)
 		answer_oversize(s->lim.oversize, "over limits.message_size",
 		    o);
 	else if (s->streaming)

@@ -30,6 +30,12 @@ static const struct reply replies[] = {
 	{ OUTCOME_MALFORMED, "451", "4.6.0", "Message header is malformed" },
 };
 
+/* A line longer than the MTA takes back from a filter (OpenSMTPD 6.8). */
+static const struct reply line_too_long = {
+	OUTCOME_OVERSIZE, "550", "5.6.0",
+	"Message has a line too long to be filtered"
+};
+
 static const struct reply *
 default_reply(int kind, int action)
 {
@@ -74,6 +80,18 @@ answer_oversize(int oversize, const char *why, struct outcome *o)
 	o->kind = OUTCOME_OVERSIZE;
 	snprintf(o->why, sizeof(o->why), "%s", why);
 	decided(&o->v, o->kind, oversize);
+}
+
+void
+answer_line_too_long(const char *why, struct outcome *o)
+{
+	const struct reply	*r = &line_too_long;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = r->kind;
+	snprintf(o->why, sizeof(o->why), "%s", why);
+	o->v.action = ACTION_REJECT;
+	(void)verdict_set_reply(&o->v, r->code, r->ecode, r->text);
 }
 
 int
@@ -162,15 +180,22 @@ or(const char *s, const char *def)
 }
 
 static const char *const kind_names[] = {
-	"", " failure=", " oversize=", " malformed=",
+	NULL, "failure", "oversize", "malformed",
 };
+
+const char *
+outcome_kind_name(int kind)
+{
+	return kind > OUTCOME_WORKER && kind <= OUTCOME_MALFORMED ?
+	    kind_names[kind] : NULL;
+}
 
 void
 answer_log(const struct message *m, const struct outcome *o,
     const struct answer *a)
 {
 	const char	*qid = or(m->queue_id, "NOQUEUE");
-	char		 rules[512];
+	char		 rules[512], why[sizeof(o->why) + 16];
 	size_t		 i, off = 0;
 
 	rules[0] = '\0';
@@ -179,10 +204,13 @@ answer_log(const struct message *m, const struct outcome *o,
 		    "%s%s", i ? "," : "", o->v.rules[i]);
 	for (i = 0; i < o->v.nlogs; i++)
 		log_info("%s: worker %ld: %s", qid, (long)o->pid, o->v.logs[i]);
+	why[0] = '\0';
+	if (o->kind != OUTCOME_WORKER)
+		snprintf(why, sizeof(why), " %s=%s",
+		    or(outcome_kind_name(o->kind), "?"), o->why);
 	log_info("%s: client=%s from=<%s> rcpts=%zu action=%s rules=%s "
-	    "worker=%ld time=%ldms%s%s%s", qid, or(m->client_addr, "unknown"),
+	    "worker=%ld time=%ldms%s%s", qid, or(m->client_addr, "unknown"),
 	    or(m->sender, ""), m->nrcpts, action_name(a->action),
 	    rules[0] ? rules : "-", (long)o->pid, o->ms,
-	    a->discarded ? " (discard answered as reject)" : "",
-	    kind_names[o->kind], o->kind != OUTCOME_WORKER ? o->why : "");
+	    a->discarded ? " (discard answered as reject)" : "", why);
 }

@@ -36,6 +36,8 @@ struct outcome {
 };
 
 void	outcome_clear(struct outcome *);
+/* "failure", "oversize" or "malformed": why there was no worker's verdict. */
+const char	*outcome_kind_name(int kind);
 
 /* The protocol cannot accept and drop: discard is answered as reject. */
 #define ANSWER_NO_DISCARD	0x01
@@ -64,6 +66,11 @@ int	answer_decide(const struct message *, int oversize, int malformed,
 	    struct outcome *o);
 /* Fills o (zeroed first): the oversize action, and why. */
 void	answer_oversize(int oversize, const char *why, struct outcome *o);
+/*
+ * Fills o (zeroed first): reject with 550 5.6.0, for a message the MTA
+ * could not take back whole from a filter.
+ */
+void	answer_line_too_long(const char *why, struct outcome *o);
 /*
  * The answer to an outcome.  It points into o, which must outlive it.
  * flags: ANSWER_NO_DISCARD.
