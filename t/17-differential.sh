@@ -54,7 +54,7 @@ verdict() {
 	    head -1
 }
 
-k=0 same=0 identical=0 inside=0 malformed=0
+k=0 identical=0 inside=0
 for f in "$C"/*.eml; do
 	k=$((k + 1))
 	name=$(basename "$f" .eml)
@@ -78,9 +78,6 @@ for f in "$C"/*.eml; do
 	    "$name: milter and filterd -t agree"
 	[ "$vm" = "$vt" ] || diag "milter: $vm / -t: $vt"
 	case $vm in
-	*malformed=*)
-		malformed=$((malformed + 1))
-		ok 0 "$name: malformed, so not passed on" ;;
 	"action=accept rules=lottery"*)
 		# The added field and every original field before the
 		# first empty line, which is not moved.
@@ -96,7 +93,7 @@ for f in "$C"/*.eml; do
 		ok $? "$name: nothing changed, data lines back byte for byte" &&
 		    identical=$((identical + 1)) ;;
 	*)
-		ok $(grep -qx '\.' "$TMP/ret"; echo $?) \
+		ok $([ "$(cat "$TMP/ret")" = . ]; echo $?) \
 		    "$name: refused, only the final dot comes back" ;;
 	esac
 done

@@ -97,12 +97,8 @@ struct conf_loader {
 	int		 errors;
 };
 
-static void
-conf_err(struct conf_loader *l, const config_setting_t *s, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-conf_err(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+void
+conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
     ...)
 {
 	va_list		 ap;
@@ -127,20 +123,6 @@ conf_err(struct conf_loader *l, const config_setting_t *s, const char *fmt,
 			fputc(msg[i], l->errf);
 	fputc('\n', l->errf);
 	l->errors++;
-}
-
-/* conf_err for the modules' hooks. */
-void
-conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
-    ...)
-{
-	va_list	 ap;
-	char	 msg[1024];
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	conf_err(l, s, "%s", msg);
 }
 
 /* Where a key's value lives in the structure its table describes. */
@@ -277,12 +259,12 @@ conf_read_int(struct conf_loader *l, const config_setting_t *s,
 	int	 t = config_setting_type(s);
 
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		conf_err(l, s, "%s: expected an integer", k->path);
+		conf_error(l, s, "%s: expected an integer", k->path);
 		return -1;
 	}
 	*v = config_setting_get_int64(s);
 	if (*v < k->min || *v > k->max) {
-		conf_err(l, s, "%s: %lld is out of range (%lld to %lld)",
+		conf_error(l, s, "%s: %lld is out of range (%lld to %lld)",
 		    k->path, *v, k->min, k->max);
 		return -1;
 	}
@@ -299,7 +281,7 @@ conf_read_strlist(struct conf_loader *l, void *base,
 	int		 i, n;
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-		conf_err(l, s, "%s: expected a list of strings", k->path);
+		conf_error(l, s, "%s: expected a list of strings", k->path);
 		return -1;
 	}
 	n = config_setting_length(s);
@@ -309,7 +291,7 @@ conf_read_strlist(struct conf_loader *l, void *base,
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((e = config_setting_get_string_elem(s, i)) == NULL) {
-			conf_err(l, s, "%s: expected a list of strings",
+			conf_error(l, s, "%s: expected a list of strings",
 			    k->path);
 			return -1;
 		}
@@ -332,11 +314,11 @@ conf_read_double(struct conf_loader *l, void *base,
 	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
 		d = (double)config_setting_get_int64(s);
 	else {
-		conf_err(l, s, "%s: expected a number", k->path);
+		conf_error(l, s, "%s: expected a number", k->path);
 		return;
 	}
 	if (d < (double)k->min || d > (double)k->max) {
-		conf_err(l, s, "%s: %g is out of range (%lld to %lld)",
+		conf_error(l, s, "%s: %g is out of range (%lld to %lld)",
 		    k->path, d, k->min, k->max);
 		return;
 	}
@@ -357,25 +339,25 @@ conf_read_key(struct conf_loader *l, void *base, const config_setting_t *s,
 	case T_OSTR:
 	case T_ACTION:
 		if ((str = config_setting_get_string(s)) == NULL) {
-			conf_err(l, s, "%s: expected a string", k->path);
+			conf_error(l, s, "%s: expected a string", k->path);
 			return;
 		}
 		if (k->type == T_OSTR) {
 			if (conf_set_str(field(base, k), str) == -1)
-				conf_err(l, s, "out of memory");
+				conf_error(l, s, "out of memory");
 			return;
 		}
 		if (k->type == T_STR) {
 			if (*str == '\0')
-				conf_err(l, s, "%s: must not be empty",
+				conf_error(l, s, "%s: must not be empty",
 				    k->path);
 			else if (conf_set_str(field(base, k), str) == -1)
-				conf_err(l, s, "out of memory");
+				conf_error(l, s, "out of memory");
 			return;
 		}
 		a = action_from_name(str);
 		if (a == -1 || !(k->actions & (1U << a))) {
-			conf_err(l, s, "%s: \"%s\" is not one of the allowed "
+			conf_error(l, s, "%s: \"%s\" is not one of the allowed "
 			    "actions", k->path, str);
 			return;
 		}
@@ -394,7 +376,7 @@ conf_read_key(struct conf_loader *l, void *base, const config_setting_t *s,
 		return;
 	case T_BOOL:
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			conf_err(l, s, "%s: expected true or false", k->path);
+			conf_error(l, s, "%s: expected true or false", k->path);
 		else
 			*(int *)field(base, k) = config_setting_get_bool(s);
 		return;
@@ -532,7 +514,7 @@ static void
 conf_unknown(struct conf_loader *l, const config_setting_t *s,
     const char *kind, const char *owner, const char *name, const char *meant)
 {
-	conf_err(l, s, "%s%s%s%sunknown setting \"%s\"%s%s%s",
+	conf_error(l, s, "%s%s%s%sunknown setting \"%s\"%s%s%s",
 	    kind != NULL ? kind : "", kind != NULL ? " " : "",
 	    owner != NULL ? owner : "", owner != NULL ? ": " : "", name,
 	    meant != NULL ? "; did you mean \"" : "",
@@ -634,7 +616,7 @@ conf_read_top(struct conf_loader *l, struct config *c,
 			continue;
 		}
 		if (!config_setting_is_group(s))
-			conf_err(l, s, "%s: expected a group { ... }", name);
+			conf_error(l, s, "%s: expected a group { ... }", name);
 		else if (p != NULL)
 			conf_read_table(l, p->mod, p->settings, s, name);
 		else
@@ -664,7 +646,7 @@ conf_strv(struct conf_loader *l, const config_setting_t *s, const char *what,
 	int		 i, n;
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-		conf_err(l, s, "%s: expected a list of strings", what);
+		conf_error(l, s, "%s: expected a list of strings", what);
 		return -1;
 	}
 	n = config_setting_length(s);
@@ -672,7 +654,7 @@ conf_strv(struct conf_loader *l, const config_setting_t *s, const char *what,
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((e = config_setting_get_string_elem(s, i)) == NULL) {
-			conf_err(l, s, "%s: expected a list of strings",
+			conf_error(l, s, "%s: expected a list of strings",
 			    what);
 			return -1;
 		}
@@ -695,7 +677,7 @@ conf_module_actions(struct conf_loader *l, const config_setting_t *s,
 		for (i = 0; i < n; i++) {
 			a = action_from_name(v[i]);
 			if (a <= ACTION_NONE)
-				conf_err(l, s, "module %s: unknown action "
+				conf_error(l, s, "module %s: unknown action "
 				    "\"%s\"", mc->path, v[i]);
 			else
 				mc->policy.actions |= 1U << a;
@@ -718,7 +700,7 @@ conf_check_finite(struct conf_loader *l, const config_setting_t *s,
 
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT &&
 	    !isfinite(config_setting_get_float(s)))
-		conf_err(l, s, "module %s: settings: %s is not a finite "
+		conf_error(l, s, "module %s: settings: %s is not a finite "
 		    "number", path, config_setting_name(s) ?
 		    config_setting_name(s) : "an element");
 	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)) != NULL;
@@ -738,16 +720,16 @@ conf_read_module(struct conf_loader *l, const config_setting_t *g,
 	    config_setting_source_file(g) : l->path;
 	mc->line = (int)config_setting_source_line(g);
 	if (!config_setting_is_group(g)) {
-		conf_err(l, g, "modules: each module is a group { ... }");
+		conf_error(l, g, "modules: each module is a group { ... }");
 		return;
 	}
 	if (config_setting_lookup_string(g, "path", &path) != CONFIG_TRUE) {
-		conf_err(l, g, "module: needs a path");
+		conf_error(l, g, "module: needs a path");
 		return;
 	}
 	/* Daemons run from "/", and dlopen searches names without a slash. */
 	if (path[0] != '/') {
-		conf_err(l, g, "module %s: path must be absolute", path);
+		conf_error(l, g, "module %s: path must be absolute", path);
 		return;
 	}
 	if ((mc->path = strdup(path)) == NULL)
@@ -766,7 +748,7 @@ conf_read_module(struct conf_loader *l, const config_setting_t *g,
 			    &mc->policy.headers, &mc->policy.nheaders);
 		else if (strcmp(k, "settings") == 0) {
 			if (!config_setting_is_group(s))
-				conf_err(l, s, "module %s: settings: "
+				conf_error(l, s, "module %s: settings: "
 				    "expected a group { ... }", path);
 			conf_check_finite(l, s, path);
 			mc->settings = s;
@@ -783,13 +765,13 @@ conf_read_modules(struct conf_loader *l, struct config *c,
 	if (s == NULL)
 		return;
 	if (!config_setting_is_list(s)) {
-		conf_err(l, s, "modules: expected a list ( { ... }, ... )");
+		conf_error(l, s, "modules: expected a list ( { ... }, ... )");
 		return;
 	}
 	n = config_setting_length(s);
 	if ((c->modules = calloc((size_t)n + 1, sizeof(*c->modules))) ==
 	    NULL) {
-		conf_err(l, s, "out of memory");
+		conf_error(l, s, "out of memory");
 		return;
 	}
 	c->nmodules = (size_t)n;
@@ -815,7 +797,7 @@ conf_check_parts(struct conf_loader *l, struct config *c)
 		p = &c->parts[i];
 		if (p->mod->declare != NULL &&
 		    p->mod->declare(c, p->settings, &p->policy) == -1)
-			conf_err(l, NULL, "out of memory");
+			conf_error(l, NULL, "out of memory");
 	}
 }
 
