@@ -78,6 +78,7 @@ struct rfc5322 {
 	size_t			 body_line;
 	struct buf		*name;		/* the field in progress */
 	struct buf		*value;
+	struct buf		*line;		/* a milter field, as a line */
 	int			 pending;
 	struct rfc5322_field	*fields;
 	size_t			 nfields;
@@ -133,6 +134,7 @@ rfc5322_free(struct rfc5322 **pp)
 		return;
 	buf_free(&p->name);
 	buf_free(&p->value);
+	buf_free(&p->line);
 	free(p->fields);
 	free(p);
 	*pp = NULL;
@@ -322,7 +324,6 @@ rfc5322_field(struct rfc5322 *p, const char *name, const char *value)
 {
 	struct buf	*b;
 	size_t		 len;
-	int		 rc = 0;
 
 	if (p->state == R_SKIP)
 		return 0;
@@ -330,19 +331,20 @@ rfc5322_field(struct rfc5322 *p, const char *name, const char *value)
 		malformed(p, "a header field after the header");
 		return 0;
 	}
-	len = strlen(name);
-	if ((b = buf_new(MSG_HDR_NAME_MAX + MSG_HDR_VALUE_MAX + 2)) == NULL)
+	if (p->line == NULL && (p->line = buf_new(MSG_HDR_NAME_MAX +
+	    MSG_HDR_VALUE_MAX + 2)) == NULL)
 		return over(p, "out of memory");
+	b = p->line;
+	buf_reset(b);
+	len = strlen(name);
 	if (buf_put(b, name, len) == -1 || buf_put(b, ":", 1) == -1 ||
 	    buf_put(b, value, strlen(value)) == -1)
-		rc = over(p, "over the bound on a header field's length");
-	else if (rfc5322_name_len((const char *)buf_data(b), buf_len(b)) !=
-	    len)
+		return over(p, "over the bound on a header field's length");
+	if (rfc5322_name_len((const char *)buf_data(b), buf_len(b)) != len) {
 		malformed(p, "a header line that is not a field");
-	else
-		rc = feed_text(p, (const char *)buf_data(b), buf_len(b), 1);
-	buf_free(&b);
-	return rc;
+		return 0;
+	}
+	return feed_text(p, (const char *)buf_data(b), buf_len(b), 1);
 }
 
 int
