@@ -10,7 +10,6 @@
 #include "filterd/lib/log.h"
 #include "filterd/lib/message.h"
 #include "filterd/super_answer.h"
-#include "filterd/super_dispatch.h"
 
 struct reply {
 	int		 kind;		/* enum outcome_kind */
