@@ -41,6 +41,7 @@ worker_map_job(const struct config *c, uint64_t *nonce_r, size_t *len_r)
 	struct buf	*b;
 	uint64_t	 size;
 	const char	*why;
+	char		 err[128];
 	void		*p;
 	int		 fd;
 
@@ -49,6 +50,9 @@ worker_map_job(const struct config *c, uint64_t *nonce_r, size_t *len_r)
 	/* End of file: the spawner retired before this worker got a job. */
 	if (wire_recv(SANDBOX_FD_CHAN, b, WIRE_CTL_MAX, &fd) == 0)
 		worker_exit(WORKER_EXIT_OK);
+	/* Narrowed before anything sizes, maps or reads it (FreeBSD). */
+	if (fd != -1 && sandbox_worker_job(fd, err, sizeof(err)) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
 	if (fd != SANDBOX_FD_JOB ||
 	    wire_dec_jobref(buf_data(b), buf_len(b), nonce_r, &size,
 	    &why) == -1 ||

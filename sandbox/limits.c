@@ -6,7 +6,7 @@
  * worse than an error.
  *
  * Linux and FreeBSD: the rlimits are POSIX; not dumpable and no-new-privs
- * are prctl(2) on Linux and procctl(2) on FreeBSD.
+ * are prctl(2) here on Linux, and procctl(2) in capsicum.c on FreeBSD.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -14,14 +14,8 @@
 
 #include <sys/types.h>
 #include <sys/resource.h>
-#if defined(__linux__)
+#ifdef __linux__
 #include <sys/prctl.h>
-#elif defined(__FreeBSD__)
-#include <sys/procctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#else
-#error "sandbox/limits.c: neither prctl(2) nor procctl(2)"
 #endif
 
 #include <errno.h>
@@ -121,7 +115,7 @@ sandbox_limits_apply(const struct sandbox_limits *l, char *err,
 	return 0;
 }
 
-#if defined(__linux__)
+#ifdef __linux__
 
 int
 sandbox_prctl_apply(char *err, size_t errlen)
@@ -146,41 +140,4 @@ sandbox_prctl_apply(char *err, size_t errlen)
 	return 0;
 }
 
-#else /* __FreeBSD__ */
-
-/*
- * PROC_TRACE_CTL_DISABLE is FreeBSD's not dumpable: no ptrace, no ktrace,
- * no core.  PROC_NO_NEW_PRIVS_CTL arrived in FreeBSD 14; capability mode,
- * which the worker enters next, refuses execve whether or not it is set.
- */
-int
-sandbox_prctl_apply(char *err, size_t errlen)
-{
-	int	arg = PROC_TRACE_CTL_DISABLE, st = 0;
-
-	if (procctl(P_PID, getpid(), PROC_TRACE_CTL, &arg) == -1 ||
-	    procctl(P_PID, getpid(), PROC_TRACE_STATUS, &st) == -1) {
-		sandbox_seterr(err, errlen, "PROC_TRACE_CTL: %s", strerror(errno));
-		return -1;
-	}
-	if (st != -1) {
-		sandbox_seterr(err, errlen, "PROC_TRACE_CTL_DISABLE did not take");
-		return -1;
-	}
-#ifdef PROC_NO_NEW_PRIVS_CTL
-	arg = PROC_NO_NEW_PRIVS_ENABLE;
-	if (procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_CTL, &arg) == -1 ||
-	    procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_STATUS, &st) == -1) {
-		sandbox_seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (st != PROC_NO_NEW_PRIVS_ENABLE) {
-		sandbox_seterr(err, errlen, "PROC_NO_NEW_PRIVS_CTL did not take");
-		return -1;
-	}
-#endif
-	return 0;
-}
-
-#endif
+#endif /* __linux__ */

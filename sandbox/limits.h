@@ -1,8 +1,9 @@
 /*
  * sandbox/limits.h: internal to sandbox/, not for the rest of filterd.
  * The non-seccomp layers of a worker (limits.c), which seccomp.c applies
- * from sandbox_worker_enter() before it loads the filter.  Runs in the
- * worker, after fork and before the job is read.
+ * from sandbox_worker_enter() before it loads the filter, and capsicum.c
+ * (the rlimits) before it enters capability mode.  Runs in the worker,
+ * after fork and before the job is read.
  *
  * Include it as "sandbox/limits.h": the name shadows <limits.h> for any
  * compiler that searches sandbox/ itself.
@@ -33,10 +34,11 @@ int	sandbox_limits_apply(const struct sandbox_limits *, char *err,
 	    size_t errlen);
 
 /*
- * Makes the process not dumpable and sets no-new-privs (which the seccomp
- * filter and Landlock need when unprivileged), and reads both back; on
- * FreeBSD, disables tracing and core dumps, and sets no-new-privs where
- * the kernel has it (14.0).  Returns 0, or -1 with a message in err.
+ * Linux only: makes the process not dumpable and sets no-new-privs (which
+ * the seccomp filter and Landlock need when unprivileged), and reads both
+ * back.  Returns 0, or -1 with a message in err.  On FreeBSD capsicum.c
+ * does the same with procctl(2): tracing and core dumps off, no-new-privs
+ * where the kernel has it.
  */
 int	sandbox_prctl_apply(char *err, size_t errlen);
 

@@ -4,8 +4,9 @@
  * seccomp.c (Linux seccomp-bpf, and the order of the layers), limits.c
  * (rlimits, no-new-privs, not dumpable), landlock.c (an empty Landlock
  * ruleset), namespaces.c (network and IPC namespaces), privdrop.c (chroot,
- * uid/gid, capabilities); on FreeBSD, capsicum.c instead of seccomp.c,
- * landlock.c and namespaces.c.
+ * uid/gid, capabilities); on FreeBSD, capsicum.c (Capsicum and
+ * procctl) instead of seccomp.c, landlock.c and namespaces.c, as
+ * configure selects.
  *
  * A worker's descriptors are fixed: 0-2 are /dev/null, SANDBOX_FD_CHAN is
  * its end of the socket to the supervisor (it reads the job request and
@@ -38,6 +39,7 @@ struct sandbox_report {
 	int		 namespaces;	/* new network and IPC ones */
 	int		 userns;	/* through a new user one */
 	int		 ns_errno;	/* why not, when none */
+	int		 wxorx;		/* FreeBSD: W^X enforced; -1 unknown */
 };
 
 struct sandbox_limits {
@@ -88,7 +90,10 @@ void	sandbox_report_str(const struct sandbox_report *, char *buf,
  * filter last.  Called after fork, before the job is read.  On -1 the
  * caller must _exit without touching the job.  Limits that would leave a
  * layer off (cpu_seconds 0, nofile too small) are refused before anything
- * is changed.
+ * is changed.  On FreeBSD (capsicum.c): every descriptor past
+ * SANDBOX_FD_CHAN closed, the rlimits, tracing off and no-new-privs
+ * (procctl), 0-2 and the channel limited to their rights, then capability
+ * mode; what follows here is the Linux policy.
  *
  * Afterwards the worker may: read, readv on both fds; recvmsg on the
  * channel; write, writev, sendmsg, send (no address) on the channel;
@@ -108,6 +113,19 @@ void	sandbox_report_str(const struct sandbox_report *, char *buf,
  */
 int	sandbox_worker_enter(const struct sandbox_filter *,
 	    const struct sandbox_limits *, char *err, size_t errlen);
+
+/*
+ * Narrows fd, the job descriptor the worker has just received over
+ * SANDBOX_FD_CHAN, to what the worker needs of it.  Called after
+ * sandbox_worker_enter() and the recvmsg, before the job is sized, mapped
+ * or read; on -1 the worker must exit without touching it.  On FreeBSD
+ * the descriptor arrives with every right the sender's had, and this
+ * limits it to read, seek and read-only mmap, with no ioctl and no fcntl
+ * (capsicum.c); on Linux the seccomp filter already confines the job by
+ * its descriptor number, and this does nothing.  Returns 0, or -1 with a
+ * message in err.
+ */
+int	sandbox_worker_job(int fd, char *err, size_t errlen);
 
 /*
  * When running as root: chroot to dir (skipped when dir is NULL; it must

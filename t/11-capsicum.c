@@ -1,38 +1,59 @@
 /*
  * t/11-capsicum.c: the FreeBSD worker sandbox (sandbox/capsicum.c), on
- * Linux, against the recording stand-in of <sys/capsicum.h> in
- * t/capsicum-shim/.  Runs as a test program, as any user; trusts nothing
- * but what the shim recorded.
+ * Linux, against the recording stand-in of <sys/capsicum.h> and
+ * <sys/procctl.h> in t/capsicum-shim/.  Runs as a test program, as any
+ * user; trusts nothing but what the shim recorded.
  *
- * It checks what capsicum.c asks of the kernel, and in what order: every
- * descriptor limited to exactly its rights, every limit before
- * cap_enter(), cap_getmode() last; and, by making each call fail in turn
- * (ENOSYS among them, a kernel without Capsicum), that every failure
- * fails closed: -1 with a message, and no call after the one that failed,
- * so never cap_enter() after a failed limit.  Whether FreeBSD enforces
- * those rights is FreeBSD's business; that we ask for the right ones is
- * ours.
+ * A worker here is what the spawner forks, running the real code path:
+ * descriptors set up as spawner_child() does, sandbox_worker_enter() from
+ * capsicum.c, then worker_run() from filterd/worker.c with the built-in
+ * modules, which receives a real job (a sealed memfd, by SCM_RIGHTS) and
+ * sends a real verdict.  The shim keeps its record in memory shared with
+ * the worker, and the test checks the exact sequence of calls the worker
+ * made: procctl for tracing and no-new-privs, read back; every descriptor
+ * it keeps limited before cap_enter(), each with its rights and no ioctl
+ * or fcntl; cap_enter() with the rlimits in place and every other
+ * descriptor closed; cap_getmode(); and the job descriptor, received in
+ * capability mode, limited to read, seek and read-only mmap before the
+ * worker sizes it.  Then it makes each of those calls fail in turn (ENOSYS
+ * among them, a kernel without Capsicum), and each status lie, and checks
+ * that the worker fails closed every time: it exits with
+ * WORKER_EXIT_SANDBOX, sends no verdict, makes no call after the one that
+ * failed, and never enters capability mode after a failed limit.  Whether
+ * FreeBSD enforces those rights is FreeBSD's business; that we ask for
+ * the right ones, on the real path, is ours.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
 #endif
 
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <sys/capsicum.h>
+#include <sys/procctl.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "filterd/lib/buf.h"
+#include "filterd/lib/config.h"
+#include "filterd/lib/message.h"
+#include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
+#include "filterd/spawner.h"
+#include "filterd/worker.h"
+#include "filters/host.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/capsicum.h"
 #include "t/capsicum-shim.h"
@@ -40,36 +61,82 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* The empty word 1 of a cap_rights_t: only its index bit. */
+#define CONF \
+	"listen = \"unix:/tmp/t11.sock\";\n" \
+	"user = \"nobody\";\n" \
+	"on_failure = \"tempfail\";\n"
+
+#define NO_RIGHTS0	CAPRIGHT(0, 0ULL)
 #define NO_RIGHTS1	CAPRIGHT(1, 0ULL)
+#define CHAN_RIGHTS	(CAP_READ | CAP_WRITE)
+#define JOB_RIGHTS	(CAP_READ | CAP_SEEK | CAP_MMAP_R)
 
-struct want_limit {
-	int		 fd;
-	const char	*name;
-	uint64_t	 rights0;
+/* A descriptor the spawner would not have left open, for the sandbox. */
+#define STRAY_FD	9
+#define CPU_SECONDS	5
+#define DEADLINE_MS	10000
+
+/* What state_now() sees before a call. */
+#define STATE_RLIMITS	0x1	/* the worker's rlimits are in place */
+#define STATE_CLOSED	0x2	/* STRAY_FD is closed */
+#define STATE_UNSIZED	0x4	/* the job's offset is 0: not sized yet */
+
+struct want {
+	enum shim_op	 op;
+	int		 fd;		/* or procctl's command */
+	uint64_t	 rights;	/* cap_rights_limit, word 0 */
+	long		 arg;		/* procctl's int, cap_getmode's mode */
 };
 
-/* Exactly what each descriptor must get, in order. */
-static const struct want_limit want_limits[] = {
-	{ 0, "stdin", CAPRIGHT(0, 0ULL) },
-	{ 1, "stdout", CAPRIGHT(0, 0ULL) },
-	{ 2, "stderr", CAPRIGHT(0, 0ULL) },
-	{ SANDBOX_FD_CHAN, "channel", CAP_READ | CAP_WRITE },
-	{ SANDBOX_FD_JOB, "job", CAP_READ | CAP_SEEK | CAP_MMAP_R },
+#define LIMIT(fd, r) \
+	{ SHIM_RIGHTS_LIMIT, (fd), (r), 0 }, \
+	{ SHIM_IOCTLS_LIMIT, (fd), 0, 0 }, \
+	{ SHIM_FCNTLS_LIMIT, (fd), 0, 0 }
+
+/* Every call a worker makes, in order: the whole FreeBSD sandbox. */
+static const struct want want_seq[] = {
+	{ SHIM_PROCCTL, PROC_TRACE_CTL, 0, PROC_TRACE_CTL_DISABLE },
+	{ SHIM_PROCCTL, PROC_TRACE_STATUS, 0, -1 },
+	{ SHIM_PROCCTL, PROC_NO_NEW_PRIVS_CTL, 0, PROC_NO_NEW_PRIVS_ENABLE },
+	{ SHIM_PROCCTL, PROC_NO_NEW_PRIVS_STATUS, 0,
+	    PROC_NO_NEW_PRIVS_ENABLE },
+	LIMIT(STDIN_FILENO, NO_RIGHTS0),
+	LIMIT(STDOUT_FILENO, NO_RIGHTS0),
+	LIMIT(STDERR_FILENO, NO_RIGHTS0),
+	LIMIT(SANDBOX_FD_CHAN, CHAN_RIGHTS),
+	{ SHIM_ENTER, -1, 0, 0 },
+	{ SHIM_GETMODE, -1, 0, 1 },
+	/* After recvmsg, in capability mode: the job. */
+	LIMIT(SANDBOX_FD_JOB, JOB_RIGHTS),
 };
+
+#define SEQ_ENTER	16	/* want_seq's cap_enter */
+
+struct outcome {
+	int	status;		/* exit status, or 128 + the signal */
+	int	verdict;	/* a verdict with the job's nonce came back */
+};
+
+static struct config		*conf;
+static struct modules		*mods;
+static struct sandbox_filter	*filter;
 
 static const char *
 op_name(enum shim_op op)
 {
 	switch (op) {
-	case SHIM_RIGHTS_INIT:
-		return "cap_rights_init";
 	case SHIM_RIGHTS_LIMIT:
 		return "cap_rights_limit";
+	case SHIM_IOCTLS_LIMIT:
+		return "cap_ioctls_limit";
+	case SHIM_FCNTLS_LIMIT:
+		return "cap_fcntls_limit";
 	case SHIM_ENTER:
 		return "cap_enter";
 	case SHIM_GETMODE:
 		return "cap_getmode";
+	case SHIM_PROCCTL:
+		return "procctl";
 	}
 	return "?";
 }
@@ -77,363 +144,500 @@ op_name(enum shim_op op)
 static void
 diag_calls(void)
 {
-	size_t	i;
+	const struct shim_call	*c;
+	size_t			 i;
 
-	for (i = 0; i < shim_ncalls; i++)
-		diag("call %zu: %s fd %d rights %#llx %#llx%s", i,
-		    op_name(shim_calls[i].op), shim_calls[i].fd,
-		    (unsigned long long)shim_calls[i].rights[0],
-		    (unsigned long long)shim_calls[i].rights[1],
-		    shim_calls[i].failed ? " (failed)" : "");
+	for (i = 0; i < shim_log->n; i++) {
+		c = &shim_log->calls[i];
+		diag("call %zu: %s %d rights %#llx %#llx arg %ld state %#x%s",
+		    i + 1, op_name(c->op), c->fd,
+		    (unsigned long long)c->rights[0],
+		    (unsigned long long)c->rights[1], c->arg, c->state,
+		    c->failed ? " (failed)" : "");
+	}
 }
 
-/* Index of the first call of op from start, or -1. */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
-call_find(enum shim_op op, size_t start)
+rlimit_max_is(int resource, rlim_t want)
+{
+	struct rlimit	rl;
+
+	return getrlimit(resource, &rl) == 0 && rl.rlim_max == want;
+}
+
+/* The shim's state hook, in the worker: what holds before each call. */
+static int
+state_now(enum shim_op op, int fd)
+{
+	struct rlimit	cpu;
+	int		st = 0;
+
+	if (rlimit_max_is(RLIMIT_FSIZE, 0) && rlimit_max_is(RLIMIT_NPROC, 0) &&
+	    rlimit_max_is(RLIMIT_CORE, 0) &&
+	    rlimit_max_is(RLIMIT_NOFILE, SANDBOX_FD_JOB + 1) &&
+	    getrlimit(RLIMIT_CPU, &cpu) == 0 && cpu.rlim_cur == CPU_SECONDS)
+		st |= STATE_RLIMITS;
+	if (fcntl(STRAY_FD, F_GETFD) == -1 && errno == EBADF)
+		st |= STATE_CLOSED;
+	if (op == SHIM_RIGHTS_LIMIT && fd == SANDBOX_FD_JOB &&
+	    lseek(fd, 0, SEEK_CUR) == 0)
+		st |= STATE_UNSIZED;
+	return st;
+}
+
+static int
+call_is(const struct shim_call *c, const struct want *w)
+{
+	if (c->op != w->op || c->failed)
+		return 0;
+	switch (c->op) {
+	case SHIM_RIGHTS_LIMIT:
+		return c->fd == w->fd && c->rights[0] == w->rights &&
+		    c->rights[1] == NO_RIGHTS1;
+	case SHIM_IOCTLS_LIMIT:
+	case SHIM_FCNTLS_LIMIT:
+		return c->fd == w->fd && c->arg == 0;
+	case SHIM_PROCCTL:
+		return c->fd == w->fd && c->arg == w->arg;
+	case SHIM_GETMODE:
+		return c->arg == w->arg;
+	case SHIM_ENTER:
+		return 1;
+	}
+	return 0;
+}
+
+/* The first n calls recorded are want_seq's first n. */
+static int
+seq_match(size_t n)
 {
 	size_t	i;
 
-	for (i = start; i < shim_ncalls; i++)
-		if (shim_calls[i].op == op)
+	if (shim_log->overflow || shim_log->n < n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!call_is(&shim_log->calls[i], &want_seq[i]))
+			return 0;
+	return 1;
+}
+
+/* Index of the first recorded call of op on fd (-1: any), or -1. */
+static int
+call_find(enum shim_op op, int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < shim_log->n; i++)
+		if (shim_log->calls[i].op == op &&
+		    (fd == -1 || shim_log->calls[i].fd == fd))
 			return (int)i;
 	return -1;
 }
 
-/* The number of calls that can fail: what fail_at counts. */
+/* All three limits of fd, as want_seq has them, before index end. */
 static int
-calls_failable(void)
+limited_before(int fd, uint64_t rights, int end)
 {
-	size_t	i;
-	int	n = 0;
+	const struct shim_call	*c;
+	int			 i, seen = 0;
 
-	for (i = 0; i < shim_ncalls; i++)
-		n += shim_calls[i].op != SHIM_RIGHTS_INIT;
-	return n;
+	for (i = 0; i < end && (size_t)i < shim_log->n; i++) {
+		c = &shim_log->calls[i];
+		if (c->fd != fd || c->failed)
+			continue;
+		if (c->op == SHIM_RIGHTS_LIMIT && c->rights[0] == rights &&
+		    c->rights[1] == NO_RIGHTS1)
+			seen |= 1;
+		else if (c->op == SHIM_IOCTLS_LIMIT && c->arg == 0)
+			seen |= 2;
+		else if (c->op == SHIM_FCNTLS_LIMIT && c->arg == 0)
+			seen |= 4;
+	}
+	return seen == 7;
 }
 
-/* Puts /dev/null on fd, or closes it. */
-static void
-fd_set_open(int fd, int open_it)
+/* Puts /dev/null on fd. */
+static int
+null_on(int fd)
 {
 	int	null;
 
-	if (!open_it) {
-		(void)close(fd);
-		return;
-	}
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (null != fd && (dup2(null, fd) == -1 || close(null) == -1)))
-		bail("/dev/null on fd %d: %s", fd, strerror(errno));
+	if ((null = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	if (null != fd && (dup2(null, fd) == -1 || close(null) == -1))
+		return -1;
+	return 0;
 }
 
 /*
- * The limits recorded, in order, are the first nwant of want_limits, each
- * with exactly its rights, each set up by a cap_rights_init just before.
+ * A worker as spawner_child() makes one: 0-2 on /dev/null and the channel
+ * on SANDBOX_FD_CHAN -- plus a stray descriptor that the spawner's
+ * close_range would have closed, to see the sandbox close it too -- then
+ * the sandbox, then the real worker.
  */
-static int
-limits_exact(size_t nwant)
-{
-	const struct shim_call	*c;
-	size_t			 i, n = 0;
-
-	for (i = 0; i < shim_ncalls; i++) {
-		c = &shim_calls[i];
-		if (c->op != SHIM_RIGHTS_LIMIT)
-			continue;
-		if (n == nwant || c->fd != want_limits[n].fd ||
-		    c->rights[0] != want_limits[n].rights0 ||
-		    c->rights[1] != NO_RIGHTS1 || i == 0 ||
-		    shim_calls[i - 1].op != SHIM_RIGHTS_INIT ||
-		    shim_calls[i - 1].rights[0] != c->rights[0])
-			return 0;
-		n++;
-	}
-	return n == nwant;
-}
-
-/* The one limit of want's fd, with exactly want's rights. */
-static int
-limit_ok(const struct want_limit *want)
-{
-	const struct shim_call	*c, *found = NULL;
-	size_t			 i;
-
-	for (i = 0; i < shim_ncalls; i++) {
-		c = &shim_calls[i];
-		if (c->op != SHIM_RIGHTS_LIMIT || c->fd != want->fd)
-			continue;
-		if (found != NULL)
-			return 0;
-		found = c;
-	}
-	return found != NULL && found->rights[0] == want->rights0 &&
-	    found->rights[1] == NO_RIGHTS1;
-}
-
-/* cap_enter once, after the last limit, then cap_getmode, then nothing. */
-static int
-order_ok(void)
-{
-	int	enter, getmode;
-
-	enter = call_find(SHIM_ENTER, 0);
-	getmode = call_find(SHIM_GETMODE, 0);
-	return enter != -1 && call_find(SHIM_ENTER, (size_t)enter + 1) == -1 &&
-	    call_find(SHIM_RIGHTS_LIMIT, (size_t)enter) == -1 &&
-	    getmode == enter + 1 && (size_t)getmode == shim_ncalls - 1;
-}
-
-#define ENTER_TESTS	(4 + NITEMS(want_limits))
-
-static void
-test_enter(void)
-{
-	char	err[256] = "";
-	size_t	i;
-	int	rc;
-
-	fd_set_open(SANDBOX_FD_CHAN, 1);
-	fd_set_open(SANDBOX_FD_JOB, 1);
-	shim_reset(0, 0, 1);
-	rc = sandbox_capsicum_enter(err, sizeof(err));
-	if (!ok(rc == 0 && !shim_overflow, "sandbox_capsicum_enter"))
-		diag("err: %s", err);
-	for (i = 0; i < NITEMS(want_limits); i++)
-		if (!ok(limit_ok(&want_limits[i]), "fd %d (%s): %#llx",
-		    want_limits[i].fd, want_limits[i].name,
-		    (unsigned long long)want_limits[i].rights0))
-			diag_calls();
-	ok(limits_exact(NITEMS(want_limits)),
-	    "fds 0-4 limited, in order, exactly, and nothing else");
-	if (!ok(order_ok(), "every limit before cap_enter, cap_getmode last"))
-		diag_calls();
-	fd_set_open(SANDBOX_FD_JOB, 0);
-	shim_reset(0, 0, 1);
-	rc = sandbox_capsicum_enter(err, sizeof(err));
-	if (!ok(rc == 0 && limits_exact(NITEMS(want_limits) - 1) &&
-	    order_ok(), "without a job fd: fds 0-3, then cap_enter"))
-		diag_calls();
-}
-
-/*
- * Makes each failable call fail in turn with e.  Every time: -1, a
- * message, and the failed call is the last one made.
- */
-static void
-test_fail_each(int e, const char *ename, int nfailable)
+static void __attribute__((noreturn))
+child_worker(int chan, const struct sandbox_limits *lim)
 {
 	char	err[256];
-	int	k, rc, last_failed, entered;
 
-	for (k = 1; k <= nfailable; k++) {
-		err[0] = '\0';
-		shim_reset(k, e, 1);
-		rc = sandbox_capsicum_enter(err, sizeof(err));
-		last_failed = shim_ncalls > 0 &&
-		    shim_calls[shim_ncalls - 1].failed;
-		entered = call_find(SHIM_ENTER, 0) != -1;
-		if (!ok(rc == -1 && err[0] != '\0' && last_failed &&
-		    calls_failable() == k &&
-		    entered == (k > (int)NITEMS(want_limits)) &&
-		    (e != ENOSYS || strstr(err, "without Capsicum") != NULL),
-		    "call %d of %d fails with %s: fails closed (%s)", k,
-		    nfailable, ename, err)) {
-			diag("rc %d", rc);
+	if (null_on(STDIN_FILENO) == -1 || null_on(STDOUT_FILENO) == -1 ||
+	    null_on(STDERR_FILENO) == -1 || dup2(chan, SANDBOX_FD_CHAN) == -1 ||
+	    (chan != SANDBOX_FD_CHAN && close(chan) == -1) ||
+	    dup2(SANDBOX_FD_CHAN, STRAY_FD) == -1)
+		worker_exit(90);
+	if (sandbox_worker_enter(filter, lim, err, sizeof(err)) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
+	worker_run(conf, mods);
+}
+
+/* A job in a sealed memfd at offset 0, as the supervisor writes it. */
+static int
+job_make(uint64_t nonce, uint64_t *size_r)
+{
+	struct message	*m;
+	struct buf	*b;
+	const uint8_t	*p;
+	size_t		 left;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((m = message_new(1024)) == NULL || (b = buf_new(1 << 16)) == NULL)
+		bail("out of memory");
+	if (message_set(&m->client_addr, "192.0.2.7") == -1 ||
+	    message_set(&m->helo, "mx.example") == -1 ||
+	    message_set(&m->sender, "a@example.org") == -1 ||
+	    message_add_rcpt(m, "b@example.net") == -1 ||
+	    message_add_header(m, "Subject", "capsicum") == -1 ||
+	    message_add_body(m, "hello\r\n", 7) == -1 ||
+	    wire_enc_job(b, nonce, m) == -1)
+		bail("cannot build the job");
+	if ((fd = memfd_create("t11-job", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		bail("memfd_create: %s", strerror(errno));
+	p = buf_data(b);
+	for (left = buf_len(b); left > 0; left -= (size_t)n, p += n)
+		if ((n = write(fd, p, left)) <= 0)
+			bail("write: %s", strerror(errno));
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1 || lseek(fd, 0, SEEK_SET) != 0)
+		bail("sealing the job: %s", strerror(errno));
+	*size_r = buf_len(b);
+	buf_free(&b);
+	message_free(&m);
+	return fd;
+}
+
+/* Sends the job; a worker that already failed may not take it. */
+static void
+job_send(int sock, uint64_t nonce)
+{
+	struct buf	*b;
+	uint64_t	 size;
+	int		 jfd;
+
+	jfd = job_make(nonce, &size);
+	if ((b = buf_new(WIRE_CTL_MAX + 1)) == NULL ||
+	    wire_enc_jobref(b, nonce, size) == -1)
+		bail("cannot encode the job reference");
+	(void)wire_send(sock, b, jfd);
+	close(jfd);
+	buf_free(&b);
+}
+
+/* Whether a verdict with nonce comes back before the deadline. */
+static int
+verdict_read(int sock, uint64_t nonce)
+{
+	struct pollfd	 pfd = { sock, POLLIN, 0 };
+	struct verdict	 v;
+	struct buf	*b;
+	const char	*why;
+	int		 ok = 0;
+
+	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
+		bail("out of memory");
+	memset(&v, 0, sizeof(v));
+	if (poll(&pfd, 1, DEADLINE_MS) == 1 &&
+	    wire_recv(sock, b, WIRE_VERDICT_MAX, NULL) > 0 &&
+	    wire_dec_verdict(buf_data(b), buf_len(b), &v, &why) == 0) {
+		ok = v.nonce == nonce;
+		verdict_clear(&v);
+	}
+	buf_free(&b);
+	return ok;
+}
+
+/* Waits for pid until the deadline, then kills it. */
+static int
+child_wait(pid_t pid)
+{
+	long long	end = now_ms() + DEADLINE_MS;
+	pid_t		got;
+	int		status;
+
+	while ((got = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < end)
+		(void)poll(NULL, 0, 10);
+	if (got == 0) {
+		(void)kill(pid, SIGKILL);
+		got = waitpid(pid, &status, 0);
+	}
+	if (got != pid)
+		bail("waitpid: %s", strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+}
+
+/* Forks a worker, hands it a job, and sees what comes back. */
+static void
+run_worker(const struct sandbox_limits *lim, struct outcome *o)
+{
+	uint64_t	nonce = 0x1100cafe0000ULL + (uint64_t)now_ms();
+	pid_t		pid;
+	int		sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		bail("socketpair: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(sv[0]);
+		child_worker(sv[1], lim);
+	}
+	close(sv[1]);
+	job_send(sv[0], nonce);
+	o->verdict = verdict_read(sv[0], nonce);
+	close(sv[0]);
+	o->status = child_wait(pid);
+}
+
+static const struct sandbox_limits	good_limits = {
+	0, CPU_SECONDS, SANDBOX_FD_JOB + 1
+};
+
+#define SEQUENCE_TESTS	7
+
+static void
+test_sequence(void)
+{
+	struct outcome	o;
+	int		enter, job;
+
+	shim_reset(0, 0, 0);
+	run_worker(&good_limits, &o);
+	enter = call_find(SHIM_ENTER, -1);
+	job = call_find(SHIM_RIGHTS_LIMIT, SANDBOX_FD_JOB);
+	if (!ok(o.status == WORKER_EXIT_OK && o.verdict,
+	    "the worker took the job and sent its verdict"))
+		diag("exit %d, verdict %d", o.status, o.verdict);
+	ok(enter != -1 && limited_before(STDIN_FILENO, NO_RIGHTS0, enter) &&
+	    limited_before(STDOUT_FILENO, NO_RIGHTS0, enter) &&
+	    limited_before(STDERR_FILENO, NO_RIGHTS0, enter) &&
+	    limited_before(SANDBOX_FD_CHAN, CHAN_RIGHTS, enter),
+	    "before cap_enter: 0-2 no right, the channel recv and send, "
+	    "each with no ioctl and no fcntl");
+	ok(seq_match(4), "before them: tracing off and no-new-privs, "
+	    "each read back");
+	if (!ok(enter != -1 && (shim_log->calls[enter].state &
+	    (STATE_RLIMITS | STATE_CLOSED)) == (STATE_RLIMITS | STATE_CLOSED),
+	    "cap_enter came with the rlimits set and descriptors past the "
+	    "channel closed"))
+		diag("state %#x", enter != -1 ? shim_log->calls[enter].state : 0);
+	ok(job > enter && enter != -1 &&
+	    limited_before(SANDBOX_FD_JOB, JOB_RIGHTS, (int)shim_log->n),
+	    "the job, received in capability mode: read, seek, mmap "
+	    "read-only, no ioctl, no fcntl");
+	ok(job != -1 && (shim_log->calls[job].state & STATE_UNSIZED),
+	    "the job was limited before the worker sized or read it");
+	if (!ok(shim_log->n == NITEMS(want_seq) &&
+	    seq_match(NITEMS(want_seq)), "exactly the %zu calls of the "
+	    "FreeBSD sandbox, in order", NITEMS(want_seq)))
+		diag_calls();
+}
+
+/*
+ * Makes each call of the sequence fail in turn with e.  Every time: the
+ * worker exits with WORKER_EXIT_SANDBOX, sends no verdict, and the failed
+ * call is its last; cap_enter only after every limit of 0-3 worked.
+ */
+static void
+test_fail_each(int e, const char *ename)
+{
+	struct outcome	o;
+	size_t		k;
+	int		entered;
+
+	for (k = 1; k <= NITEMS(want_seq); k++) {
+		shim_reset((int)k, e, 0);
+		run_worker(&good_limits, &o);
+		entered = call_find(SHIM_ENTER, -1) != -1;
+		if (!ok(o.status == WORKER_EXIT_SANDBOX && !o.verdict &&
+		    shim_log->n == k && shim_log->calls[k - 1].failed &&
+		    seq_match(k - 1) && entered == (k > SEQ_ENTER),
+		    "call %zu of %zu (%s) fails with %s: the worker stops there",
+		    k, NITEMS(want_seq), op_name(want_seq[k - 1].op), ename)) {
+			diag("exit %d, verdict %d", o.status, o.verdict);
 			diag_calls();
 		}
 	}
 }
 
-#define LIAR_TESTS	2
+struct lie {
+	int		 lies;
+	size_t		 ncalls;	/* where the worker must stop */
+	const char	*what;
+};
 
+static const struct lie lies[] = {
+	{ SHIM_LIE_TRACE, 2, "PROC_TRACE_STATUS says tracing is on" },
+	{ SHIM_LIE_NNP, 4, "PROC_NO_NEW_PRIVS_STATUS says it is off" },
+	{ SHIM_LIE_GETMODE, SEQ_ENTER + 2,
+	    "cap_getmode says not in capability mode" },
+};
+
+/* A setting that did not take stops the worker where it was read. */
 static void
-test_liar(void)
+test_lies(void)
 {
-	char	err[256] = "";
+	struct outcome	o;
+	size_t		i;
+
+	for (i = 0; i < NITEMS(lies); i++) {
+		shim_reset(0, 0, lies[i].lies);
+		run_worker(&good_limits, &o);
+		if (!ok(o.status == WORKER_EXIT_SANDBOX && !o.verdict &&
+		    shim_log->n == lies[i].ncalls &&
+		    seq_match(lies[i].ncalls - 1),
+		    "%s: the worker stops", lies[i].what)) {
+			diag("exit %d, verdict %d", o.status, o.verdict);
+			diag_calls();
+		}
+	}
+}
+
+/* Limits that would leave a layer off: refused before anything. */
+static void
+test_bad_limits(void)
+{
+	struct sandbox_limits	lim = { 0, 0, SANDBOX_FD_JOB + 1 };
+	struct outcome		o;
 
 	shim_reset(0, 0, 0);
-	ok(sandbox_capsicum_enter(err, sizeof(err)) == -1 &&
-	    strstr(err, "did not take") != NULL,
-	    "cap_getmode says not in capability mode: fails (%s)", err);
-	shim_reset(1, ENOTTY, 1);
-	ok(sandbox_capsicum_limit_job(7, err, sizeof(err)) == -1 &&
-	    shim_ncalls == 2, "a failed limit of a received job fails (%s)",
-	    err);
-}
-
-#define JOB_TESTS	1
-
-static void
-test_limit_job(void)
-{
-	char	err[256] = "";
-
-	shim_reset(0, 0, 1);
-	if (!ok(sandbox_capsicum_limit_job(7, err, sizeof(err)) == 0 &&
-	    shim_ncalls == 2 && shim_calls[1].op == SHIM_RIGHTS_LIMIT &&
-	    shim_calls[1].fd == 7 &&
-	    shim_calls[1].rights[0] == (CAP_READ | CAP_SEEK | CAP_MMAP_R) &&
-	    shim_calls[1].rights[1] == NO_RIGHTS1,
-	    "a received job: read, seek, mmap read-only"))
-		diag_calls();
-}
-
-/* What cap_enter() sees: bit 0 rlimits set, bit 1 no-new-privs. */
-#define STATE_LIMITS	0x1
-#define STATE_NNP	0x2
-
-static int
-enter_state(void)
-{
-	struct rlimit	fsize, nproc, nofile;
-	int		state = 0;
-
-	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
-	    getrlimit(RLIMIT_NPROC, &nproc) == 0 &&
-	    getrlimit(RLIMIT_NOFILE, &nofile) == 0 && fsize.rlim_max == 0 &&
-	    nproc.rlim_max == 0 && nofile.rlim_max == SANDBOX_FD_JOB + 1)
-		state |= STATE_LIMITS;
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 &&
-	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0)
-		state |= STATE_NNP;
-	return state;
-}
-
-/* Not _exit(): with RLIMIT_NPROC 0, LeakSanitizer cannot run. */
-static void __attribute__((noreturn))
-child_exit(int status)
-{
-	for (;;)
-		syscall(SYS_exit_group, status);
+	run_worker(&lim, &o);
+	ok(o.status == WORKER_EXIT_SANDBOX && !o.verdict && shim_log->n == 0,
+	    "cpu_seconds 0: the worker stops before any call");
 }
 
 /*
- * In a child, as the FreeBSD worker would: sandbox_worker_enter() from
- * capsicum.c.  Exits 0 when the rlimits and no-new-privs were in place
- * when cap_enter() came, and cap_enter() came after every limit.
+ * In this process: the messages a failed call leaves, and a job that
+ * came narrower than the worker's rights (rights are never widened).
  */
 static void
-child_worker(void)
+test_messages(void)
 {
-	struct sandbox_filter	*f;
-	struct sandbox_limits	 lim = { 0, 5, SANDBOX_FD_JOB + 1 };
-	char			 err[256];
-	int			 enter;
+	cap_rights_t	r;
+	char		err[256] = "";
+	int		rc;
 
-	if ((f = sandbox_filter_new(err, sizeof(err))) == NULL)
-		child_exit(10);
-	shim_reset(0, 0, 1);
-	shim_enter_state = enter_state;
-	if (sandbox_worker_enter(f, &lim, err, sizeof(err)) == -1)
-		child_exit(11);
-	if (!limits_exact(NITEMS(want_limits)) || !order_ok())
-		child_exit(12);
-	enter = call_find(SHIM_ENTER, 0);
-	if (!(shim_calls[enter].state & STATE_LIMITS))
-		child_exit(13);
-	if (!(shim_calls[enter].state & STATE_NNP))
-		child_exit(14);
-	child_exit(0);
+	if (null_on(SANDBOX_FD_CHAN) == -1 || null_on(SANDBOX_FD_JOB) == -1)
+		bail("/dev/null: %s", strerror(errno));
+	shim_reset(1, ENOSYS, 0);
+	rc = sandbox_capsicum_enter(err, sizeof(err));
+	ok(rc == -1 && strstr(err, "without Capsicum") != NULL &&
+	    strstr(err, "stdin") != NULL, "ENOSYS is named (%s)", err);
+	shim_reset(3, ENOSYS, 0);
+	rc = sandbox_worker_job(SANDBOX_FD_JOB, err, sizeof(err));
+	ok(rc == -1 && strstr(err, "cap_fcntls_limit job") != NULL &&
+	    shim_log->n == 3, "a failed limit of the job says which (%s)", err);
+	shim_reset(0, 0, 0);
+	(void)cap_rights_init(&r, CAP_READ);
+	rc = cap_rights_limit(SANDBOX_FD_JOB, &r) == 0 ?
+	    sandbox_worker_job(SANDBOX_FD_JOB, err, sizeof(err)) : 0;
+	ok(rc == -1 && shim_log->n == 2 && shim_log->calls[1].failed,
+	    "a job narrower than read, seek, mmap: refused (%s)", err);
 }
-
-/* Bad limits: refused before anything, so no cap_* call at all. */
-static void
-child_worker_bad(void)
-{
-	struct sandbox_filter	*f;
-	struct sandbox_limits	 lim = { 0, 0, SANDBOX_FD_JOB + 1 };
-	char			 err[256];
-
-	if ((f = sandbox_filter_new(err, sizeof(err))) == NULL)
-		child_exit(10);
-	shim_reset(0, 0, 1);
-	if (sandbox_worker_enter(f, &lim, err, sizeof(err)) != -1)
-		child_exit(11);
-	child_exit(shim_ncalls == 0 ? 0 : 12);
-}
-
-static int
-run_child(void (*fn)(void))
-{
-	pid_t	pid;
-	int	status;
-
-	fflush(NULL);
-	if ((pid = fork()) == -1)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0)
-		fn();
-	if (waitpid(pid, &status, 0) == -1)
-		bail("waitpid: %s", strerror(errno));
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-#define WORKER_TESTS	2
-
-static void
-test_worker(void)
-{
-	int	rc;
-
-	fd_set_open(SANDBOX_FD_CHAN, 1);
-	fd_set_open(SANDBOX_FD_JOB, 1);
-	rc = run_child(child_worker);
-	if (!ok(rc == 0, "sandbox_worker_enter: rlimits and no-new-privs, "
-	    "then the limits, then cap_enter"))
-		diag("child exited %d", rc);
-	rc = run_child(child_worker_bad);
-	if (!ok(rc == 0, "sandbox_worker_enter with cpu_seconds 0: "
-	    "refused before any cap_* call"))
-		diag("child exited %d", rc);
-}
-
-#define DUMP_TESTS	2
 
 static void
 test_dump(void)
 {
-	struct sandbox_filter	*f;
-	char			 out[2048], err[256];
-	ssize_t			 n;
-	int			 fd;
+	char	out[4096];
+	ssize_t	n;
+	int	fd;
 
-	if ((f = sandbox_filter_new(err, sizeof(err))) == NULL)
-		bail("sandbox_filter_new: %s", err);
 	if ((fd = memfd_create("dump", MFD_CLOEXEC)) == -1)
 		bail("memfd_create: %s", strerror(errno));
-	n = sandbox_filter_dump(f, fd) == 0 ?
+	n = sandbox_filter_dump(filter, fd) == 0 ?
 	    pread(fd, out, sizeof(out) - 1, 0) : -1;
 	out[n > 0 ? n : 0] = '\0';
 	(void)close(fd);
-	if (!ok(strstr(out, "fd 3 channel: ") != NULL &&
-	    strstr(out, "fd 0 stdin: 0 none\n") != NULL &&
-	    n > 10 && strcmp(out + n - 10, "cap_enter\n") == 0,
-	    "sandbox_filter_dump: the rights table, then cap_enter"))
+	if (!ok(strstr(out, "procctl PROC_TRACE_CTL 2\n") != NULL &&
+	    strstr(out, "fd 0 stdin: 0 none; no ioctl, "
+	    "no fcntl\n") != NULL && strstr(out, "fd 3 channel: ") != NULL &&
+	    strstr(out, "cap_enter\nafter recvmsg: fd 4 job: ") != NULL &&
+	    strstr(out, "read, seek, mmap read-only; no ioctl, no fcntl\n") !=
+	    NULL, "sandbox_filter_dump: the order, the rights, the job"))
 		diag("%s", out);
-	sandbox_filter_free(&f);
-	ok(f == NULL, "sandbox_filter_free sets NULL");
+}
+
+/* sandbox_spawner_enter reports W^X as PROC_WXMAP_STATUS has it. */
+static void
+test_report(void)
+{
+	struct sandbox_report	r;
+	char			line[512], err[256];
+
+	shim_reset(0, 0, 0);
+	shim_wxmap = PROC_WXORX_ENFORCE;
+	ok(sandbox_spawner_enter(filter, &r, err, sizeof(err)) == 0 &&
+	    r.wxorx == 1 && (sandbox_report_str(&r, line, sizeof(line)),
+	    strstr(line, "W^X enforced") != NULL), "W^X enforced: %s", line);
+	shim_wxmap = PROC_WX_MAPPINGS_PERMIT;
+	ok(sandbox_spawner_enter(filter, &r, err, sizeof(err)) == 0 &&
+	    r.wxorx == 0 && (sandbox_report_str(&r, line, sizeof(line)),
+	    strstr(line, "W+X mappings allowed") != NULL),
+	    "W+X permitted: %s", line);
+	shim_reset(1, EPERM, 0);
+	ok(sandbox_spawner_enter(filter, &r, err, sizeof(err)) == -1 &&
+	    strstr(err, "PROC_WXMAP_STATUS") != NULL,
+	    "a failed PROC_WXMAP_STATUS fails (%s)", err);
 }
 
 int
 main(void)
 {
-	int	nfailable;
+	char	err[256];
 
-	/* A dry run counts the calls that can fail, for the plan. */
-	fd_set_open(SANDBOX_FD_CHAN, 1);
-	fd_set_open(SANDBOX_FD_JOB, 1);
-	shim_reset(0, 0, 1);
-	(void)sandbox_capsicum_enter(NULL, 0);
-	nfailable = calls_failable();
-	plan((int)ENTER_TESTS + 2 * nfailable + LIAR_TESTS + JOB_TESTS +
-	    WORKER_TESTS + DUMP_TESTS);
-	test_enter();
-	fd_set_open(SANDBOX_FD_JOB, 1);
-	test_fail_each(EBADF, "EBADF", nfailable);
-	test_fail_each(ENOSYS, "ENOSYS", nfailable);
-	test_liar();
-	test_limit_job();
-	test_worker();
+	signal(SIGPIPE, SIG_IGN);
+	if ((conf = config_load_text(CONF, "t11.conf", stderr)) == NULL)
+		bail("configuration");
+	if ((mods = modules_load(conf, err, sizeof(err))) == NULL)
+		bail("modules: %s", err);
+	if ((filter = sandbox_filter_new(err, sizeof(err))) == NULL)
+		bail("sandbox_filter_new: %s", err);
+	shim_state = state_now;
+	plan(SEQUENCE_TESTS + 2 * (int)NITEMS(want_seq) + (int)NITEMS(lies) +
+	    1 + 3 + 1 + 3 + 1);
+	test_sequence();
+	test_fail_each(EBADF, "EBADF");
+	test_fail_each(ENOSYS, "ENOSYS");
+	test_lies();
+	test_bad_limits();
+	shim_state = NULL;
+	test_messages();
 	test_dump();
+	test_report();
+	sandbox_filter_free(&filter);
+	ok(filter == NULL, "sandbox_filter_free sets NULL");
+	modules_free(&mods);
+	config_free(&conf);
 	return done_testing();
 }
