@@ -33,14 +33,19 @@ usage(void)
 	exit(2);
 }
 
-/* Compiles what the spawner would: rules with bad patterns fail here. */
+/*
+ * Compiles what the spawner would, without JIT: rules with bad patterns
+ * fail here, and this process, the parent and supervisor to be, never
+ * gets executable memory.
+ */
 static int
 check_modules(const struct config *c)
 {
 	struct modules	*ms;
 	char		 err[512];
 
-	if ((ms = modules_load(c, err, sizeof(err))) == NULL) {
+	if ((ms = modules_load_flags(c, MODULES_NOJIT, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}

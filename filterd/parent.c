@@ -182,7 +182,8 @@ parent_reload(struct parent *p)
 	fclose(errf);
 	parent_log_lines(errs);
 	free(errs);
-	if (c != NULL && (ms = modules_load(c, err, sizeof(err))) == NULL)
+	if (c != NULL && (ms = modules_load_flags(c, MODULES_NOJIT, err,
+	    sizeof(err))) == NULL)
 		log_warnx("%s", err);
 	if (ms != NULL && (fd = config_snapshot(c)) == -1)
 		log_warn("configuration snapshot");

@@ -80,7 +80,8 @@ const struct conf_module attach_settings = {
 };
 
 int
-attach_init(const struct config *c, void **state_r, char *err, size_t errlen)
+attach_init(const struct config *c, unsigned flags, void **state_r, char *err,
+    size_t errlen)
 {
 	*state_r = (void *)(uintptr_t)config_settings(c, &attach_settings);
 	return 0;

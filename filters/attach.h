@@ -24,6 +24,6 @@ struct attach_conf {
 
 extern const struct conf_module attach_settings;
 extern const struct filter_module filter_attach;
-int	attach_init(const struct config *, void **, char *, size_t);
+int	attach_init(const struct config *, unsigned, void **, char *, size_t);
 
 #endif

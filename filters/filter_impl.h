@@ -26,13 +26,14 @@ struct filter_result {
  * A built-in module: linked into filterd.  Its init takes the whole
  * configuration, and finds there its own settings, which its table in its
  * own file describes (config_settings(c, &x_settings); config.h), and the
- * core's limits.  What it may do it declares from those settings, through
- * the same struct conf_policy a shared object's entry fills.
+ * core's limits; flags are modules_load_flags's (host.h).  What it may do
+ * it declares from those settings, through the same struct conf_policy a
+ * shared object's entry fills.
  */
 struct builtin_module {
 	const struct filter_module *mod;
-	int	(*init)(const struct config *, void **state_r, char *err,
-		    size_t errlen);
+	int	(*init)(const struct config *, unsigned flags, void **state_r,
+		    char *err, size_t errlen);
 	int	 last;	/* runs after the shared-object modules */
 };
 

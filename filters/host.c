@@ -1,6 +1,7 @@
 /*
  * host: loading and running filter modules.  modules_load runs in the
- * spawner (and in the parent for filterd -n); it trusts the configuration,
+ * spawner; modules_load_flags with MODULES_NOJIT wherever a configuration
+ * is only checked (filterd -n, a reload).  It trusts the configuration,
  * and so the shared objects it names: they are the administrator's code.
  * modules_check runs in the worker, inside the sandbox.
  */
@@ -24,6 +25,7 @@ struct modules {
 	struct module		*v;
 	size_t			 n;
 	struct mime_limits	 lim;
+	unsigned		 flags;
 };
 
 /* The built-ins that run before (last == 0) or after the shared ones. */
@@ -39,7 +41,7 @@ modules_builtin(struct modules *ms, const struct config *c, int last,
 			continue;
 		m = &ms->v[ms->n];
 		m->mod = b->mod;
-		if (b->init(c, &m->state, err, errlen) == -1)
+		if (b->init(c, ms->flags, &m->state, err, errlen) == -1)
 			return -1;
 		ms->n++;
 	}
@@ -95,6 +97,13 @@ fail:
 struct modules *
 modules_load(const struct config *c, char *err, size_t errlen)
 {
+	return modules_load_flags(c, 0, err, errlen);
+}
+
+struct modules *
+modules_load_flags(const struct config *c, unsigned flags, char *err,
+    size_t errlen)
+{
 	const struct builtin_module	*b;
 	struct modules			*ms;
 	size_t				 n = c->nmodules, i;
@@ -107,6 +116,7 @@ modules_load(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	ms->flags = flags;
 	mime_limits_default(&ms->lim, (size_t)c->message_size);
 	ms->lim.max_depth = (size_t)c->max_mime_depth;
 	ms->lim.max_parts = (size_t)c->max_mime_parts;

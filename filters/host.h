@@ -1,8 +1,9 @@
 /*
  * host: the filter modules of one configuration -- the built-ins, then
  * the shared objects named under "modules", in order.  Loaded and
- * initialised in the spawner before any sandbox (and by filterd -n, to
- * check them); run in the worker.
+ * initialised in the spawner before any sandbox; run in the worker.  A
+ * process that only checks a configuration (filterd -n, a reload) loads
+ * them without JIT.
  */
 #ifndef FILTERS_HOST_H
 #define FILTERS_HOST_H
@@ -15,10 +16,21 @@ struct modules;
 struct verdict;
 
 /*
+ * modules_load_flags's flags.  MODULES_NOJIT: the rules are compiled for
+ * PCRE2's interpreter only, so that the process gets no executable
+ * memory -- for processes that check a configuration and match nothing.
+ * It cannot stop a shared-object module's own init from generating code.
+ */
+#define MODULES_NOJIT	0x1
+
+/*
  * Loads every module the configuration names and runs its init.  Returns
  * NULL with a message in err for a shared object that cannot be loaded,
  * has no filterd_module symbol, has the wrong ABI version, or fails init.
+ * modules_load is modules_load_flags with no flags: patterns get JIT code.
  */
+struct modules	*modules_load_flags(const struct config *, unsigned flags,
+		    char *err, size_t errlen);
 struct modules	*modules_load(const struct config *, char *err, size_t errlen);
 void		 modules_free(struct modules **);
 /*

@@ -33,7 +33,8 @@ const struct conf_module limits_settings = {
 };
 
 int
-limits_init(const struct config *c, void **state_r, char *err, size_t errlen)
+limits_init(const struct config *c, unsigned flags, void **state_r, char *err,
+    size_t errlen)
 {
 	*state_r = (void *)(uintptr_t)c;
 	return 0;

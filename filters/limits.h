@@ -11,6 +11,6 @@ struct config;
 /* No settings of its own; declares what limits.oversize lets it do. */
 extern const struct conf_module limits_settings;
 extern const struct filter_module filter_limits;
-int	limits_init(const struct config *, void **, char *, size_t);
+int	limits_init(const struct config *, unsigned, void **, char *, size_t);
 
 #endif

@@ -22,6 +22,7 @@
 #include "filterd/lib/smtp.h"
 #include "filterd/lib/verdict.h"
 #include "filters/filter_impl.h"
+#include "filters/host.h"
 #include "filters/mime.h"
 #include "filters/rules.h"
 
@@ -55,7 +56,7 @@ rules_free(void *state)
 }
 
 static int
-rules_compile(const struct config *c, struct rule *r, char *err,
+rules_compile(const struct config *c, struct rule *r, int jit, char *err,
     size_t errlen)
 {
 	PCRE2_UCHAR	 msg[256];
@@ -72,12 +73,14 @@ rules_compile(const struct config *c, struct rule *r, char *err,
 		return -1;
 	}
 	/* JIT is an optimisation: without it, the interpreter matches. */
-	(void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	if (jit)
+		(void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	return 0;
 }
 
 int
-rules_init(const struct config *c, void **state_r, char *err, size_t errlen)
+rules_init(const struct config *c, unsigned flags, void **state_r,
+    char *err, size_t errlen)
 {
 	const struct rules_conf	*rc = config_settings(c, &rules_settings);
 	struct rules		*rs;
@@ -95,7 +98,8 @@ rules_init(const struct config *c, void **state_r, char *err, size_t errlen)
 		rs->v[i].conf = &rc->rules[i];
 		rs->n++;
 		if (rc->rules[i].target != RULE_CLIENT_CIDR &&
-		    rules_compile(c, &rs->v[i], err, errlen) == -1) {
+		    rules_compile(c, &rs->v[i], !(flags & MODULES_NOJIT), err,
+		    errlen) == -1) {
 			rules_free(rs);
 			return -1;
 		}

@@ -59,8 +59,11 @@ struct rules_conf {
 extern const struct conf_module rules_settings;
 
 extern const struct filter_module filter_rules;
-/* The built-in init: compiles every rule of the configuration. */
-int	rules_init(const struct config *, void **state_r, char *err,
-	    size_t errlen);
+/*
+ * The built-in init: compiles every rule of the configuration, with
+ * PCRE2's JIT unless flags has MODULES_NOJIT (filters/host.h).
+ */
+int	rules_init(const struct config *, unsigned flags, void **state_r,
+	    char *err, size_t errlen);
 
 #endif

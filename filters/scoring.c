@@ -192,8 +192,8 @@ const struct filter_module filter_scoring = {
 };
 
 int
-scoring_init(const struct config *c, void **state_r, char *err,
-    size_t errlen)
+scoring_init(const struct config *c, unsigned flags, void **state_r,
+    char *err, size_t errlen)
 {
 	return scoring_init_config(c, state_r, err, errlen);
 }

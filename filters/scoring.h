@@ -23,6 +23,6 @@ struct scoring_conf {
 
 extern const struct conf_module scoring_settings;
 extern const struct filter_module filter_scoring;
-int	scoring_init(const struct config *, void **, char *, size_t);
+int	scoring_init(const struct config *, unsigned, void **, char *, size_t);
 
 #endif

@@ -265,7 +265,8 @@ misbehave(const char *cmd, struct verdict *v)
 }
 
 static int
-hostile_init(const struct config *c, void **state_r, char *err, size_t len)
+hostile_init(const struct config *c, unsigned flags, void **state_r,
+    char *err, size_t len)
 {
 	*state_r = NULL;
 	return 0;
