@@ -338,12 +338,20 @@ spawner_loop(struct spawner *s)
 	}
 }
 
+/*
+ * Loads the modules, whose patterns get JIT code, then seals that code
+ * read and execute only -- while /proc can still be read, and before the
+ * first worker is forked: no process of ours keeps a mapping that is both
+ * writable and executable.
+ */
 static void
 spawner_modules(struct spawner *s)
 {
 	char	 err[512];
 
 	if ((s->mods = modules_load(s->conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (modules_seal(s->mods, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 

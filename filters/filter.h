@@ -7,7 +7,9 @@
  *   init   once, in the spawner, before any sandbox, with the module's
  *          settings.  It may allocate, read files and precompile (patterns,
  *          tables, iconv conversions): its state is inherited by every
- *          worker.  Errors stop filterd at start-up.
+ *          worker.  Errors stop filterd at start-up.  Code it generates
+ *          (a JIT) is made read and execute only after every init: none
+ *          may be generated later.
  *   check  once per message, in a fresh worker, inside the sandbox.  It may
  *          read the message and add to the result; it may not open files,
  *          sockets or processes (the sandbox kills a worker that tries), and

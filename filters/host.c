@@ -1,9 +1,10 @@
 /*
  * host: loading and running filter modules.  modules_load runs in the
- * spawner; modules_load_flags with MODULES_NOJIT wherever a configuration
- * is only checked (filterd -n, a reload).  It trusts the configuration,
- * and so the shared objects it names: they are the administrator's code.
- * modules_check runs in the worker, inside the sandbox.
+ * spawner, followed by modules_seal; modules_load_flags with MODULES_NOJIT
+ * wherever a configuration is only checked (filterd -n, a reload).  It
+ * trusts the configuration, and so the shared objects it names: they are
+ * the administrator's code.  modules_check runs in the worker, inside the
+ * sandbox.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
 #include "filters/host.h"
+#include "sandbox/wx.h"
 
 struct module {
 	const struct filter_module	*mod;
@@ -26,6 +28,7 @@ struct modules {
 	size_t			 n;
 	struct mime_limits	 lim;
 	unsigned		 flags;
+	struct wx_sealed	*sealed;	/* by modules_seal */
 };
 
 /* The built-ins that run before (last == 0) or after the shared ones. */
@@ -116,7 +119,8 @@ modules_load_flags(const struct config *c, unsigned flags, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ms->flags = flags;
+	/* JIT code only where it can be sealed (sandbox/wx.h). */
+	ms->flags = flags | (wx_available() ? 0 : MODULES_NOJIT);
 	mime_limits_default(&ms->lim, (size_t)c->message_size);
 	ms->lim.max_depth = (size_t)c->max_mime_depth;
 	ms->lim.max_parts = (size_t)c->max_mime_parts;
@@ -133,6 +137,25 @@ fail:
 	return NULL;
 }
 
+int
+modules_seal(struct modules *ms, char *err, size_t errlen)
+{
+	char	 why[256];
+
+	if (ms->sealed != NULL) {
+		snprintf(err, errlen, "modules sealed twice");
+		return -1;
+	}
+	if (!wx_available())
+		return 0;	/* and so the rules made no JIT code */
+	if (wx_seal(&ms->sealed, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "cannot seal the modules' JIT code: %s",
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
 void
 modules_free(struct modules **msp)
 {
@@ -141,6 +164,9 @@ modules_free(struct modules **msp)
 
 	if (ms == NULL)
 		return;
+	/* Still sealed: freeing would write to read-only code; leave it. */
+	if (wx_unseal(&ms->sealed) == -1)
+		ms->n = 0;
 	for (i = ms->n; i-- > 0; ) {
 		if (ms->v[i].mod->free != NULL)
 			ms->v[i].mod->free(ms->v[i].state);
