@@ -1,11 +1,14 @@
 /*
  * rules: PCRE2 rules over headers, body, envelope sender and recipients.
  * init compiles every pattern in the spawner, before the sandbox (JIT code
- * must be mapped executable, which the worker may never do); check runs in
- * the worker over the hostile message and only reads it.  The list "rules"
- * of the configuration is read and checked by rules_settings, at the end
- * of this file, wherever a configuration is loaded; it trusts the file no
- * more than the rest of the loader does.
+ * must be mapped executable, which the worker may never do; the host then
+ * seals it, filters/host.c); check runs in the worker over the hostile
+ * message and only reads it.  A match that ends in an error is never "no
+ * match": the message gets matching.on_error.  The list "rules" and the
+ * group "matching" of the configuration are read and checked by
+ * rules_settings and matching_settings, at the end of this file, wherever
+ * a configuration is loaded; they trust the file no more than the rest of
+ * the loader does.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -26,8 +29,38 @@
 #include "filters/mime.h"
 #include "filters/rules.h"
 
-/* Bounds backtracking; the worker's CPU limit is the last resort. */
-#define RULES_MATCH_LIMIT	10000000
+/*
+ * The room a match gets, and its bounds (pcre2api(3), pcre2jit(3)).
+ * Figures measured with PCRE2 10.42 on x86_64, where the work and memory
+ * of a match grow with the repetitions of a group within it, as with
+ * "(cheap\s+)*" over "cheap " repeated:
+ *
+ * - JIT stack: about 40 bytes a repetition.  PCRE2's default, 32 KiB,
+ *   ran out after some 800, so that "buy" + "cheap " x 2000 + "viagra"
+ *   escaped a reject rule (error -46, once counted as no match).  Here an
+ *   eighth of workers.memory: 64 MiB, 1.6 million repetitions, at the
+ *   default 512 MiB.  Reserved once in the spawner, untouched, so every
+ *   worker inherits it inside its RLIMIT_AS and maps nothing itself.
+ * - Heap, for the interpreter (a pattern the JIT refused, or no JIT):
+ *   about 288 bytes a repetition, in frames of 128 bytes and more.  Also
+ *   an eighth of workers.memory: 230,000 repetitions at the default.
+ *   With the JIT stack that leaves three quarters for the message, its
+ *   decoded parts and the rest of the worker.
+ * - Depth, for the interpreter only: the heap limit over the smallest
+ *   frame, so that the heap limit decides, not the build's default.
+ * - Match limit (matching.match_limit, by default PCRE2's own 10,000,000):
+ *   one count a repetition with the JIT, two in the interpreter, so
+ *   legitimate input runs out of the room above before it reaches this.
+ *   What it stops is backtracking that explodes at one starting position:
+ *   10 million steps take 0.1 to 0.2 s with the JIT, about 0.5 s without.
+ *   PCRE2 counts afresh at each starting position, so the work of a
+ *   pattern that grows with the square of its input (a 120 KB subject and
+ *   "(\w+\s+)*viagra": 11 s) is bounded only by workers.cpu, whose end
+ *   gives the message on_failure.
+ */
+#define RULES_MEMORY_SHARE	8	/* each of JIT stack and heap */
+#define RULES_JIT_STACK_START	(32 * 1024)
+#define RULES_FRAME_MIN		128	/* bytes of a backtracking frame */
 
 struct rule {
 	const struct rule_conf	*conf;
@@ -38,6 +71,8 @@ struct rules {
 	struct rule		*v;
 	size_t			 n;
 	pcre2_match_context	*mctx;
+	pcre2_jit_stack		*jstack;	/* NULL without JIT code */
+	int			 on_error;	/* enum action */
 };
 
 static void
@@ -51,10 +86,12 @@ rules_free(void *state)
 	for (i = 0; i < rs->n; i++)
 		pcre2_code_free(rs->v[i].re);
 	pcre2_match_context_free(rs->mctx);
+	pcre2_jit_stack_free(rs->jstack);
 	free(rs->v);
 	free(rs);
 }
 
+/* Returns 1 with JIT code, 0 without, -1 for a pattern in error. */
 static int
 rules_compile(const struct config *c, struct rule *r, int jit, char *err,
     size_t errlen)
@@ -73,8 +110,31 @@ rules_compile(const struct config *c, struct rule *r, int jit, char *err,
 		return -1;
 	}
 	/* JIT is an optimisation: without it, the interpreter matches. */
-	if (jit)
-		(void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	return jit && pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+}
+
+/* The bounds of every match (see the top of this file). */
+static void
+rules_limits(struct rules *rs, const struct config *c, int match_limit)
+{
+	uint32_t	 heap_kib;
+
+	heap_kib = (uint32_t)c->memory * 1024 / RULES_MEMORY_SHARE;
+	pcre2_set_match_limit(rs->mctx, (uint32_t)match_limit);
+	pcre2_set_heap_limit(rs->mctx, heap_kib);
+	pcre2_set_depth_limit(rs->mctx, heap_kib * (1024 / RULES_FRAME_MIN));
+}
+
+/* The JIT stack every worker inherits; returns 0 or -1. */
+static int
+rules_jit_stack(struct rules *rs, const struct config *c)
+{
+	size_t	 max = ((size_t)c->memory << 20) / RULES_MEMORY_SHARE;
+
+	if ((rs->jstack = pcre2_jit_stack_create(RULES_JIT_STACK_START, max,
+	    NULL)) == NULL)
+		return -1;
+	pcre2_jit_stack_assign(rs->mctx, NULL, rs->jstack);
 	return 0;
 }
 
@@ -82,10 +142,13 @@ int
 rules_init(const struct config *c, unsigned flags, void **state_r,
     char *err, size_t errlen)
 {
-	const struct rules_conf	*rc = config_settings(c, &rules_settings);
-	struct rules		*rs;
-	size_t			 i;
+	const struct rules_conf		*rc = config_settings(c, &rules_settings);
+	const struct matching_conf	*mc;
+	struct rules			*rs;
+	size_t				 i;
+	int				 jit = 0, r;
 
+	mc = config_settings(c, &matching_settings);
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
 	    (rs->v = calloc(rc->nrules + 1, sizeof(*rs->v))) == NULL ||
 	    (rs->mctx = pcre2_match_context_create(NULL)) == NULL) {
@@ -93,22 +156,36 @@ rules_init(const struct config *c, unsigned flags, void **state_r,
 		rules_free(rs);
 		return -1;
 	}
-	pcre2_set_match_limit(rs->mctx, RULES_MATCH_LIMIT);
+	rs->on_error = mc->on_error == MATCHING_ON_FAILURE ? c->on_failure :
+	    mc->on_error;
+	rules_limits(rs, c, mc->match_limit);
 	for (i = 0; i < rc->nrules; i++) {
 		rs->v[i].conf = &rc->rules[i];
 		rs->n++;
-		if (rc->rules[i].target != RULE_CLIENT_CIDR &&
-		    rules_compile(c, &rs->v[i], !(flags & MODULES_NOJIT), err,
-		    errlen) == -1) {
+		if (rc->rules[i].target == RULE_CLIENT_CIDR)
+			continue;
+		if ((r = rules_compile(c, &rs->v[i],
+		    !(flags & MODULES_NOJIT), err, errlen)) == -1) {
 			rules_free(rs);
 			return -1;
 		}
+		jit |= r;
+	}
+	if (jit && rules_jit_stack(rs, c) == -1) {
+		snprintf(err, errlen, "rules: cannot reserve a JIT stack of "
+		    "%d MiB", c->memory / RULES_MEMORY_SHARE);
+		rules_free(rs);
+		return -1;
 	}
 	*state_r = rs;
 	return 0;
 }
 
-/* Returns 1 on a match, 0 on none or on a matching error. */
+/*
+ * Returns 1 on a match, 0 on none, or PCRE2's error code (negative) when
+ * the match could not be completed: a limit reached, no memory, input
+ * that is not UTF-8 for a (*UTF) pattern.  An error is never "no match".
+ */
 static int
 rules_match(const struct rules *rs, const struct rule *r, const void *s,
     size_t len)
@@ -119,16 +196,18 @@ rules_match(const struct rules *rs, const struct rule *r, const void *s,
 	if (s == NULL)
 		return 0;
 	if ((md = pcre2_match_data_create_from_pattern(r->re, NULL)) == NULL)
-		return 0;
+		return PCRE2_ERROR_NOMEMORY;
 	rc = pcre2_match(r->re, s, len, 0, 0, md, rs->mctx);
 	pcre2_match_data_free(md);
-	return rc >= 0;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return rc >= 0 ? 1 : rc;
 }
 
 static int
 rules_match_str(const struct rules *rs, const struct rule *r, const char *s)
 {
-	return s != NULL && rules_match(rs, r, s, strlen(s));
+	return s != NULL ? rules_match(rs, r, s, strlen(s)) : 0;
 }
 
 /*
@@ -151,15 +230,46 @@ rules_match_header(const struct rules *rs, const struct rule *r,
 	return rules_match_str(rs, r, line);
 }
 
+/* Each "Name: value"; as rules_match, for the first that is not 0. */
 static int
 rules_any_header(const struct rules *rs, const struct rule *r,
     const struct message *m)
 {
 	size_t	 i;
+	int	 rc;
 
 	for (i = 0; i < m->nhdrs; i++)
-		if (rules_match_header(rs, r, &m->hdrs[i], 1))
-			return 1;
+		if ((rc = rules_match_header(rs, r, &m->hdrs[i], 1)) != 0)
+			return rc;
+	return 0;
+}
+
+/* The headers called name; as rules_any_header. */
+static int
+rules_named_header(const struct rules *rs, const struct rule *r,
+    const struct message *m, const char *name)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < m->nhdrs; i++)
+		if (strcasecmp(m->hdrs[i].name, name) == 0 &&
+		    (rc = rules_match_header(rs, r, &m->hdrs[i], 0)) != 0)
+			return rc;
+	return 0;
+}
+
+/* Every recipient; as rules_any_header. */
+static int
+rules_recipients(const struct rules *rs, const struct rule *r,
+    const struct message *m)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < m->nrcpts; i++)
+		if ((rc = rules_match_str(rs, r, m->rcpts[i])) != 0)
+			return rc;
 	return 0;
 }
 
@@ -180,21 +290,18 @@ rules_cidr(const struct rule_conf *rc, const char *client)
 	    ((a[full] ^ rc->cidr_addr[full]) & (0xff << (8 - rest))) == 0;
 }
 
+/* As rules_match, for whatever the rule looks at. */
 static int
 rules_target(const struct rules *rs, const struct rule *r,
     const struct filter_msg *fm)
 {
 	const struct message	*m = fm->m;
 	const uint8_t		*text;
-	size_t			 i, len;
+	size_t			 len;
 
 	switch (r->conf->target) {
 	case RULE_HEADER:
-		for (i = 0; i < m->nhdrs; i++)
-			if (strcasecmp(m->hdrs[i].name, r->conf->header) == 0 &&
-			    rules_match_header(rs, r, &m->hdrs[i], 0))
-				return 1;
-		return 0;
+		return rules_named_header(rs, r, m, r->conf->header);
 	case RULE_ANY_HEADER:
 		return rules_any_header(rs, r, m);
 	case RULE_BODY:
@@ -208,10 +315,7 @@ rules_target(const struct rules *rs, const struct rule *r,
 	case RULE_SENDER:
 		return rules_match_str(rs, r, m->sender);
 	case RULE_RECIPIENT:
-		for (i = 0; i < m->nrcpts; i++)
-			if (rules_match_str(rs, r, m->rcpts[i]))
-				return 1;
-		return 0;
+		return rules_recipients(rs, r, m);
 	case RULE_HELO:
 		return rules_match_str(rs, r, m->helo);
 	case RULE_CLIENT_NAME:
@@ -224,11 +328,16 @@ rules_target(const struct rules *rs, const struct rule *r,
 	return 0;
 }
 
+/* Returns 1 when the rule hits, 0 when not, or PCRE2's error code. */
 static int
 rules_hit(const struct rules *rs, const struct rule *r,
     const struct filter_msg *fm)
 {
-	return rules_target(rs, r, fm) != r->conf->negate;
+	int	 rc;
+
+	if ((rc = rules_target(rs, r, fm)) < 0)
+		return rc;
+	return rc != r->conf->negate;
 }
 
 /* Applies a rule that hit; returns 1 when its action is terminal. */
@@ -254,6 +363,49 @@ rules_apply(const struct rule_conf *rc, struct verdict *v)
 	return 1;
 }
 
+/* Copies s into buf, printable ASCII only: it goes into the verdict. */
+static void
+rules_printable(char *buf, size_t len, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+	if (len > 0)
+		buf[i] = '\0';
+}
+
+/*
+ * A rule whose pattern could not be matched: the message gets on_error,
+ * a terminal action, and the log says which rule and PCRE2's reason.  The
+ * reply is the answer layer's default for the action: a client learns
+ * nothing of the filter's failure.
+ */
+static int
+rules_error(const struct rules *rs, const struct rule_conf *rc, int code,
+    struct verdict *v)
+{
+	PCRE2_UCHAR	 msg[128];
+	char		 name[VERDICT_RULE_NAME_MAX + 1];
+	char		 line[VERDICT_LOG_MAX + 1];
+
+	if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+		snprintf((char *)msg, sizeof(msg), "unknown error");
+	rules_printable(name, sizeof(name), rc->name);
+	/* Cut to fit, if need be: the rule's name and the reason come first. */
+	if (snprintf(line, sizeof(line), "rule %s: cannot match: %s (PCRE2 "
+	    "error %d); matching.on_error: %s", name, (const char *)msg, code,
+	    action_name(rs->on_error)) < 0)
+		return -1;
+	(void)verdict_add_log(v, line);
+	v->action = (uint8_t)rs->on_error;
+	if (rs->on_error == ACTION_QUARANTINE) {
+		snprintf(line, sizeof(line), "rule %s cannot match", name);
+		return verdict_set_reason(v, line);
+	}
+	return 0;
+}
+
 static int
 rules_check(void *state, const struct filter_msg *fm,
     struct filter_result *fr)
@@ -261,11 +413,14 @@ rules_check(void *state, const struct filter_msg *fm,
 	const struct rules	*rs = state;
 	struct verdict		*v = fr->v;
 	size_t			 i;
+	int			 rc;
 
-	for (i = 0; i < rs->n; i++)
-		if (rules_hit(rs, &rs->v[i], fm) &&
-		    rules_apply(rs->v[i].conf, v))
+	for (i = 0; i < rs->n; i++) {
+		if ((rc = rules_hit(rs, &rs->v[i], fm)) < 0)
+			return rules_error(rs, rs->v[i].conf, rc, v);
+		if (rc == 1 && rules_apply(rs->v[i].conf, v))
 			break;
+	}
 	return 0;
 }
 
@@ -672,4 +827,70 @@ const struct conf_module rules_settings = {
 	.declare = rules_conf_declare,
 	.dump = rules_conf_dump,
 	.free = rules_conf_free,
+};
+
+/*
+ * The group "matching": what a message gets when a pattern cannot be
+ * matched to it, and the match limit.  Read wherever a configuration is
+ * loaded, as the rules are.
+ */
+#define MOFF(f)	offsetof(struct matching_conf, f)
+
+static const struct conf_key matching_keys[] = {
+	{ "matching.on_error", T_STR, MOFF(on_error_name), "on_failure", 0, 0,
+	    0, 0 },
+	{ "matching.match_limit", T_INT, MOFF(match_limit), "10000000", 1,
+	    1000000000, 0, 0 },
+};
+
+/* on_error: "on_failure", or an action that stands for "not checked". */
+static void
+matching_conf_check(struct conf_loader *l, const config_setting_t *g,
+    void *settings)
+{
+	struct matching_conf	*mc = settings;
+	int			 a;
+
+	if (strcmp(mc->on_error_name, "on_failure") == 0) {
+		mc->on_error = MATCHING_ON_FAILURE;
+		return;
+	}
+	a = action_from_name(mc->on_error_name);
+	if (a != ACTION_TEMPFAIL && a != ACTION_REJECT &&
+	    a != ACTION_ACCEPT && a != ACTION_QUARANTINE) {
+		conf_error(l, g != NULL ? config_setting_get_member(g,
+		    "on_error") : NULL, "matching.on_error: \"%s\" is not "
+		    "one of on_failure, tempfail, reject, accept, quarantine",
+		    mc->on_error_name);
+		return;
+	}
+	mc->on_error = a;
+}
+
+/* With a pattern to match, the rules may set on_error's action. */
+static int
+matching_conf_declare(const struct config *c, const void *settings,
+    struct conf_policy *p)
+{
+	const struct matching_conf	*mc = settings;
+	const struct rules_conf		*rc = config_settings(c,
+					    &rules_settings);
+	size_t				 i;
+
+	for (i = 0; i < rc->nrules; i++)
+		if (rc->rules[i].target != RULE_CLIENT_CIDR) {
+			p->actions |= 1U << (mc->on_error ==
+			    MATCHING_ON_FAILURE ? c->on_failure : mc->on_error);
+			break;
+		}
+	return 0;
+}
+
+const struct conf_module matching_settings = {
+	.name = "matching",
+	.keys = matching_keys,
+	.nkeys = sizeof(matching_keys) / sizeof(matching_keys[0]),
+	.size = sizeof(struct matching_conf),
+	.check = matching_conf_check,
+	.declare = matching_conf_declare,
 };

@@ -1,6 +1,7 @@
 /*
  * rules: the PCRE2 rules module.  Patterns are compiled (JIT where the
- * library has it) once in the spawner; matching runs in the worker.
+ * library has it, and where the caller allows it) once in the spawner;
+ * matching runs in the worker.
  */
 #ifndef FILTERD_RULES_H
 #define FILTERD_RULES_H
@@ -57,6 +58,21 @@ struct rules_conf {
 
 /* The list "rules": read and checked, its patterns not yet compiled. */
 extern const struct conf_module rules_settings;
+
+/* on_error's value when it is "on_failure": the core's on_failure. */
+#define MATCHING_ON_FAILURE	(-1)
+
+/*
+ * The group "matching": how hard a pattern may try, and what a message
+ * gets when a pattern cannot be matched to it (a PCRE2 error).
+ */
+struct matching_conf {
+	char	*on_error_name;	/* as written */
+	int	 on_error;	/* enum action, or MATCHING_ON_FAILURE */
+	int	 match_limit;
+};
+
+extern const struct conf_module matching_settings;
 
 extern const struct filter_module filter_rules;
 /*

@@ -17,6 +17,7 @@ const struct conf_module *const config_modules[] = {
 	&limits_settings,
 	&scoring_settings,
 	&attach_settings,
+	&matching_settings,
 	&rules_settings,
 	NULL,
 };

@@ -244,7 +244,18 @@ static const struct policy_case {
 	    "attachments: double extensions" },
 	{ "limits = { oversize = \"accept\"; };"
 	    "rules = ( { body = \"x\"; action = \"score\"; score = 1.0; } );",
-	    BASE, NULL, NULL, "rules: a score rule sets no action" },
+	    BASE | B(TEMPFAIL), NULL, NULL,
+	    "rules: a score rule sets no action but matching.on_error's" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "matching = { on_error = \"quarantine\"; };"
+	    "rules = ( { body = \"x\"; action = \"score\"; score = 1.0; } );",
+	    BASE | B(QUARANTINE), NULL, NULL,
+	    "rules: matching.on_error quarantine" },
+	{ "limits = { oversize = \"accept\"; };"
+	    "matching = { on_error = \"reject\"; };"
+	    "rules = ( { client_cidr = \"192.0.2.0/24\"; action = \"score\";"
+	    " score = 1.0; } );", BASE, NULL, NULL,
+	    "rules: no pattern, no matching.on_error" },
 	{ "limits = { oversize = \"accept\"; }; allowed_headers = [];"
 	    "modules = ( { path = \"/m.so\"; actions = [ \"discard\" ];"
 	    " headers = [ \"X-Mod-*\" ]; } );", BASE | B(DISCARD), "X-Mod-A",

@@ -136,6 +136,15 @@ static const struct text_case {
 	    "attachments.reply: reply code class does not match the action",
 	    1 },
 	{ "rules = { };\n", 1, "rules: expected a list ( { ... }, ... )", 1 },
+	{ "matching = {\n\ton_error = \"discard\";\n};\n", 2,
+	    "matching.on_error: \"discard\" is not one of on_failure, "
+	    "tempfail, reject, accept, quarantine", 1 },
+	{ "matching = { match_limit = 0; };\n", 1, "matching.match_limit: 0 "
+	    "is out of range (1 to 1000000000)", 1 },
+	{ "matching = { match_limit = 1000000001; };\n", 1, "matching."
+	    "match_limit: 1000000001 is out of range (1 to 1000000000)", 1 },
+	{ "matching = { on_eror = \"reject\"; };\n", 1, "unknown setting "
+	    "\"matching.on_eror\"; did you mean \"matching.on_error\"?", 1 },
 };
 
 /* Files that load, for the dump round trip. */
@@ -346,13 +355,14 @@ test_every_setting(void)
 {
 	const struct scoring_conf	*sc;
 	const struct attach_conf	*ac;
+	const struct matching_conf	*mc;
 	const struct rule_conf		*r;
 	struct config			*c;
 	char				 path[4096];
 
 	if ((c = load_good("t/data/conf/every-setting.conf", path,
 	    sizeof(path))) == NULL) {
-		skip(14, "every-setting.conf did not load");
+		skip(15, "every-setting.conf did not load");
 		return;
 	}
 	is_str(c->user, "_filterd", "every: user");
@@ -372,6 +382,9 @@ test_every_setting(void)
 	ok(ac->nexts == 2 && ac->ntypes == 2 && ac->dbl &&
 	    ac->action == ACTION_QUARANTINE && c->max_mime_depth == 4 &&
 	    c->max_mime_parts == 40, "every: attachments and MIME limits");
+	mc = config_settings(c, &matching_settings);
+	ok(mc->on_error == ACTION_QUARANTINE && mc->match_limit == 500000,
+	    "every: matching");
 	is_int(rules_of(c)->nrules, 16, "every: sixteen rules");
 	if (rules_of(c)->nrules != 16) {
 		skip(12, "not sixteen rules");
@@ -425,6 +438,65 @@ test_defaults(void)
 	    strcmp(c->allowed_headers[0], "X-Filterd-*") == 0,
 	    "defaults: allowed_headers");
 	is_int(rules_of(c)->nrules, 0, "defaults: no rules");
+	config_free(&c);
+}
+
+/* What the rules may do when a match fails: matching's policy. */
+static uint32_t
+matching_actions(const char *text)
+{
+	struct capture		 cap;
+	struct config		*c;
+	const struct conf_policy *p;
+	uint32_t		 a = 0xffffffff;
+	size_t			 i;
+
+	c = config_load_text(text, "t.conf", cap_open(&cap));
+	(void)cap_close(&cap);
+	free(cap.s);
+	for (i = 0; c != NULL && config_modules[i] != NULL; i++)
+		if (config_modules[i] == &matching_settings &&
+		    (p = config_policy(c, i)) != NULL)
+			a = p->actions;
+	config_free(&c);
+	return a;
+}
+
+/*
+ * matching.on_error is declared, so that the validator lets the verdict
+ * through, only when there is a pattern to fail; its default follows
+ * on_failure; and the bounds load as set.
+ */
+static void
+test_matching(void)
+{
+	struct config			*c;
+	const struct matching_conf	*mc;
+	char				 path[4096];
+
+	is_int(matching_actions("rules = ( { body = \"x\"; action = "
+	    "\"accept\"; } );\n"), 1U << ACTION_TEMPFAIL,
+	    "matching: on_failure's tempfail by default");
+	is_int(matching_actions("on_failure = \"reject\";\nrules = ( "
+	    "{ body = \"x\"; action = \"accept\"; } );\n"),
+	    1U << ACTION_REJECT, "matching: on_failure's reject");
+	is_int(matching_actions("matching = { on_error = \"accept\"; };\n"
+	    "rules = ( { helo = \"x\"; action = \"score\"; score = 1; } "
+	    ");\n"), 1U << ACTION_ACCEPT, "matching: on_error accept");
+	is_int(matching_actions("matching = { on_error = \"reject\"; };\n"
+	    "rules = ( { client_cidr = \"192.0.2.0/24\"; action = "
+	    "\"accept\"; } );\n"), 0,
+	    "matching: nothing without a pattern");
+	is_int(matching_actions("matching = { match_limit = 1; };\n"), 0,
+	    "matching: nothing without a rule; match_limit 1 loads");
+	if ((c = load_good("t/data/conf/empty.conf", path,
+	    sizeof(path))) == NULL) {
+		skip(1, "empty.conf did not load");
+		return;
+	}
+	mc = config_settings(c, &matching_settings);
+	ok(mc->on_error == MATCHING_ON_FAILURE &&
+	    mc->match_limit == 10000000, "matching: the defaults");
 	config_free(&c);
 }
 
@@ -640,6 +712,7 @@ main(void)
 	test_sample();
 	test_every_setting();
 	test_defaults();
+	test_matching();
 	test_every_key();
 	for (i = 0; i < NITEMS(good_files); i++)
 		test_dump(good_files[i]);
