@@ -153,7 +153,8 @@ flush(struct rfc5322 *p)
 	    (value = buf_cstr(p->value)) == NULL)
 		return over(p, "out of memory");
 	if (message_add_header(p->m, name, value) == -1)
-		return over(p, "over the bound on header fields");
+		return over(p, p->m->oversize ? "over limits.message_size" :
+		    "over the bound on header fields");
 	return 0;
 }
 

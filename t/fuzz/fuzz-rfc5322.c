@@ -77,7 +77,7 @@ check_parse(const struct message *m, const struct rfc5322 *p)
 		CHECK(rfc5322_body_line(p) >= f[n - 1].first +
 		    f[n - 1].nlines);
 	CHECK(rfc5322_mbox(p) == SIZE_MAX || rfc5322_mbox(p) < n);
-	CHECK(m->bodylen <= m->body_max);
+	CHECK(message_size(m) <= m->size_max);
 	for (i = 0; i < m->nhdrs; i++) {
 		len = strlen(m->hdrs[i].name);
 		CHECK(len > 0 && len <= MSG_HDR_NAME_MAX);
@@ -102,7 +102,7 @@ check_milter(const struct message *m)
 	for (i = 0; i < m->nhdrs; i++)
 		if (strchr(m->hdrs[i].value, '\r') != NULL)
 			return;
-	if ((c = message_new(m->body_max)) == NULL ||
+	if ((c = message_new(m->size_max)) == NULL ||
 	    (p = rfc5322_new(c)) == NULL) {
 		message_free(&c);
 		return;
