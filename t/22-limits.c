@@ -107,6 +107,51 @@ test_parser(void)
 	free(text);
 }
 
+/* Feeds text to a new parser of a 32 MiB message; returns m->over. */
+static const char *
+parse_over(const char *text, size_t len)
+{
+	static char	 over[128];
+	struct message	*m = message_new(32 * 1024 * 1024);
+	struct rfc5322	*p = rfc5322_new(m);
+
+	if (rfc5322_text(p, text, len) == 0)
+		(void)rfc5322_end(p);
+	snprintf(over, sizeof(over), "%s", m->over != NULL ? m->over : "");
+	rfc5322_free(&p);
+	message_free(&m);
+	return over;
+}
+
+/* The supervisor's bounds: a value of MSG_HDR_VALUE_MAX, MSG_HDRS_MAX. */
+static void
+test_parser_bounds(void)
+{
+	struct buf	*b = buf_new(32 * 1024 * 1024);
+	char		*v = rep('v', MSG_HDR_VALUE_MAX + 1);
+	size_t		 i;
+
+	buf_printf(b, "X: %s\n\nbody\n", v + 1);
+	is_str(parse_over((const char *)buf_data(b), buf_len(b)), "",
+	    "a value of %d bytes is stored", MSG_HDR_VALUE_MAX);
+	buf_reset(b);
+	buf_printf(b, "X: %s\n\nbody\n", v);
+	is_str(parse_over((const char *)buf_data(b), buf_len(b)),
+	    "over the bound on a header field's length",
+	    "one of %d is over the bound", MSG_HDR_VALUE_MAX + 1);
+	buf_reset(b);
+	for (i = 0; i < MSG_HDRS_MAX; i++)
+		buf_printf(b, "X-%zu: %zu\n", i, i);
+	is_str(parse_over((const char *)buf_data(b), buf_len(b)), "",
+	    "%d fields are stored", MSG_HDRS_MAX);
+	buf_printf(b, "X-%zu: %zu\n", i, i);
+	is_str(parse_over((const char *)buf_data(b), buf_len(b)),
+	    "over the bound on header fields", "%d are over the bound",
+	    MSG_HDRS_MAX + 1);
+	buf_free(&b);
+	free(v);
+}
+
 /*
  * The largest job: every envelope bound full, MSG_HDRS_MAX fields with
  * the longest names, and the header and body exactly at size_max.  It is
@@ -225,6 +270,7 @@ main(void)
 	test_field_size();
 	test_model();
 	test_parser();
+	test_parser_bounds();
 	test_job_bound();
 	test_config();
 	return done_testing();

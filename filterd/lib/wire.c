@@ -24,7 +24,8 @@
  * size + WIRE_JOB_OVERHEAD, which is what the worker accepts.
  */
 #define WIRE_STR(max)		(4 + (max))
-#define WIRE_JOB_FIXED_MAX	(WIRE_HDR_LEN + 8 + 5 * WIRE_STR(MSG_STR_MAX) + \
+#define WIRE_JOB_FIXED_MAX	(WIRE_HDR_LEN + 8 + \
+	5 * WIRE_STR(MSG_STR_MAX) + \
 	4 + MSG_RCPTS_MAX * WIRE_STR(MSG_STR_MAX) + \
 	4 + MSG_MACROS_MAX * (WIRE_STR(MSG_HDR_NAME_MAX) + \
 	WIRE_STR(MSG_STR_MAX)) + \
