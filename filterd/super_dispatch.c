@@ -984,6 +984,9 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 		close(w.fd);
 		return fail(o, "cannot send the job");
 	}
+	/* What a test waits for, rather than for a while. */
+	log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
+	    m->queue_id : "NOQUEUE", (long)w.pid);
 	rc = dispatch_read(*g_r, w.fd, b, deadline, nonce, o);
 	close(w.fd);
 	return rc;
