@@ -10,7 +10,8 @@
 #  - 300 fields of 16 KB (4.8 MB of header, each field within the old
 #    16 KB limit): filtered, the rule on the last field rejects.  Before,
 #    the job could not be written and on_failure let it through.
-#  - the same with 2 MiB of body, past 6 MiB: limits.oversize.
+#  - the same with 2 MiB of body, past 6 MiB: limits.oversize; and 500
+#    such fields, 8 MB of header alone: limits.oversize.
 #  - a field folded to 16,891 bytes, which Postfix, Sendmail and OpenSMTPD
 #    pass: filtered, its rule rejects.  Before, 16 KB was the default.
 #  - CRLF messages of exactly 6 MiB and one byte more, the byte in the
@@ -25,7 +26,7 @@ filterd="$top_builddir/filterd/filterd"
 feed="$top_builddir/t/smtpdfeed"
 [ -x "$feed" ] || skip_all "t/smtpdfeed not built"
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
-plan 33
+plan 39
 
 SIZE=6291456
 cat > "$TMP/limits.conf" <<EOF
@@ -45,13 +46,14 @@ sock=$(conf_for "$TMP/limits.conf")
 start_filterd "$filterd"
 ok $? "filterd (milter) starts"
 
-# Messages.  big N BODYBYTES: 300 fields of 16 lines, 16015 bytes each.
+# Messages.  big BODYBYTES [FIELDS]: FIELDS (300) fields of 16 lines,
+# 16015 bytes each.
 big() {
-	awk -v body="$1" 'BEGIN {
+	awk -v body="$1" -v nf="${2:-300}" 'BEGIN {
 		a = sprintf("%1000s", ""); gsub(/ /, "a", a)
 		c = substr(a, 1, 999)
 		printf "From: a@example.org\nTo: b@example.net\nSubject: big\n"
-		for (i = 0; i < 300; i++) {
+		for (i = 0; i < nf; i++) {
 			printf "X-Big-%d: %s\n", i, a
 			for (j = 1; j < 16; j++)
 				printf " %s\n", c
@@ -63,6 +65,7 @@ big() {
 }
 big 100 > "$TMP/big.eml"
 big 2097152 > "$TMP/bigger.eml"
+big 100 500 > "$TMP/hugehead.eml"
 # A value of 77 + 215 * 78 + 44 = 16891 bytes, folded every 78, ending z.
 awk 'BEGIN {
 	b = sprintf("%77s", ""); gsub(/ /, "b", b)
@@ -101,7 +104,7 @@ through() {
 	k=$((k + 1))
 	f="$TMP/$1.eml"
 	out=$(mclient -t 60 -s "unix:$sock" -q "Q$k" -f a@example.org \
-	    -r b@example.net -m "$f" 2>&1)
+	    -r b@example.net -m "$f" 2>&1 | tee "$TMP/$1.milter")
 	wait_log "$TMP/filterd.log" "Q$k: client="
 	log=$(grep "Q$k: client=" "$TMP/filterd.log")
 	like "$out" "$2" "$1: milter: $2"
@@ -120,6 +123,12 @@ through big '^reply 550 5\.7\.1 Big header seen$' \
 through bigger '^reply 552 5\.3\.4 ' '^commit: reject\|552 5\.3\.4 ' \
     '^oversize: over limits\.message_size' \
     'action=reject .*oversize=over limits\.message_size$'
+# 8 MB of header alone: the milter frontend answers before the body.
+through hugehead '^reply 552 5\.3\.4 ' '^commit: reject\|552 5\.3\.4 ' \
+    '^oversize: over limits\.message_size' \
+    'action=reject .*oversize=over limits\.message_size$'
+like "$(cat "$TMP/hugehead.milter")" '^phase header$' \
+    "hugehead: milter: answered in the header, the body never read"
 through folded '^reply 550 5\.7\.1 Folded header seen$' \
     '^commit: reject\|550 5\.7\.1 Folded header seen$' \
     '^reply: 550 5\.7\.1 Folded header seen$' 'action=reject rules=folded '
