@@ -268,9 +268,10 @@ mbox_line(struct rfc5322 *p, const char *line, size_t n)
 	size_t		 len = strlen(name);
 
 	p->state = R_HEADER;
-	p->mbox = p->nfields;
+	/* Only once it is a field: storing the one before may fail. */
 	if (field_start(p, name, len, len, len) == -1)
 		return -1;
+	p->mbox = p->nfields - 1;
 	if (buf_put(p->value, line, n) == -1)
 		return over(p, "over the bound on a header field's length");
 	return 0;

@@ -42,8 +42,9 @@ body_bound(uint8_t b)
 
 /*
  * What rfc5322_check_value must never let through, whatever else it
- * refuses: a C0 control but tab, or a line break that is not CRLF then
- * a blank.
+ * refuses: a C0 control but tab, DEL, a C1 control in UTF-8 (0xc2 then
+ * 0x80 to 0x9f), a byte that is never in UTF-8 (0xc0, 0xc1, 0xf5 to
+ * 0xff), or a line break that is not CRLF then a blank.
  */
 static int
 value_is_clean(const char *v)
@@ -53,7 +54,9 @@ value_is_clean(const char *v)
 	for (s = (const unsigned char *)v; *s != '\0'; s++) {
 		if (*s == '\r' && s[1] == '\n' && (s[2] == ' ' || s[2] == '\t'))
 			s++;
-		else if (*s < 0x20 && *s != '\t')
+		else if ((*s < 0x20 && *s != '\t') || *s == 0x7f ||
+		    *s == 0xc0 || *s == 0xc1 || *s >= 0xf5 ||
+		    (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f))
 			return 0;
 	}
 	return 1;
