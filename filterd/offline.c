@@ -23,9 +23,12 @@
 #include "filterd/lib/rfc5322.h"
 #include "filterd/lib/verdict.h"
 
-/* Reads the whole file, at most max bytes; returns it NUL-terminated. */
+/*
+ * Reads the file, at most max bytes of it, and returns them NUL-terminated;
+ * *more_r says whether the file had more.
+ */
 static char *
-offline_read(const char *path, size_t max, size_t *len_r)
+offline_read(const char *path, size_t max, size_t *len_r, int *more_r)
 {
 	char	*p;
 	size_t	 len = 0;
@@ -41,11 +44,8 @@ offline_read(const char *path, size_t max, size_t *len_r)
 	while (len <= max && (n = read(fd, p + len, max + 1 - len)) > 0)
 		len += (size_t)n;
 	close(fd);
-	if (len > max) {
-		free(p);
-		errno = EFBIG;
-		return NULL;
-	}
+	if ((*more_r = len > max))
+		len = max;
 	p[len] = '\0';
 	*len_r = len;
 	return p;
@@ -274,10 +274,11 @@ offline_main(const struct config *c, const struct parent_args *a,
 	struct answer	 ans;
 	char		*p;
 	size_t		 len;
-	int		 status;
+	int		 status, more;
 
+	/* The slack lets the parser decide, counting line ends as CRLF. */
 	if ((p = offline_read(path, (size_t)c->message_size + 1024 * 1024,
-	    &len)) == NULL) {
+	    &len, &more)) == NULL) {
 		log_warn("%s", path);
 		return OFFLINE_ERROR;
 	}
@@ -289,6 +290,11 @@ offline_main(const struct config *c, const struct parent_args *a,
 		return OFFLINE_ERROR;
 	}
 	free(p);
+	/* A file larger still is over the limit, however it is counted. */
+	if (more && m->over == NULL) {
+		m->oversize = 1;
+		m->over = "over limits.message_size";
+	}
 	(void)message_set(&m->client_addr, "127.0.0.1");
 	(void)message_set(&m->client_name, "localhost");
 	(void)message_set(&m->helo, "localhost");

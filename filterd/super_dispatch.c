@@ -865,7 +865,7 @@ dispatch_job(const struct message *m, uint64_t nonce, uint64_t *size_r)
 	ssize_t		 n;
 	int		 fd = -1;
 
-	if ((b = buf_new(m->bodylen + WIRE_JOB_OVERHEAD)) == NULL)
+	if ((b = buf_new(message_size(m) + WIRE_JOB_OVERHEAD)) == NULL)
 		return -1;
 	if (wire_enc_job(b, nonce, m) == -1 ||
 	    (fd = memfd_create("filterd-job", MFD_CLOEXEC |
@@ -936,7 +936,11 @@ dispatch_fallback(const struct config *c, struct verdict *v)
 	answer_fallback(c->on_failure, v);
 }
 
-/* The worker is validated by the policy of the spawner it came from. */
+/*
+ * The worker is validated by the policy of the spawner it came from.
+ * Returns 0 with the verdict in o, 1 when o was decided without one, or
+ * -1 with the reason in o->why.
+ */
 static int
 dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
     long long start, struct dgen **g_r, struct outcome *o)
@@ -959,6 +963,16 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	    DISPATCH_GRACE_MS;
 	if (deadline > limit)
 		deadline = limit;	/* before its spawner kills it */
+	/*
+	 * A reload may have lowered limits.message_size since the message
+	 * came: its worker would refuse the job.  Over a limit is oversize.
+	 */
+	if (message_size(m) > (size_t)w.g->conf->message_size) {
+		close(w.fd);
+		answer_oversize(w.g->conf->oversize, "over limits.message_size",
+		    o);
+		return 1;
+	}
 	if ((jfd = dispatch_job(m, nonce, &size)) == -1) {
 		close(w.fd);
 		return fail(o, "cannot write the job");
@@ -970,6 +984,9 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 		close(w.fd);
 		return fail(o, "cannot send the job");
 	}
+	/* What a test waits for, rather than for a while. */
+	log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
+	    m->queue_id : "NOQUEUE", (long)w.pid);
 	rc = dispatch_read(*g_r, w.fd, b, deadline, nonce, o);
 	close(w.fd);
 	return rc;

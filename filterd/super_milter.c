@@ -187,6 +187,18 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat	milter_finish(SMFICTX *, struct session *);
+
+/*
+ * Past limits.message_size -- the header counts too -- the message is
+ * answered now and the rest is not read.
+ */
+static sfsistat
+milter_next(SMFICTX *ctx, struct session *s)
+{
+	return s->m->oversize ? milter_finish(ctx, s) : SMFIS_CONTINUE;
+}
+
 static sfsistat
 milter_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -197,7 +209,7 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 	if (milter_parser(s) != NULL &&
 	    rfc5322_field(s->rp, name, value) == -1)
 		s->failed = 1;
-	return SMFIS_CONTINUE;
+	return milter_next(ctx, s);
 }
 
 static sfsistat
@@ -233,8 +245,6 @@ milter_reply(SMFICTX *ctx, const struct answer *a)
 		log_warnx("smfi_setreply %s failed", a->code);
 }
 
-static sfsistat	milter_finish(SMFICTX *, struct session *);
-
 static sfsistat
 milter_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
@@ -244,8 +254,7 @@ milter_body(SMFICTX *ctx, unsigned char *p, size_t len)
 		return SMFIS_TEMPFAIL;
 	if (milter_parser(s) != NULL && rfc5322_body(s->rp, p, len) == -1)
 		s->failed = 1;
-	/* Past limits.message_size: answered now, the rest not read. */
-	return s->m->oversize ? milter_finish(ctx, s) : SMFIS_CONTINUE;
+	return milter_next(ctx, s);
 }
 
 /* Converts CRLF folding to the LF folding libmilter expects. */

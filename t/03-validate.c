@@ -282,6 +282,82 @@ test_policy_case(const struct policy_case *t)
 	config_free(&c);
 }
 
+/*
+ * The bytes of a header value a worker writes (issue 9, finding 7): at
+ * the edges of the control characters, of ASCII and of UTF-8.  A value
+ * is "a" + the bytes + "b"; why is NULL when it must pass.
+ */
+static const struct value_case {
+	const char	*bytes;
+	const char	*why;
+	const char	*desc;
+} value_cases[] = {
+	{ "\x1f", "control", "0x1f (unit separator)" },
+	{ " ", NULL, "0x20 (space)" },
+	{ "\t", NULL, "tab" },
+	{ "~", NULL, "0x7e (tilde)" },
+	{ "\x7f", "control", "0x7f (DEL)" },
+	{ "\x80", "UTF-8", "0x80 alone (a continuation byte)" },
+	{ "\xbf", "UTF-8", "0xbf alone" },
+	{ "\xc2\x80", "control", "U+0080, the first C1 control" },
+	{ "\xc2\x85", "control", "U+0085 (NEL)" },
+	{ "\xc2\x9f", "control", "U+009F, the last C1 control" },
+	{ "\xc2\xa0", NULL, "U+00A0, the first after C1" },
+	{ "caf\xc3\xa9", NULL, "e acute" },
+	{ "\xdf\xbf", NULL, "U+07FF, the last of two bytes" },
+	{ "\xe0\xa0\x80", NULL, "U+0800, the first of three bytes" },
+	{ "\xef\xbf\xbd", NULL, "U+FFFD" },
+	{ "\xf0\x9f\x98\x80", NULL, "U+1F600, four bytes" },
+	{ "\xf4\x8f\xbf\xbf", NULL, "U+10FFFF, the last code point" },
+	{ "\xc0\xaf", "UTF-8", "overlong / in two bytes" },
+	{ "\xc1\xbf", "UTF-8", "overlong U+007F in two bytes" },
+	{ "\xe0\x9f\xbf", "UTF-8", "overlong U+07FF in three bytes" },
+	{ "\xf0\x8f\xbf\xbf", "UTF-8", "overlong U+FFFF in four bytes" },
+	{ "\xed\xa0\x80", "UTF-8", "a surrogate (U+D800)" },
+	{ "\xf4\x90\x80\x80", "UTF-8", "past U+10FFFF" },
+	{ "\xc3", "UTF-8", "a lead byte, then ASCII" },
+	{ "\xe2\x82", "UTF-8", "three bytes cut after two" },
+	{ "\xf0\x9f\x98", "UTF-8", "four bytes cut after three" },
+	{ "\xf5\x80\x80\x80", "UTF-8", "0xf5, never a lead byte" },
+	{ "\xfe", "UTF-8", "0xfe" },
+	{ "\xff", "UTF-8", "0xff" },
+	{ "\xc3\xa9\r\n \xc3\xa9", NULL, "UTF-8 across a fold" },
+};
+
+static void
+test_value_bytes(void)
+{
+	const struct value_case	*t;
+	struct verdict		 v;
+	const char		*why;
+	char			 value[32];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(value_cases) / sizeof(value_cases[0]); i++) {
+		t = &value_cases[i];
+		snprintf(value, sizeof(value), "a%sb", t->bytes);
+		base(&v);
+		set(&v.ops[0].value, value);
+		why = "";
+		rc = validate_verdict(&v, NONCE, &pol, &why);
+		if (t->why == NULL)
+			ok(rc == 0, "header value with %s: accepted (%s)",
+			    t->desc, rc ? why : "ok");
+		else
+			ok(rc == -1 && strstr(why, t->why) != NULL,
+			    "header value with %s: refused (%s)", t->desc,
+			    rc ? why : "accepted!");
+		verdict_clear(&v);
+	}
+	/* The last byte of the value: nothing is read past the NUL. */
+	base(&v);
+	set(&v.ops[0].value, "a\xe2");
+	ok(validate_verdict(&v, NONCE, &pol, &why) == -1,
+	    "a value ending in a lead byte is refused");
+	verdict_clear(&v);
+}
+
 int
 main(void)
 {
@@ -293,6 +369,7 @@ main(void)
 	test_policy();
 	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++)
 		test_policy_case(&policy_cases[i]);
+	test_value_bytes();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		base(&v);
 		cases[i].mutate(&v);

@@ -41,7 +41,12 @@ pid=
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null
-		sleep 0.2
+		# Up to 5 s to exit (polled, not a fixed sleep), then SIGKILL.
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	fi

@@ -8,7 +8,7 @@
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 21
+plan 22
 
 # Generation 1 refuses "alpha" and lets workers add X-Hostile-Slow.
 cat > "$TMP/a.conf" <<'EOF'
@@ -58,11 +58,14 @@ like "$(send)" '^reply 550 5\.7\.1 alpha refused$' "generation 1 refuses alpha"
 msg "beta"
 like "$(send)" '^action (accept|continue)$' "generation 1 accepts beta"
 
-# A slow message is in a worker when the reload comes.
+# A slow message is in a worker when the reload comes: the supervisor
+# logs (with -v) when the job went to one.
 msg "slow one" slow
-send > "$TMP/slow.out" &
+mclient -s "unix:$sock" -q SLOW1 -f a@example.org -r b@example.net \
+    -m "$TMP/m.eml" > "$TMP/slow.out" 2>&1 &
 slow_pid=$!
-sleep 0.5
+wait_log "$TMP/filterd.log" 'SLOW1: job sent to worker [0-9]+'
+ok $? "the slow message is in a worker"
 conf_for "$TMP/b.conf" > /dev/null
 kill -HUP "$filterd_pid"
 wait_log "$TMP/filterd.log" 'reloaded, configuration generation 2'

@@ -440,18 +440,55 @@ test_no_parent(const struct message *m)
 	config_free(&c);
 }
 
+/*
+ * A message taken under a larger limits.message_size than the worker's
+ * generation has (a reload lowered it meanwhile) is over the limit: it
+ * gets limits.oversize, not a job the worker would refuse (on_failure).
+ */
+static void
+test_lowered_limit(void)
+{
+	struct config	*c = conf(CONF("5000"));
+	struct message	*big = message_new(100000);
+	struct dispatch	*d;
+	struct spawner	*s;
+	struct outcome	 o;
+	char		 body[6000];
+	int		 ctl;
+
+	memset(body, 'b', sizeof(body));
+	if (big == NULL || message_add_header(big, "Subject", "big") == -1 ||
+	    message_add_body(big, body, sizeof(body)) == -1)
+		bail("message");
+	if ((d = dispatch_new(-1, c, NULL)) == NULL)
+		bail("dispatch_new");
+	s = spawner_start(6000, 0, &ctl);
+	dispatch_set_spawner(d, ctl);
+	dispatch_run(d, big, &o);
+	ok(o.kind == OUTCOME_OVERSIZE, "a message over the worker's "
+	    "generation's limit is oversize (%s)", o.why);
+	is_int(get(&s->served), 0, "and no worker got it");
+	outcome_clear(&o);
+	dispatch_free(&d);
+	pthread_join(s->tid, NULL);
+	free(s);
+	message_free(&big);
+	config_free(&c);
+}
+
 int
 main(void)
 {
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(17);
+	plan(19);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
 	test_silent(m, 1);
 	test_no_parent(m);
+	test_lowered_limit();
 	message_free(&m);
 	return done_testing();
 }

@@ -12,6 +12,7 @@
 
 #include "filterd/lib/message.h"
 #include "filterd/lib/rfc5322.h"
+#include "filterd/lib/verdict.h"
 #include "t/tap.h"
 
 struct tcase {
@@ -148,6 +149,60 @@ test_layout(void)
 	message_free(&m);
 }
 
+/*
+ * What filterd writes (issue 9, finding 7): a field name is printable
+ * ASCII but ":" (0x21 to 0x7e), a value printable ASCII, tab and UTF-8
+ * without controls (DEL and C1 included), each at most its length.
+ */
+static void
+test_write_checks(void)
+{
+	char		 name[VERDICT_HDR_NAME_MAX + 2];
+	char		 value[VERDICT_HDR_VALUE_MAX + 2];
+	const char	*why = "";
+
+	ok(rfc5322_check_name("A\x21", &why) == 0, "name: 0x21 is taken");
+	ok(rfc5322_check_name("A\x7e", &why) == 0, "name: 0x7e is taken");
+	ok(rfc5322_check_name("A\x20", &why) == -1, "name: 0x20 is not");
+	ok(rfc5322_check_name("A\x7f", &why) == -1, "name: 0x7f is not");
+	ok(rfc5322_check_name("A\xc3\xa9", &why) == -1,
+	    "name: UTF-8 is not");
+	memset(name, 'n', sizeof(name));
+	name[VERDICT_HDR_NAME_MAX] = '\0';
+	ok(rfc5322_check_name(name, &why) == 0, "name: %d bytes are taken",
+	    VERDICT_HDR_NAME_MAX);
+	name[VERDICT_HDR_NAME_MAX] = 'n';
+	name[VERDICT_HDR_NAME_MAX + 1] = '\0';
+	ok(rfc5322_check_name(name, &why) == -1, "name: %d are not",
+	    VERDICT_HDR_NAME_MAX + 1);
+
+	ok(rfc5322_check_value("a\x20\x7e\tb", &why) == 0,
+	    "value: 0x20, 0x7e and tab are taken");
+	ok(rfc5322_check_value("a\x1f", &why) == -1, "value: 0x1f is not");
+	ok(rfc5322_check_value("a\x7f", &why) == -1 &&
+	    strstr(why, "control") != NULL, "value: DEL is a control (%s)",
+	    why);
+	ok(rfc5322_check_value("\xc2\x80", &why) == -1 &&
+	    strstr(why, "control") != NULL, "value: U+0080 is a control");
+	ok(rfc5322_check_value("\xc2\xa0\xf4\x8f\xbf\xbf", &why) == 0,
+	    "value: U+00A0 and U+10FFFF are taken");
+	ok(rfc5322_check_value("\x80", &why) == -1 &&
+	    strstr(why, "UTF-8") != NULL, "value: 0x80 alone is not UTF-8");
+	ok(rfc5322_check_value("\xc0\x80", &why) == -1,
+	    "value: an overlong NUL is not UTF-8");
+	ok(rfc5322_check_value("\xe2\x82", &why) == -1,
+	    "value: a cut sequence at the end is not UTF-8");
+	ok(rfc5322_check_value("\xff", &why) == -1, "value: 0xff is not");
+	memset(value, 'v', sizeof(value));
+	value[VERDICT_HDR_VALUE_MAX] = '\0';
+	ok(rfc5322_check_value(value, &why) == 0,
+	    "value: %d bytes are taken", VERDICT_HDR_VALUE_MAX);
+	value[VERDICT_HDR_VALUE_MAX] = 'v';
+	value[VERDICT_HDR_VALUE_MAX + 1] = '\0';
+	ok(rfc5322_check_value(value, &why) == -1, "value: %d are not",
+	    VERDICT_HDR_VALUE_MAX + 1);
+}
+
 int
 main(void)
 {
@@ -157,5 +212,6 @@ main(void)
 		run(&cases[i]);
 	test_name_bound();
 	test_layout();
+	test_write_checks();
 	return done_testing();
 }

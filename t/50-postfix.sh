@@ -153,7 +153,7 @@ diag_msg()
 	[ -n "${2:-}" ] && [ -r "$2" ] && pf_diag "$2" "as delivered"
 }
 
-echo "1..10"
+echo "1..11"
 
 # 1: filterd on a TCP port (Postfix's smtpd runs as the postfix user and
 # could not reach a socket in our root-only temporary directory).
@@ -190,6 +190,7 @@ if [ "$setup_ok" -ne 1 ]; then
 	for d in "lottery message accepted" "lottery message delivered" \
 	    "bad subject refused" "blocked sender refused" \
 	    "plain message delivered" "refused messages not delivered" \
+	    "a field folded to 16,891 bytes delivered" \
 	    "filterd still running" \
 	    "milter_default_action with filterd stopped"; do
 		tap 1 "$d (setup failed)"
@@ -279,9 +280,38 @@ for m in badsubj spam; do
 done
 tap "$ok" "refused messages were neither queued nor delivered"
 
+# (f) A field folded to 16,891 bytes, which Postfix passes (its
+# header_size_limit is 102400; 60000 with milters): filtered and
+# delivered whole, as filterd's default limits are no stricter.
+awk 'BEGIN {
+	b = sprintf("%77s", ""); gsub(/ /, "b", b)
+	printf "From: alice@example.com\r\nTo: rcpt@example.org\r\n"
+	printf "Subject: a long field\r\nX-Long: %s\r\n", b
+	for (i = 0; i < 215; i++)
+		printf " %s\r\n", substr(b, 1, 76)
+	printf " %sz\r\n\r\nLong field, short body.\r\n", substr(b, 1, 41)
+}' >"$tmp/long.eml"
+send long --from alice@example.com --data "@$tmp/long.eml"
+ok=1
+why=""
+file=""
+if ! replied long '250 .*queued as'; then
+	why="not accepted"
+elif ! file=$(delivered long 2>"$tmp/why"); then
+	why=$(cat "$tmp/why")
+	file=""
+elif [ "$(sed -e 's/\r$//' -e '/^$/q' "$file" |
+    sed -n '/^X-Long:/,/^[^ ]/p' | grep -c '^ ')" -ne 216 ]; then
+	why="X-Long did not arrive with its 216 continuation lines"
+else
+	ok=0
+fi
+tap "$ok" "a field folded to 16,891 bytes: accepted, delivered whole"
+[ "$ok" -eq 0 ] || { echo "# $why"; diag_msg long "$file"; }
+
 ok=1
 fd_running && ok=0
-tap "$ok" "filterd still running after four messages"
+tap "$ok" "filterd still running after five messages"
 
 # (e) filterd gone: Postfix applies milter_default_action = tempfail.
 fd_stop 10

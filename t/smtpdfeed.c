@@ -16,6 +16,7 @@
  * answer, 1 on any other end.  A test program: it trusts its arguments.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,6 +125,12 @@ start(char **argv, int *to_r, int *from_r)
 	}
 	close(a[0]);
 	close(b[1]);
+	/*
+	 * A blocking write of a large chunk would wait for the filter to
+	 * read it all while the filter waits for us to read its output.
+	 */
+	if (fcntl(a[1], F_SETFL, O_NONBLOCK) == -1)
+		die("cannot start the filter");
 	*to_r = a[1];
 	*from_r = b[0];
 	return pid;
@@ -214,7 +221,10 @@ main(int argc, char **argv)
 		if (poll(pfd, 2, 30000) <= 0)
 			die("the filter is silent");
 		if (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
-			if ((n = write(to, in.p + in.off, in.len - in.off)) <= 0)
+			n = write(to, in.p + in.off, in.len - in.off);
+			if (n == -1 && errno == EAGAIN)
+				n = 0;
+			else if (n <= 0)
 				die("the filter stopped reading");
 			in.off += (size_t)n;
 		}

@@ -78,14 +78,18 @@ conf_for() {
 }
 
 # start_filterd BINARY: runs BINARY -d -v -f $TMP/filterd.conf in the
-# background, logging to $TMP/filterd.log, and waits for its socket.
+# background, logging to $TMP/filterd.log, and waits up to 10 s for its
+# socket, or until it has exited.  A socket left by an earlier run is
+# removed first, so that only the new one counts.
 start_filterd() {
+	rm -f "$TMP/filterd.sock"
 	"$1" -d -v -f "$TMP/filterd.conf" > "$TMP/filterd.log" 2>&1 &
 	filterd_pid=$!
 	tap_pids="$tap_pids $filterd_pid"
 	i=0
-	while [ ! -S "$TMP/filterd.sock" ] && [ $i -lt 100 ]; do
-		sleep 0.05
+	while [ ! -S "$TMP/filterd.sock" ] && [ $i -lt 100 ] &&
+	    kill -0 "$filterd_pid" 2>/dev/null; do
+		sleep 0.1
 		i=$((i + 1))
 	done
 	[ -S "$TMP/filterd.sock" ]
@@ -102,7 +106,8 @@ spawner_pids() {
 }
 
 # wait_log FILE REGEX: waits up to 10 s for FILE to match the extended
-# regex; returns whether it does.
+# regex; returns whether it does.  Tests wait for what they need this
+# way (or for a socket or a process), never for a fixed time.
 wait_log() {
 	_i=0
 	while ! grep -Eq -- "$2" "$1" 2>/dev/null && [ $_i -lt 100 ]; do
@@ -120,6 +125,7 @@ wait_log_after() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
+	tail -n +$(($1 + 1)) "$TMP/filterd.log" | grep -Eq -- "$2"
 }
 
 mclient() { "${MCLIENT:-$top_builddir/t/mclient}" -t 20 "$@"; }

@@ -48,9 +48,10 @@ static const struct conf_key conf_keys[] = {
 	    0, 0 },
 	{ "limits.max_recipients", T_INT, OFF(max_recipients), "1000", 1,
 	    MSG_RCPTS_MAX, 0, 0 },
-	{ "limits.max_headers", T_INT, OFF(max_headers), "1000", 1,
+	/* No stricter than the MTAs (filterd.conf(5), Limits). */
+	{ "limits.max_headers", T_INT, OFF(max_headers), "10000", 1,
 	    MSG_HDRS_MAX, 0, 0 },
-	{ "limits.max_header_size", T_INT, OFF(max_header_size), "16384", 64,
+	{ "limits.max_header_size", T_INT, OFF(max_header_size), "102400", 64,
 	    MSG_HDR_VALUE_MAX, 0, 0 },
 	{ "limits.max_mime_depth", T_INT, OFF(max_mime_depth), "8", 1, 32,
 	    0, 0 },

@@ -9,13 +9,13 @@
 #include "filterd/lib/message.h"
 
 struct message *
-message_new(size_t body_max)
+message_new(size_t size_max)
 {
 	struct message	*m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	m->body_max = body_max;
+	m->size_max = size_max;
 	return m;
 }
 
@@ -49,6 +49,7 @@ message_reset(struct message *m)
 	free(m->body);
 	m->body = NULL;
 	m->bodylen = m->bodycap = 0;
+	m->hdrsize = 0;
 	m->oversize = 0;
 	m->over = NULL;
 	m->malformed = NULL;
@@ -163,31 +164,73 @@ message_add_macro(struct message *m, const char *name, const char *value)
 	    MSG_HDR_NAME_MAX, value, MSG_STR_MAX);
 }
 
+size_t
+message_field_size(const char *name, const char *value)
+{
+	size_t	 n = strlen(name) + 1 + 2;	/* ":" and CRLF */
+
+	for (; *value != '\0'; value++)
+		n += *value == '\n' ? 2 : 1;	/* a fold's CRLF */
+	return n;
+}
+
+size_t
+message_size(const struct message *m)
+{
+	return m->hdrsize + m->bodylen;
+}
+
+/* Whether n more bytes fit; sets oversize when they do not. */
+static int
+message_fits(struct message *m, size_t n)
+{
+	if (m->oversize || n > m->size_max - message_size(m)) {
+		m->oversize = 1;
+		return 0;
+	}
+	return 1;
+}
+
 int
 message_add_header(struct message *m, const char *name, const char *value)
 {
-	return kv_append(&m->hdrs, &m->nhdrs, MSG_HDRS_MAX, name,
-	    MSG_HDR_NAME_MAX, value, MSG_HDR_VALUE_MAX);
+	size_t	 n;
+
+	/* Bounded before strlen: value may be anything the MTA sent. */
+	if (strnlen(name, MSG_HDR_NAME_MAX + 1) > MSG_HDR_NAME_MAX ||
+	    strnlen(value, MSG_HDR_VALUE_MAX + 1) > MSG_HDR_VALUE_MAX)
+		return -1;
+	n = message_field_size(name, value);
+	if (!message_fits(m, n))
+		return -1;
+	if (kv_append(&m->hdrs, &m->nhdrs, MSG_HDRS_MAX, name,
+	    MSG_HDR_NAME_MAX, value, MSG_HDR_VALUE_MAX) == -1)
+		return -1;
+	m->hdrsize += n;
+	return 0;
 }
 
 int
 message_add_body(struct message *m, const void *p, size_t n)
 {
-	size_t	 ncap;
+	size_t	 ncap, room, sep;
 	uint8_t	*b;
 
-	if (m->oversize || n > m->body_max - m->bodylen) {
-		m->oversize = 1;
+	/* The first body bytes bring the empty line before them. */
+	sep = n > 0 && m->bodylen == 0 ? 2 : 0;
+	if (!message_fits(m, n + sep))
 		return -1;
-	}
 	if (n == 0)
 		return 0;
+	m->hdrsize += sep;
 	if (m->bodylen + n > m->bodycap) {
+		/* The body can grow no further than the header leaves. */
+		room = m->size_max - m->hdrsize;
 		ncap = m->bodycap ? m->bodycap : 8192;
 		while (ncap < m->bodylen + n)
 			ncap *= 2;
-		if (ncap > m->body_max)
-			ncap = m->body_max;
+		if (ncap > room)
+			ncap = room;
 		if ((b = realloc(m->body, ncap)) == NULL)
 			return -1;
 		m->body = b;

@@ -4,6 +4,17 @@
  * supervisor; the worker gets a decoded copy.  Every string is owned by the
  * message and freed with it.  The limits below bound what a frontend
  * collects and what the job decoder accepts.
+ *
+ * Its size -- what limits.message_size bounds -- is the header and the
+ * body together, counted as the MTA passes them: each field as
+ * "Name:value" and CRLF, a folded line's break as CRLF, and a body as
+ * stored (CRLF line ends) with the empty line before it.  A field never
+ * counts more than its bytes on the wire, whatever blanks they held, so a
+ * message the MTA counted within a limit is within it here; only a
+ * leading mbox "From " line, stored as the field X-Mailbox-Line, counts
+ * 15 bytes more than it had.  The
+ * supervisor and the worker count alike, which is what lets a job of a
+ * message within limits always be written and decoded (see wire.h).
  */
 #ifndef FILTERD_LIB_MESSAGE_H
 #define FILTERD_LIB_MESSAGE_H
@@ -13,11 +24,13 @@
 
 #define MSG_STR_MAX	1024	/* addresses, names, HELO, macro values */
 #define MSG_HDR_NAME_MAX 256
-#define MSG_HDR_VALUE_MAX 65536
-#define MSG_HDRS_MAX	2000
+/* The most limits.max_header_size may be: ten times Postfix's default. */
+#define MSG_HDR_VALUE_MAX (1024 * 1024)
+#define MSG_INDEX_MAX	10000	/* header indexes a verdict may name */
+/* The most limits.max_headers may be: every field can be named. */
+#define MSG_HDRS_MAX	MSG_INDEX_MAX
 #define MSG_RCPTS_MAX	1000
 #define MSG_MACROS_MAX	64
-#define MSG_INDEX_MAX	10000	/* header indexes a verdict may name */
 
 struct kv {
 	char	*name;
@@ -39,14 +52,18 @@ struct message {
 	uint8_t		*body;
 	size_t		 bodylen;
 	size_t		 bodycap;
-	size_t		 body_max;
-	int		 oversize;	/* more arrived than body_max */
+	size_t		 hdrsize;	/* fields and the empty line */
+	size_t		 size_max;	/* for the header and body */
+	int		 oversize;	/* more arrived than size_max */
 	const char	*over;		/* a bound passed (static text) */
 	const char	*malformed;	/* why the header is not one */
 };
 
-/* Returns a new empty message whose body will hold at most body_max. */
-struct message	*message_new(size_t body_max);
+/*
+ * Returns a new empty message whose header and body together will hold at
+ * most size_max bytes, counted as above.
+ */
+struct message	*message_new(size_t size_max);
 void		 message_free(struct message **);
 /* Forgets the envelope, headers and body; keeps the connection facts. */
 void		 message_reset(struct message *);
@@ -59,12 +76,21 @@ void		 message_reset(struct message *);
 int	message_set(char **field, const char *value);
 int	message_add_rcpt(struct message *, const char *);
 int	message_add_macro(struct message *, const char *, const char *);
+/*
+ * Appends a header field.  Past size_max, or once oversize is set, it
+ * stores nothing, sets oversize and returns -1; past the other bounds it
+ * returns -1 and leaves oversize alone.
+ */
 int	message_add_header(struct message *, const char *, const char *);
 /*
- * Appends body bytes.  Past body_max it stores nothing more, sets
- * oversize and returns -1.
+ * Appends body bytes.  Past size_max, or once oversize is set, it stores
+ * nothing more, sets oversize and returns -1.
  */
 int	message_add_body(struct message *, const void *, size_t);
+/* What a field of this name and value counts against size_max. */
+size_t	message_field_size(const char *name, const char *value);
+/* The header and body's size so far: never more than size_max. */
+size_t	message_size(const struct message *);
 /* Returns the value of the named macro ("i", "{auth_authen}") or NULL. */
 const char *message_macro(const struct message *, const char *);
 

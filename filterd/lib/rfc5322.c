@@ -39,23 +39,69 @@ rfc5322_check_name(const char *name, const char **why_r)
 	return 0;
 }
 
+/*
+ * The length of the multibyte UTF-8 sequence that starts at s, with its
+ * code point in *cp_r, or 0 when it is none (RFC 3629: no overlong form,
+ * no surrogate, nothing past U+10FFFF).  Stops at the first byte that is
+ * no continuation, so never reads past a NUL.
+ */
+static size_t
+utf8_seq(const unsigned char *s, uint32_t *cp_r)
+{
+	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	uint32_t		 cp;
+	size_t			 n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;	/* ASCII, a continuation, 0xc0, 0xc1, 0xf5.. */
+	cp = s[0] & (0x7fU >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cp_r = cp;
+	return n;
+}
+
+/*
+ * Printable ASCII, tab, and UTF-8 (RFC 6532) but for the C1 controls;
+ * DEL is a control too.  Postfix, Sendmail and OpenSMTPD check none of
+ * it in a field a filter adds: this is the only check.
+ */
 int
 rfc5322_check_value(const char *value, const char **why_r)
 {
-	const char	*s;
+	const unsigned char	*s;
+	uint32_t		 cp;
+	size_t			 n;
 
 	if (strlen(value) > VERDICT_HDR_VALUE_MAX)
 		return fail(why_r, "header value too long");
-	for (s = value; *s != '\0'; s++) {
+	for (s = (const unsigned char *)value; *s != '\0'; s += n) {
+		n = 1;
 		if (*s == '\r') {
 			/* Folding only as CRLF followed by a space or tab. */
 			if (s[1] != '\n' || (s[2] != ' ' && s[2] != '\t'))
 				return fail(why_r, "header value has a bare "
 				    "CR or LF");
-			s++;
+			n = 2;
 		} else if (*s == '\n')
 			return fail(why_r, "header value has a bare CR or LF");
-		else if ((unsigned char)*s < 0x20 && *s != '\t')
+		else if ((*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return fail(why_r, "header value has a control "
+			    "character");
+		else if (*s >= 0x80 && (n = utf8_seq(s, &cp)) == 0)
+			return fail(why_r, "header value is not UTF-8");
+		else if (*s >= 0x80 && cp <= 0x9f)
 			return fail(why_r, "header value has a control "
 			    "character");
 	}
@@ -153,7 +199,8 @@ flush(struct rfc5322 *p)
 	    (value = buf_cstr(p->value)) == NULL)
 		return over(p, "out of memory");
 	if (message_add_header(p->m, name, value) == -1)
-		return over(p, "over the bound on header fields");
+		return over(p, p->m->oversize ? "over limits.message_size" :
+		    "over the bound on header fields");
 	return 0;
 }
 
@@ -221,9 +268,10 @@ mbox_line(struct rfc5322 *p, const char *line, size_t n)
 	size_t		 len = strlen(name);
 
 	p->state = R_HEADER;
-	p->mbox = p->nfields;
+	/* Only once it is a field: storing the one before may fail. */
 	if (field_start(p, name, len, len, len) == -1)
 		return -1;
+	p->mbox = p->nfields - 1;
 	if (buf_put(p->value, line, n) == -1)
 		return over(p, "over the bound on a header field's length");
 	return 0;

@@ -97,8 +97,10 @@ size_t	rfc5322_mbox(const struct rfc5322 *);
 int	rfc5322_check_name(const char *, const char **why_r);
 /*
  * A field value as filterd writes one: at most VERDICT_HDR_VALUE_MAX
- * bytes, no NUL or control character but tab, line breaks only as CRLF
- * followed by a space or a tab (folding).  Returns 0, or -1 with a reason.
+ * bytes of printable ASCII, tab and valid UTF-8 (RFC 6532), with no
+ * control character -- C0 but tab, DEL, C1 (U+0080 to U+009F) -- and
+ * line breaks only as CRLF followed by a space or a tab (folding).
+ * Returns 0, or -1 with a reason.
  */
 int	rfc5322_check_value(const char *, const char **why_r);
 

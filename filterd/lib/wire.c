@@ -15,6 +15,24 @@
 #include "filterd/lib/verdict.h"
 #include "filterd/lib/wire.h"
 
+/*
+ * The most a job holds besides the message's size (message.h): the frame
+ * header and nonce; five strings and the recipients, each with its u32
+ * length; the macros; and per field two u32 lengths, of which the field's
+ * size counts ":" and CRLF already; the oversize byte and the body's
+ * length.  A job of a message within limits therefore always fits in
+ * size + WIRE_JOB_OVERHEAD, which is what the worker accepts.
+ */
+#define WIRE_STR(max)		(4 + (max))
+#define WIRE_JOB_FIXED_MAX	(WIRE_HDR_LEN + 8 + \
+	5 * WIRE_STR(MSG_STR_MAX) + \
+	4 + MSG_RCPTS_MAX * WIRE_STR(MSG_STR_MAX) + \
+	4 + MSG_MACROS_MAX * (WIRE_STR(MSG_HDR_NAME_MAX) + \
+	WIRE_STR(MSG_STR_MAX)) + \
+	4 + MSG_HDRS_MAX * (8 - 3) + 1 + 4)
+_Static_assert(WIRE_JOB_FIXED_MAX <= WIRE_JOB_OVERHEAD,
+    "a job of a message within limits must fit WIRE_JOB_OVERHEAD");
+
 /* Starts a frame; returns the offset of the length field to patch. */
 static int
 wire_begin(struct buf *b, int type, size_t *lenoff_r)
@@ -295,7 +313,7 @@ wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
 	    wire_get_kvs(&r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
 	    message_add_header, m) == -1 ||
 	    rd_u8(&r, &oversize) == -1 || oversize > 1 ||
-	    rd_mem(&r, m->body_max, &body, &bodylen) == -1)
+	    rd_mem(&r, m->size_max, &body, &bodylen) == -1)
 		return -1;
 	if (bodylen > 0 && message_add_body(m, body, bodylen) == -1)
 		return -1;

@@ -28,7 +28,13 @@ struct verdict;
 #define WIRE_HDR_LEN		8
 #define WIRE_CTL_MAX		64
 #define WIRE_VERDICT_MAX	65536
-/* A job holds the body plus this much for envelope and headers. */
+/*
+ * A job holds the message -- header and body, at most limits.message_size
+ * as struct message counts them -- plus at most this much: the envelope,
+ * the macros, and each field's length prefixes.  wire.c checks at compile
+ * time that the bounds of struct message keep it so; the supervisor sizes
+ * the job with it and the worker refuses a larger one.
+ */
 #define WIRE_JOB_OVERHEAD	(4 * 1024 * 1024)
 
 enum wire_type {

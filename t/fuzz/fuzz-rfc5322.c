@@ -42,8 +42,9 @@ body_bound(uint8_t b)
 
 /*
  * What rfc5322_check_value must never let through, whatever else it
- * refuses: a C0 control but tab, or a line break that is not CRLF then
- * a blank.
+ * refuses: a C0 control but tab, DEL, a C1 control in UTF-8 (0xc2 then
+ * 0x80 to 0x9f), a byte that is never in UTF-8 (0xc0, 0xc1, 0xf5 to
+ * 0xff), or a line break that is not CRLF then a blank.
  */
 static int
 value_is_clean(const char *v)
@@ -53,7 +54,9 @@ value_is_clean(const char *v)
 	for (s = (const unsigned char *)v; *s != '\0'; s++) {
 		if (*s == '\r' && s[1] == '\n' && (s[2] == ' ' || s[2] == '\t'))
 			s++;
-		else if (*s < 0x20 && *s != '\t')
+		else if ((*s < 0x20 && *s != '\t') || *s == 0x7f ||
+		    *s == 0xc0 || *s == 0xc1 || *s >= 0xf5 ||
+		    (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f))
 			return 0;
 	}
 	return 1;
@@ -77,7 +80,7 @@ check_parse(const struct message *m, const struct rfc5322 *p)
 		CHECK(rfc5322_body_line(p) >= f[n - 1].first +
 		    f[n - 1].nlines);
 	CHECK(rfc5322_mbox(p) == SIZE_MAX || rfc5322_mbox(p) < n);
-	CHECK(m->bodylen <= m->body_max);
+	CHECK(message_size(m) <= m->size_max);
 	for (i = 0; i < m->nhdrs; i++) {
 		len = strlen(m->hdrs[i].name);
 		CHECK(len > 0 && len <= MSG_HDR_NAME_MAX);
@@ -102,7 +105,7 @@ check_milter(const struct message *m)
 	for (i = 0; i < m->nhdrs; i++)
 		if (strchr(m->hdrs[i].value, '\r') != NULL)
 			return;
-	if ((c = message_new(m->body_max)) == NULL ||
+	if ((c = message_new(m->size_max)) == NULL ||
 	    (p = rfc5322_new(c)) == NULL) {
 		message_free(&c);
 		return;

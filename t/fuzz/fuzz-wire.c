@@ -197,7 +197,7 @@ fw_job_bounds(const struct message *m)
 			CHECK(!str_eq(m->macros[i].name, m->macros[j].name));
 	CHECK(m->nhdrs <= MSG_HDRS_MAX);
 	fw_kvs_bounds(m->hdrs, m->nhdrs, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX);
-	CHECK(m->bodylen <= m->body_max);
+	CHECK(message_size(m) <= m->size_max);
 	CHECK(m->bodylen == 0 || m->body != NULL);
 	CHECK(m->oversize == 0 || m->oversize == 1);
 }
@@ -250,7 +250,7 @@ fw_job_again(uint64_t nonce, const struct message *m, size_t n)
 
 	CHECK((b = buf_new(n)) != NULL);
 	CHECK((b2 = buf_new(n)) != NULL);
-	CHECK((m2 = message_new(m->body_max)) != NULL);
+	CHECK((m2 = message_new(m->size_max)) != NULL);
 	CHECK(wire_enc_job(b, nonce, m) == 0);
 	CHECK(wire_dec_job(buf_data(b), buf_len(b), &nonce2, m2, &why) == 0);
 	CHECK(nonce2 == nonce);
