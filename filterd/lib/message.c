@@ -100,6 +100,19 @@ message_set(char **field, const char *value)
 	return 0;
 }
 
+/*
+ * Room for element n of an array of n: the array holds the smallest power
+ * of two, at least 8, that is not less than n, and doubles when full, so
+ * that 10000 header fields cost 11 copies rather than 10000.
+ */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return v;
+	return reallocarray(v, n == 0 ? 8 : 2 * n, size);
+}
+
 int
 message_add_rcpt(struct message *m, const char *rcpt)
 {
@@ -109,7 +122,7 @@ message_add_rcpt(struct message *m, const char *rcpt)
 		return -1;
 	if ((s = str_dup_max(rcpt, MSG_STR_MAX)) == NULL)
 		return -1;
-	if ((v = reallocarray(m->rcpts, m->nrcpts + 1, sizeof(*v))) == NULL) {
+	if ((v = grow(m->rcpts, m->nrcpts, sizeof(*v))) == NULL) {
 		free(s);
 		return -1;
 	}
@@ -133,7 +146,7 @@ kv_append(struct kv **vp, size_t *np, size_t maxn, const char *name,
 		free(n);
 		return -1;
 	}
-	if ((v = reallocarray(*vp, *np + 1, sizeof(*v))) == NULL) {
+	if ((v = grow(*vp, *np, sizeof(*v))) == NULL) {
 		free(n);
 		free(s);
 		return -1;
