@@ -896,9 +896,25 @@ static const struct str_bound {
 	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
 	    VERDICT_RULE_NAME_MAX, 'n', 1,
 	    "a rule name of VERDICT_RULE_NAME_MAX" },
+	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
+	    VERDICT_RULE_NAME_MAX + 1, 'n', 0, "a rule name one longer" },
+	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
+	    0, 'n', 0, "an empty rule name" },
+	{ "rules = ( { name = \"a\\tb%s\"; body = \"x\"; "
+	    "action = \"reject\"; } );", 0, 'n', 0, "a rule name with a tab" },
+	{ "rules = ( { name = \"a\\x7f%s\"; body = \"x\"; "
+	    "action = \"reject\"; } );", 0, 'n', 0, "a rule name with DEL" },
 	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
 	    "reason = \"%s\"; } );", VERDICT_REASON_MAX, 'r', 1,
 	    "a quarantine reason of VERDICT_REASON_MAX" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"%s\"; } );", VERDICT_REASON_MAX + 1, 'r', 0,
+	    "a quarantine reason one longer" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"%s\"; } );", 0, 'r', 0, "an empty quarantine reason" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"a\\tb%s\"; } );", 0, 'r', 0,
+	    "a quarantine reason with a tab" },
 };
 
 static void
