@@ -1483,6 +1483,37 @@ test_privdrop_root(void)
 	    "privdrop in a sandboxed worker is killed");
 }
 
+/*
+ * The new root's check, at its edges: group-writable is as bad as
+ * world-writable, and a directory owned by the unprivileged user (mode
+ * 0755) is refused too, or that user could plant files in it.
+ */
+#define PRIVDROP_BOUND_TESTS	3
+
+static void
+test_privdrop_bounds(void)
+{
+	const char	*why = "not owned by root, or writable";
+	char		 out[256];
+	int		 status;
+
+	if (chmod(t_root, 0775) == -1)
+		bail("chmod %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop_badroot, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status) && strstr(out, why) != NULL,
+	    "privdrop into a group-writable directory fails");
+	if (chmod(t_root, 0755) == -1 || chown(t_root, t_uid, t_gid) == -1)
+		bail("chmod or chown %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop_badroot, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status) && strstr(out, why) != NULL,
+	    "privdrop into a directory owned by the user fails");
+	if (chown(t_root, 0, 0) == -1)
+		bail("chown %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status),
+	    "and into the same directory, root's and 0755 again, works");
+}
+
 static int
 act_privdrop_notroot(void)
 {
@@ -1503,10 +1534,12 @@ test_privdrop(void)
 		    strstr(out, "not running as root") != NULL,
 		    "privdrop when not root fails");
 		skip(PRIVDROP_TESTS - 1, "not root: privdrop needs root");
+		skip(PRIVDROP_BOUND_TESTS, "not root: privdrop needs root");
 		return;
 	}
 	if ((pw = getpwnam("nobody")) == NULL) {
 		skip(PRIVDROP_TESTS, "no user nobody");
+		skip(PRIVDROP_BOUND_TESTS, "no user nobody");
 		return;
 	}
 	t_uid = pw->pw_uid;
@@ -1515,6 +1548,7 @@ test_privdrop(void)
 	if (mkdtemp(t_root) == NULL || chmod(t_root, 0755) == -1)
 		bail("mkdtemp %s: %s", t_root, strerror(errno));
 	test_privdrop_root();
+	test_privdrop_bounds();
 	(void)rmdir(t_root);
 }
 
@@ -1888,6 +1922,7 @@ main(void)
 	t_parent = getpid();
 	plan(FILTER_TESTS + (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
+	    PRIVDROP_BOUND_TESTS +
 	    LANDLOCK_TESTS + NS_TESTS + SEQUENCE_TESTS);
 	if ((t_filter = sandbox_filter_new(err, sizeof(err))) == NULL)
 		bail("sandbox_filter_new: %s", err);
