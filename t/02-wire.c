@@ -341,6 +341,7 @@ struct vspec {
 	size_t	 nops, name, value;		/* each operation's */
 	uint8_t	 has_value;
 	size_t	 nrules, rule, nlogs, log;
+	uint8_t	 lastop;			/* 0: HDR_ADD */
 };
 
 /* n bytes of c, as a length-prefixed string. */
@@ -369,7 +370,8 @@ vspec_frame(struct buf *b, const struct vspec *s)
 	buf_put_u32(b, 0);	/* score */
 	buf_put_u32(b, (uint32_t)s->nops);
 	for (i = 0; i < s->nops; i++) {
-		buf_put_u8(b, HDR_ADD);
+		buf_put_u8(b, i + 1 == s->nops && s->lastop ? s->lastop :
+		    HDR_ADD);
 		buf_put_u32(b, 0);
 		put_n(b, s->name, 'N');
 		buf_put_u8(b, s->has_value);
@@ -384,7 +386,7 @@ vspec_frame(struct buf *b, const struct vspec *s)
 	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
 }
 
-#define VS_OK	{ 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1 }
+#define VS_OK	{ 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }
 
 static const struct vcase {
 	struct vspec	 s;
@@ -392,46 +394,56 @@ static const struct vcase {
 	const char	*desc;
 } vcases[] = {
 	{ VS_OK, 1, "the control: a small verdict" },
-	{ { 4, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, 0, "a reply code of 4" },
-	{ { 3, 11, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, 1, "an enhanced code of 11" },
-	{ { 3, 12, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, 0, "an enhanced code of 12" },
-	{ { 3, 5, VERDICT_TEXT_MAX, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, 1,
+	{ { 4, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0, "a reply code of 4" },
+	{ { 3, 11, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "an enhanced code of 11" },
+	{ { 3, 12, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "an enhanced code of 12" },
+	{ { 3, 5, VERDICT_TEXT_MAX, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
 	    "a reply text of VERDICT_TEXT_MAX" },
-	{ { 3, 5, VERDICT_TEXT_MAX + 1, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, 0,
+	{ { 3, 5, VERDICT_TEXT_MAX + 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
 	    "a reply text one longer" },
-	{ { 3, 5, 1, VERDICT_REASON_MAX, 1, 1, 1, 1, 1, 1, 1, 1 }, 1,
+	{ { 3, 5, 1, VERDICT_REASON_MAX, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
 	    "a reason of VERDICT_REASON_MAX" },
-	{ { 3, 5, 1, VERDICT_REASON_MAX + 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 0,
+	{ { 3, 5, 1, VERDICT_REASON_MAX + 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
 	    "a reason one longer" },
-	{ { 3, 5, 1, 0, VERDICT_OPS_MAX, 1, 1, 1, 1, 1, 1, 1 }, 1,
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
 	    "VERDICT_OPS_MAX header operations" },
-	{ { 3, 5, 1, 0, VERDICT_OPS_MAX + 1, 1, 1, 1, 1, 1, 1, 1 }, 0,
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX + 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
 	    "one header operation more" },
-	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX, 1, 1, 1, 1, 1, 1 }, 1,
+	/*
+	 * The one too many has op 32: a decoder that stored it past the
+	 * array would write it over the count it loops on (x86-64: the byte
+	 * after ops[31] is nops's lowest) and stop at 33 with no error.
+	 */
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX + 1, 1, 1, 1, 1, 1, 1, 1,
+	    VERDICT_OPS_MAX }, 0, "one header operation more, of op 32" },
+	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX, 1, 1, 1, 1, 1, 1, 0 }, 1,
 	    "a header name of VERDICT_HDR_NAME_MAX" },
-	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX + 1, 1, 1, 1, 1, 1, 1 }, 0,
+	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX + 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
 	    "a header name one longer" },
-	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX, 1, 1, 1, 1, 1 }, 1,
+	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX, 1, 1, 1, 1, 1, 0 }, 1,
 	    "a header value of VERDICT_HDR_VALUE_MAX" },
-	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX + 1, 1, 1, 1, 1, 1 }, 0,
+	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX + 1, 1, 1, 1, 1, 1, 0 }, 0,
 	    "a header value one longer" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 2, 1, 1, 1, 1 }, 0, "has_value 2" },
-	{ { 3, 5, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1 }, 1, "has_value 0, no value" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX, 1, 1, 1 }, 1,
+	{ { 3, 5, 1, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0 }, 0, "has_value 2" },
+	{ { 3, 5, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0 }, 1,
+	    "has_value 0, no value" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX, 1, 1, 1, 0 }, 1,
 	    "VERDICT_RULES_MAX rule names" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX + 1, 1, 1, 1 }, 0,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX + 1, 1, 1, 1, 0 }, 0,
 	    "one rule name more" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX, 1, 1 }, 1,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX, 1, 1, 0 }, 1,
 	    "a rule name of VERDICT_RULE_NAME_MAX" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX + 1, 1, 1 }, 0,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX + 1, 1, 1, 0 }, 0,
 	    "a rule name one longer" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX, 1 }, 1,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX, 1, 0 }, 1,
 	    "VERDICT_LOGS_MAX log lines" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX + 1, 1 }, 0,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX + 1, 1, 0 }, 0,
 	    "one log line more" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX }, 1,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX, 0 }, 1,
 	    "a log line of VERDICT_LOG_MAX" },
-	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX + 1 }, 0,
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX + 1, 0 }, 0,
 	    "a log line one longer" },
 };
 

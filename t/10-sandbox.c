@@ -47,6 +47,7 @@
 
 #include "sandbox/sandbox.h"
 #include "sandbox/landlock.h"
+#include "sandbox/limits.h"
 #include "t/tap.h"
 
 /* FD_SANITIZERS is configure's; __SANITIZE_ADDRESS__ a compile by hand. */
@@ -1322,6 +1323,40 @@ test_enter_errors(void)
 	    "nofile below %d is refused, nothing applied", SANDBOX_FD_JOB + 1);
 }
 
+/*
+ * The checks of sandbox_limits_check() at their edges: the least nofile
+ * that leaves room for the job's descriptor, and one less; cpu_seconds
+ * 1, 0, and no limit at all.
+ */
+#define LIMITS_BOUND_TESTS	6
+
+static void
+test_limits_bounds(void)
+{
+	struct sandbox_limits	 l = { AS_BYTES, CPU_SECONDS, NOFILE };
+	char			 err[256];
+
+	l.nofile = SANDBOX_FD_JOB + 1;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == 0,
+	    "limits: nofile %d is enough", SANDBOX_FD_JOB + 1);
+	l.nofile = SANDBOX_FD_JOB;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: nofile %d is refused", SANDBOX_FD_JOB);
+	l.nofile = RLIM_INFINITY;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: no nofile limit is refused");
+	l.nofile = NOFILE;
+	l.cpu_seconds = 1;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == 0,
+	    "limits: cpu_seconds 1 is enough");
+	l.cpu_seconds = 0;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: cpu_seconds 0 is refused");
+	l.cpu_seconds = RLIM_INFINITY;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: no CPU limit is refused");
+}
+
 #define FILTER_TESTS	7
 
 static void
@@ -1922,7 +1957,7 @@ main(void)
 	t_parent = getpid();
 	plan(FILTER_TESTS + (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
-	    PRIVDROP_BOUND_TESTS +
+	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS +
 	    LANDLOCK_TESTS + NS_TESTS + SEQUENCE_TESTS);
 	if ((t_filter = sandbox_filter_new(err, sizeof(err))) == NULL)
 		bail("sandbox_filter_new: %s", err);
@@ -1933,6 +1968,7 @@ main(void)
 	test_status();
 	test_limits();
 	test_enter_errors();
+	test_limits_bounds();
 	test_drop_caps();
 	test_privdrop();
 	test_landlock();

@@ -334,6 +334,7 @@ struct bspec {
 	size_t	 nops, nrules, nlogs;
 	uint8_t	 has_value;
 	int	 lendelta;	/* added to the declared length */
+	uint8_t	 lastop;	/* the last operation's; 0: HDR_ADD */
 };
 
 static void
@@ -351,7 +352,8 @@ bound_verdict(struct buf *b, const struct bspec *s)
 		(void)buf_put_u32(b, 0);
 	(void)buf_put_u32(b, (uint32_t)s->nops);
 	for (i = 0; i < s->nops; i++) {
-		(void)buf_put_u8(b, HDR_ADD);
+		(void)buf_put_u8(b, i + 1 == s->nops && s->lastop ? s->lastop :
+		    HDR_ADD);
 		(void)buf_put_u32(b, 0);
 		(void)buf_put_str(b, "X-Filterd-B");
 		(void)buf_put_u8(b, s->has_value);
@@ -376,19 +378,24 @@ seeds_bounds(void)
 		struct bspec	 s;
 		int		 refused;
 	} v[] = {
-		{ "bound-verdict-ops-max", { VERDICT_OPS_MAX, 0, 0, 1, 0 }, 0 },
-		{ "bound-verdict-ops-over", { VERDICT_OPS_MAX + 1, 0, 0, 1, 0 },
-		    1 },
-		{ "bound-verdict-rules-max", { 0, VERDICT_RULES_MAX, 0, 1, 0 },
-		    0 },
+		{ "bound-verdict-ops-max",
+		    { VERDICT_OPS_MAX, 0, 0, 1, 0, 0 }, 0 },
+		{ "bound-verdict-ops-over",
+		    { VERDICT_OPS_MAX + 1, 0, 0, 1, 0, 0 }, 1 },
+		/* Written past the array, op 32 would land on the count. */
+		{ "bound-verdict-ops-over-op32",
+		    { VERDICT_OPS_MAX + 1, 0, 0, 1, 0, VERDICT_OPS_MAX }, 1 },
+		{ "bound-verdict-rules-max",
+		    { 0, VERDICT_RULES_MAX, 0, 1, 0, 0 }, 0 },
 		{ "bound-verdict-rules-over",
-		    { 0, VERDICT_RULES_MAX + 1, 0, 1, 0 }, 1 },
-		{ "bound-verdict-logs-max", { 0, 0, VERDICT_LOGS_MAX, 1, 0 }, 0 },
-		{ "bound-verdict-logs-over", { 0, 0, VERDICT_LOGS_MAX + 1, 1, 0 },
-		    1 },
-		{ "bound-verdict-has-value-2", { 1, 0, 0, 2, 0 }, 1 },
-		{ "bound-verdict-length-short", { 1, 1, 1, 1, -1 }, 1 },
-		{ "bound-verdict-length-long", { 1, 1, 1, 1, 1 }, 1 },
+		    { 0, VERDICT_RULES_MAX + 1, 0, 1, 0, 0 }, 1 },
+		{ "bound-verdict-logs-max",
+		    { 0, 0, VERDICT_LOGS_MAX, 1, 0, 0 }, 0 },
+		{ "bound-verdict-logs-over",
+		    { 0, 0, VERDICT_LOGS_MAX + 1, 1, 0, 0 }, 1 },
+		{ "bound-verdict-has-value-2", { 1, 0, 0, 2, 0, 0 }, 1 },
+		{ "bound-verdict-length-short", { 1, 1, 1, 1, -1, 0 }, 1 },
+		{ "bound-verdict-length-long", { 1, 1, 1, 1, 1, 0 }, 1 },
 	};
 	struct buf	*b = seed_buf(WIRE_VERDICT_MAX);
 	struct message	*m;
