@@ -156,13 +156,15 @@ str_is(struct sp_str s, const char *lit)
 
 /*
  * Splits s at "|" into at most max fields, the last taking the rest.
- * Returns the number of fields.
+ * Returns the number of fields.  The fields past the last are set empty:
+ * a caller whose count check were off by one would read an empty field
+ * (which no id check passes), never what the stack held.
  */
 static size_t
 sp_split(struct sp_str s, struct sp_str *f, size_t max)
 {
 	const char	*bar;
-	size_t		 n = 0;
+	size_t		 n = 0, i;
 
 	while (n + 1 < max && (bar = memchr(s.p, '|', s.n)) != NULL) {
 		f[n].p = s.p;
@@ -171,6 +173,10 @@ sp_split(struct sp_str s, struct sp_str *f, size_t max)
 		s.p = bar + 1;
 	}
 	f[n++] = s;
+	for (i = n; i < max; i++) {
+		f[i].p = "";
+		f[i].n = 0;
+	}
 	return n;
 }
 

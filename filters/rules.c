@@ -621,6 +621,18 @@ rule_flags(struct conf_loader *l, const config_setting_t *r,
 	return 0;
 }
 
+/*
+ * A rule's name and quarantine reason go into each of its verdicts, and
+ * the supervisor refuses a verdict whose name or reason is empty or not
+ * printable ASCII (super_policy.c), as the builder refuses one too long
+ * for the verdict: such a rule would fail every message it hits.
+ */
+static int
+rule_text_ok(const char *s, size_t max)
+{
+	return *s != '\0' && strnlen(s, max + 1) <= max && smtp_printable(s);
+}
+
 static int
 rule_action(struct conf_loader *l, const config_setting_t *r,
     struct rule_conf *rc)
@@ -662,6 +674,12 @@ rule_action(struct conf_loader *l, const config_setting_t *r,
 			    "quarantine", rc->name);
 			return -1;
 		}
+		if (!rule_text_ok(reason, VERDICT_REASON_MAX)) {
+			conf_error(l, r, "rule %s: reason: must be 1 to %d "
+			    "printable ASCII characters", rc->name,
+			    VERDICT_REASON_MAX);
+			return -1;
+		}
 		if ((rc->reason = strdup(reason)) == NULL)
 			return -1;
 	}
@@ -683,6 +701,11 @@ rule_read(struct conf_loader *l, const config_setting_t *r,
 	if ((name = rule_str(l, r, "name")) == NULL) {
 		snprintf(def, sizeof(def), "rule%d", idx + 1);
 		name = def;
+	}
+	if (!rule_text_ok(name, VERDICT_RULE_NAME_MAX)) {
+		conf_error(l, r, "rule %s: name: must be 1 to %d printable "
+		    "ASCII characters", name, VERDICT_RULE_NAME_MAX);
+		return;
 	}
 	if ((rc->name = strdup(name)) == NULL) {
 		conf_error(l, r, "out of memory");

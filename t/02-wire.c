@@ -2,6 +2,7 @@
  * 02-wire: the frame codecs.  Round trips for every frame type, and one
  * case per way a frame can be wrong: each must be refused.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,329 @@ test_socket_io(void)
 	buf_free(&big);
 }
 
+/*
+ * The bounds of the decoders, each just inside and just outside it: the
+ * frame's declared length against its data, every count and every string
+ * length, trailing bytes after every frame type.  A verdict frame is
+ * built by hand from a description, so that it may break any bound.
+ */
+struct vspec {
+	size_t	 code, ecode, text, reason;	/* lengths; 0: absent */
+	size_t	 nops, name, value;		/* each operation's */
+	uint8_t	 has_value;
+	size_t	 nrules, rule, nlogs, log;
+	uint8_t	 lastop;			/* 0: HDR_ADD */
+};
+
+/* n bytes of c, as a length-prefixed string. */
+static void
+put_n(struct buf *b, size_t n, char c)
+{
+	size_t	 i;
+
+	buf_put_u32(b, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		buf_put_u8(b, (uint8_t)c);
+}
+
+static void
+vspec_frame(struct buf *b, const struct vspec *s)
+{
+	size_t	 i;
+
+	frame_begin(b);
+	buf_put_u64(b, 1);
+	buf_put_u8(b, ACTION_REJECT);
+	buf_put_mem(b, "55555", s->code);	/* length-prefixed */
+	put_n(b, s->ecode, '5');
+	put_n(b, s->text, 't');
+	put_n(b, s->reason, 'r');
+	buf_put_u32(b, 0);	/* score */
+	buf_put_u32(b, (uint32_t)s->nops);
+	for (i = 0; i < s->nops; i++) {
+		buf_put_u8(b, i + 1 == s->nops && s->lastop ? s->lastop :
+		    HDR_ADD);
+		buf_put_u32(b, 0);
+		put_n(b, s->name, 'N');
+		buf_put_u8(b, s->has_value);
+		put_n(b, s->value, 'v');
+	}
+	buf_put_u32(b, (uint32_t)s->nrules);
+	for (i = 0; i < s->nrules; i++)
+		put_n(b, s->rule, 'r');
+	buf_put_u32(b, (uint32_t)s->nlogs);
+	for (i = 0; i < s->nlogs; i++)
+		put_n(b, s->log, 'l');
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
+}
+
+#define VS_OK	{ 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }
+
+static const struct vcase {
+	struct vspec	 s;
+	int		 ok;
+	const char	*desc;
+} vcases[] = {
+	{ VS_OK, 1, "the control: a small verdict" },
+	{ { 4, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0, "a reply code of 4" },
+	{ { 3, 11, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "an enhanced code of 11" },
+	{ { 3, 12, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "an enhanced code of 12" },
+	{ { 3, 5, VERDICT_TEXT_MAX, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "a reply text of VERDICT_TEXT_MAX" },
+	{ { 3, 5, VERDICT_TEXT_MAX + 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "a reply text one longer" },
+	{ { 3, 5, 1, VERDICT_REASON_MAX, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "a reason of VERDICT_REASON_MAX" },
+	{ { 3, 5, 1, VERDICT_REASON_MAX + 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "a reason one longer" },
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX, 1, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "VERDICT_OPS_MAX header operations" },
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX + 1, 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "one header operation more" },
+	/*
+	 * The one too many has op 32: a decoder that stored it past the
+	 * array would write it over the count it loops on (x86-64: the byte
+	 * after ops[31] is nops's lowest) and stop at 33 with no error.
+	 */
+	{ { 3, 5, 1, 0, VERDICT_OPS_MAX + 1, 1, 1, 1, 1, 1, 1, 1,
+	    VERDICT_OPS_MAX }, 0, "one header operation more, of op 32" },
+	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX, 1, 1, 1, 1, 1, 1, 0 }, 1,
+	    "a header name of VERDICT_HDR_NAME_MAX" },
+	{ { 3, 5, 1, 0, 1, VERDICT_HDR_NAME_MAX + 1, 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "a header name one longer" },
+	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX, 1, 1, 1, 1, 1, 0 }, 1,
+	    "a header value of VERDICT_HDR_VALUE_MAX" },
+	{ { 3, 5, 1, 0, 1, 1, VERDICT_HDR_VALUE_MAX + 1, 1, 1, 1, 1, 1, 0 }, 0,
+	    "a header value one longer" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0 }, 0, "has_value 2" },
+	{ { 3, 5, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0 }, 1,
+	    "has_value 0, no value" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX, 1, 1, 1, 0 }, 1,
+	    "VERDICT_RULES_MAX rule names" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, VERDICT_RULES_MAX + 1, 1, 1, 1, 0 }, 0,
+	    "one rule name more" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX, 1, 1, 0 }, 1,
+	    "a rule name of VERDICT_RULE_NAME_MAX" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, VERDICT_RULE_NAME_MAX + 1, 1, 1, 0 }, 0,
+	    "a rule name one longer" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX, 1, 0 }, 1,
+	    "VERDICT_LOGS_MAX log lines" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, VERDICT_LOGS_MAX + 1, 1, 0 }, 0,
+	    "one log line more" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX, 0 }, 1,
+	    "a log line of VERDICT_LOG_MAX" },
+	{ { 3, 5, 1, 0, 1, 1, 1, 1, 1, 1, 1, VERDICT_LOG_MAX + 1, 0 }, 0,
+	    "a log line one longer" },
+};
+
+static void
+test_verdict_bounds(void)
+{
+	struct buf	*b = buf_new(4 * WIRE_VERDICT_MAX);
+	struct verdict	 w;
+	const char	*why;
+	size_t		 i, n;
+	int		 rc;
+
+	for (i = 0; i < sizeof(vcases) / sizeof(vcases[0]); i++) {
+		vspec_frame(b, &vcases[i].s);
+		memset(&w, 0, sizeof(w));
+		why = "ok";
+		rc = wire_dec_verdict(buf_data(b), buf_len(b), &w, &why);
+		ok(rc == (vcases[i].ok ? 0 : -1), "bound: %s: %s (%s)",
+		    vcases[i].desc, vcases[i].ok ? "decodes" : "refused", why);
+		ok(w.nops <= VERDICT_OPS_MAX && w.nrules <= VERDICT_RULES_MAX &&
+		    w.nlogs <= VERDICT_LOGS_MAX, "bound: %s: counts within "
+		    "the arrays", vcases[i].desc);
+		verdict_clear(&w);
+	}
+
+	/* The declared length one short of the data, and one past it. */
+	vspec_frame(b, &(struct vspec)VS_OK);
+	n = buf_len(b);
+	buf_poke_u32(b, 4, (uint32_t)(n - WIRE_HDR_LEN - 1));
+	ok(dec_verdict(buf_data(b), n, &why) == -1 &&
+	    strcmp(why, "bad frame length") == 0,
+	    "bound: a declared length one short of the data is refused (%s)",
+	    why);
+	buf_poke_u32(b, 4, (uint32_t)(n - WIRE_HDR_LEN + 1));
+	ok(dec_verdict(buf_data(b), n, &why) == -1 &&
+	    strcmp(why, "bad frame length") == 0,
+	    "bound: a declared length one past the data is refused (%s)", why);
+	buf_free(&b);
+}
+
+/* A valid verdict frame of exactly n bytes: one header value fills it. */
+static void
+verdict_of_size(struct buf *b, size_t n)
+{
+	struct verdict	*v = verdict_new();
+	char		*s;
+	size_t		 len, i;
+
+	v->nonce = 1;
+	s = malloc(VERDICT_HDR_VALUE_MAX + 1);
+	memset(s, 'v', VERDICT_HDR_VALUE_MAX);
+	s[VERDICT_HDR_VALUE_MAX] = '\0';
+	for (i = 0; i < VERDICT_OPS_MAX; i++)
+		verdict_add_op(v, HDR_ADD, 0, "X-Filterd-Pad", s);
+	wire_enc_verdict(b, v);
+	len = buf_len(b);
+	if (len < n || len - n > VERDICT_HDR_VALUE_MAX)
+		bail("verdict_of_size: cannot make %zu bytes from %zu", n, len);
+	s[VERDICT_HDR_VALUE_MAX - (len - n)] = '\0';
+	free(v->ops[VERDICT_OPS_MAX - 1].value);
+	v->ops[VERDICT_OPS_MAX - 1].value = strdup(s);
+	wire_enc_verdict(b, v);
+	if (buf_len(b) != n)
+		bail("verdict_of_size: %zu bytes, not %zu", buf_len(b), n);
+	free(s);
+	verdict_free(&v);
+}
+
+static void
+test_frame_size_bounds(void)
+{
+	struct buf	*b = buf_new(2 * WIRE_VERDICT_MAX);
+	const char	*why = "ok";
+
+	verdict_of_size(b, WIRE_VERDICT_MAX);
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == 0,
+	    "bound: a verdict frame of WIRE_VERDICT_MAX bytes decodes (%s)",
+	    why);
+	verdict_of_size(b, WIRE_VERDICT_MAX + 1);
+	ok(dec_verdict(buf_data(b), buf_len(b), &why) == -1 &&
+	    strstr(why, "too large") != NULL,
+	    "bound: one byte more is too large (%s)", why);
+	buf_free(&b);
+}
+
+/* Appends a byte to a frame, the declared length fixed up to cover it. */
+static void
+add_trailing(struct buf *b)
+{
+	buf_put_u8(b, 0);
+	buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
+}
+
+static void
+test_small_frame_bounds(void)
+{
+	struct buf	*b = buf_new(WIRE_CTL_MAX);
+	const char	*why;
+	uint64_t	 u1, u2;
+	pid_t		 pid;
+
+	wire_enc_pid(b, WIRE_WORKER, INT32_MAX);
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_WORKER, &pid, &why) ==
+	    0 && pid == INT32_MAX, "bound: pid INT32_MAX decodes");
+	wire_enc_pid(b, WIRE_WORKER, 1);
+	buf_poke_u32(b, WIRE_HDR_LEN, (uint32_t)INT32_MAX + 1);
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_WORKER, &pid, &why) ==
+	    -1, "bound: pid INT32_MAX + 1 is refused");
+	wire_enc_pid(b, WIRE_SPAWNER, 1);
+	add_trailing(b);
+	ok(wire_dec_pid(buf_data(b), buf_len(b), WIRE_SPAWNER, &pid, &why) ==
+	    -1, "bound: a pid frame with a trailing byte is refused");
+	wire_enc_jobref(b, 1, 2);
+	add_trailing(b);
+	ok(wire_dec_jobref(buf_data(b), buf_len(b), &u1, &u2, &why) == -1 &&
+	    strstr(why, "trailing") != NULL,
+	    "bound: a job reference with a trailing byte is refused");
+	wire_enc_request(b);
+	add_trailing(b);
+	ok(wire_dec_request(buf_data(b), buf_len(b), &why) == -1,
+	    "bound: a request with a trailing byte is refused");
+	wire_enc_config(b, 1);
+	add_trailing(b);
+	ok(wire_dec_config(buf_data(b), buf_len(b), &u1, &why) == -1,
+	    "bound: a config frame with a trailing byte is refused");
+	buf_free(&b);
+}
+
+/* Decodes a job into a fresh message of the given body limit. */
+static int
+dec_job(const struct buf *b, size_t body_max, const char **why)
+{
+	struct message	*w = message_new(body_max);
+	uint64_t	 nonce;
+	int		 rc;
+
+	*why = "ok";
+	rc = wire_dec_job(buf_data(b), buf_len(b), &nonce, w, why);
+	message_free(&w);
+	return rc;
+}
+
+static void
+test_job_bounds(void)
+{
+	struct message	*m = message_new(64);
+	struct buf	*b = buf_new(1 << 20);
+	const char	*why;
+	uint8_t		*p;
+	size_t		 i, off;
+
+	message_set(&m->sender, "a@example.org");
+	message_add_header(m, "Subject", "x");
+	message_add_body(m, "0123456789abcdef", 16);
+	wire_enc_job(b, 7, m);
+	ok(dec_job(b, 16, &why) == 0, "bound: a body of body_max decodes");
+	ok(dec_job(b, 15, &why) == -1, "bound: a body one over is refused");
+	add_trailing(b);
+	ok(dec_job(b, 16, &why) == -1 && strstr(why, "trailing") != NULL,
+	    "bound: a job with a trailing byte is refused (%s)", why);
+
+	/* The oversize flag is the byte before the body's length. */
+	wire_enc_job(b, 7, m);
+	off = buf_len(b) - 16 - 4 - 1;
+	p = malloc(buf_len(b));
+	memcpy(p, buf_data(b), buf_len(b));
+	p[off] = 1;
+	buf_reset(b);
+	buf_put(b, p, off + 21);
+	ok(dec_job(b, 16, &why) == 0, "bound: oversize flag 1 decodes");
+	p[off] = 2;
+	buf_reset(b);
+	buf_put(b, p, off + 21);
+	ok(dec_job(b, 16, &why) == -1, "bound: oversize flag 2 is refused");
+	free(p);
+
+	for (i = 0; i < MSG_RCPTS_MAX; i++)
+		message_add_rcpt(m, "r@example.net");
+	wire_enc_job(b, 7, m);
+	ok(m->nrcpts == MSG_RCPTS_MAX && dec_job(b, 16, &why) == 0,
+	    "bound: MSG_RCPTS_MAX recipients decode");
+	message_free(&m);
+	buf_free(&b);
+}
+
+/* wire_recv takes a frame of max bytes, and refuses one of max + 1. */
+static void
+test_recv_bounds(void)
+{
+	struct buf	*b = buf_new(128), *in = buf_new(128);
+	int		 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		bail("socketpair");
+	while (buf_len(b) < 50)
+		buf_put_u8(b, 'x');
+	wire_send(sv[0], b, -1);
+	ok(wire_recv(sv[1], in, 50, NULL) == 50,
+	    "bound: a frame of exactly max bytes is received");
+	buf_put_u8(b, 'x');
+	wire_send(sv[0], b, -1);
+	ok(wire_recv(sv[1], in, 50, NULL) == -1 && errno == EMSGSIZE,
+	    "bound: a frame of max + 1 bytes is refused");
+	close(sv[0]);
+	close(sv[1]);
+	buf_free(&b);
+	buf_free(&in);
+}
+
 int
 main(void)
 {
@@ -338,5 +662,10 @@ main(void)
 	test_job_roundtrip();
 	test_small_frames();
 	test_socket_io();
+	test_verdict_bounds();
+	test_frame_size_bounds();
+	test_small_frame_bounds();
+	test_job_bounds();
+	test_recv_bounds();
 	return done_testing();
 }

@@ -355,6 +355,233 @@ test_value_bytes(void)
 	set(&v.ops[0].value, "a\xe2");
 	ok(validate_verdict(&v, NONCE, &pol, &why) == -1,
 	    "a value ending in a lead byte is refused");
+ * The bounds of the validator, each just inside and just outside it, so
+ * that a changed comparison (">=" for ">", a bound one too far, a check
+ * gone) shows.  Each case changes the base verdict; why is NULL when it
+ * must be accepted.
+ */
+
+/* A new string of n bytes: prefix, then fill. */
+static char *
+str_n(const char *prefix, size_t n, char fill)
+{
+	size_t	 plen = strlen(prefix);
+	char	*s;
+
+	if (plen > n || (s = malloc(n + 1)) == NULL)
+		bail("str_n");
+	memcpy(s, prefix, plen);
+	memset(s + plen, fill, n - plen);
+	s[n] = '\0';
+	return s;
+}
+
+static void
+put(char **f, char *s)
+{
+	free(*f);
+	*f = s;
+}
+
+static void b_value_max(struct verdict *v) {
+	put(&v->ops[0].value, str_n("", VERDICT_HDR_VALUE_MAX, 'v')); }
+static void b_value_over(struct verdict *v) {
+	put(&v->ops[0].value, str_n("", VERDICT_HDR_VALUE_MAX + 1, 'v')); }
+static void b_name_max(struct verdict *v) {
+	put(&v->ops[0].name, str_n("X-Filterd-", VERDICT_HDR_NAME_MAX, 'n')); }
+static void b_name_over(struct verdict *v) {
+	put(&v->ops[0].name, str_n("X-Filterd-", VERDICT_HDR_NAME_MAX + 1,
+	    'n')); }
+static void b_name_del(struct verdict *v) {
+	set(&v->ops[0].name, "X-Filterd-\x7f"); }
+static void b_name_edges(struct verdict *v) {
+	set(&v->ops[0].name, "X-Filterd-!~"); }
+static void b_value_tab(struct verdict *v) { set(&v->ops[0].value, "a\tb"); }
+static void b_value_us(struct verdict *v) { set(&v->ops[0].value, "a\x1f"); }
+static void b_op(struct verdict *v, int op, uint32_t index) {
+	v->ops[0].op = (uint8_t)op; v->ops[0].index = index;
+	if (op == HDR_DELETE) set(&v->ops[0].value, NULL); }
+static void b_chg_max(struct verdict *v) { b_op(v, HDR_CHANGE, MSG_INDEX_MAX); }
+static void b_chg_over(struct verdict *v) {
+	b_op(v, HDR_CHANGE, MSG_INDEX_MAX + 1); }
+static void b_chg_zero(struct verdict *v) { b_op(v, HDR_CHANGE, 0); }
+static void b_del_max(struct verdict *v) { b_op(v, HDR_DELETE, MSG_INDEX_MAX); }
+static void b_del_over(struct verdict *v) {
+	b_op(v, HDR_DELETE, MSG_INDEX_MAX + 1); }
+static void b_ins_zero(struct verdict *v) { b_op(v, HDR_INSERT, 0); }
+static void b_ins_max(struct verdict *v) { b_op(v, HDR_INSERT, MSG_INDEX_MAX); }
+static void b_ins_over(struct verdict *v) {
+	b_op(v, HDR_INSERT, MSG_INDEX_MAX + 1); }
+static void b_add_one(struct verdict *v) { b_op(v, HDR_ADD, 1); }
+static void b_code_long(struct verdict *v) { set(&v->code, "5500"); }
+static void b_code_slash(struct verdict *v) { set(&v->code, "5/0"); }
+static void b_code_colon(struct verdict *v) { set(&v->code, "55:"); }
+static void b_code_509(struct verdict *v) { set(&v->code, "509"); }
+static void b_code_599(struct verdict *v) { set(&v->code, "599"); }
+static void b_code_6xx(struct verdict *v) { set(&v->code, "600"); }
+static void b_code_3xx(struct verdict *v) { v->action = ACTION_TEMPFAIL;
+	set(&v->code, "399"); set(&v->ecode, NULL); }
+static void b_code_400(struct verdict *v) { v->action = ACTION_TEMPFAIL;
+	set(&v->code, "400"); set(&v->ecode, "4.0.0"); }
+static void b_ecode_max(struct verdict *v) { set(&v->ecode, "5.999.999"); }
+static void b_ecode_empty_part(struct verdict *v) { set(&v->ecode, "5..1"); }
+static void b_ecode_last_long(struct verdict *v) {
+	set(&v->ecode, "5.1.1000"); }
+static void b_text_max(struct verdict *v) {
+	put(&v->text, str_n("", VERDICT_TEXT_MAX, 't')); }
+static void b_text_edges(struct verdict *v) { set(&v->text, " ~ "); }
+static void b_text_del(struct verdict *v) { set(&v->text, "a\x7f"); }
+static void b_text_us(struct verdict *v) { set(&v->text, "a\x1f"); }
+static void b_quarantine(struct verdict *v) {
+	v->action = ACTION_QUARANTINE; set(&v->code, NULL);
+	set(&v->ecode, NULL); set(&v->text, NULL); }
+static void b_reason_empty(struct verdict *v) { b_quarantine(v);
+	set(&v->reason, ""); }
+static void b_reason_del(struct verdict *v) { b_quarantine(v);
+	set(&v->reason, "spam\x7f"); }
+static void b_rule_del(struct verdict *v) { set(&v->rules[0], "r\x7f"); }
+static void b_log_del(struct verdict *v) { verdict_add_log(v, "l\x7f"); }
+static void b_log_edges(struct verdict *v) { verdict_add_log(v, " ~"); }
+
+static const struct {
+	void		(*mutate)(struct verdict *);
+	const char	*why;	/* NULL: valid */
+	const char	*desc;
+} bound_cases[] = {
+	{ b_value_max, NULL, "header value of VERDICT_HDR_VALUE_MAX bytes" },
+	{ b_value_over, "too long", "header value one byte longer" },
+	{ b_name_max, NULL, "header name of VERDICT_HDR_NAME_MAX bytes" },
+	{ b_name_over, "too long", "header name one byte longer" },
+	{ b_name_del, "field name", "header name with DEL" },
+	{ b_name_edges, NULL, "header name with '!' and '~' (0x21, 0x7e)" },
+	{ b_value_tab, NULL, "header value with a tab" },
+	{ b_value_us, "control", "header value with 0x1f" },
+	{ b_chg_max, NULL, "change of index MSG_INDEX_MAX" },
+	{ b_chg_over, "out of range", "change of index MSG_INDEX_MAX + 1" },
+	{ b_chg_zero, "out of range", "change of index 0" },
+	{ b_del_max, NULL, "deletion of index MSG_INDEX_MAX" },
+	{ b_del_over, "out of range", "deletion of index MSG_INDEX_MAX + 1" },
+	{ b_ins_zero, NULL, "insertion at index 0" },
+	{ b_ins_max, NULL, "insertion at index MSG_INDEX_MAX" },
+	{ b_ins_over, "out of range", "insertion at MSG_INDEX_MAX + 1" },
+	{ b_add_one, "with an index", "addition with index 1" },
+	{ b_code_long, "three digits", "four-digit reply code" },
+	{ b_code_slash, "three digits", "reply code with '/' (below '0')" },
+	{ b_code_colon, "three digits", "reply code with ':' (above '9')" },
+	{ b_code_509, NULL, "reply code 509" },
+	{ b_code_599, NULL, "reply code 599" },
+	{ b_code_6xx, "4xx or 5xx", "reply code 600" },
+	{ b_code_3xx, "4xx or 5xx", "reply code 399 with tempfail" },
+	{ b_code_400, NULL, "reply code 400 with tempfail" },
+	{ b_ecode_max, NULL, "enhanced code 5.999.999" },
+	{ b_ecode_empty_part, "[45].x.y", "enhanced code with an empty part" },
+	{ b_ecode_last_long, "[45].x.y", "enhanced code, last part 4 digits" },
+	{ b_text_max, NULL, "reply text of VERDICT_TEXT_MAX bytes" },
+	{ b_text_edges, NULL, "reply text of ' ' and '~' (0x20, 0x7e)" },
+	{ b_text_del, "printable", "reply text with DEL" },
+	{ b_text_us, "printable", "reply text with 0x1f" },
+	{ b_reason_empty, "quarantine reason", "empty quarantine reason" },
+	{ b_reason_del, "quarantine reason", "quarantine reason with DEL" },
+	{ b_rule_del, "rule name", "rule name with DEL" },
+	{ b_log_del, "log line", "log line with DEL" },
+	{ b_log_edges, NULL, "log line of ' ' and '~'" },
+};
+
+static void
+test_validate_bounds(void)
+{
+	struct verdict	 v;
+	const char	*why;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(bound_cases) / sizeof(bound_cases[0]); i++) {
+		base(&v);
+		bound_cases[i].mutate(&v);
+		why = "";
+		rc = validate_verdict(&v, NONCE, &pol, &why);
+		if (bound_cases[i].why == NULL)
+			ok(rc == 0, "bound: %s: accepted (%s)",
+			    bound_cases[i].desc, rc ? why : "ok");
+		else
+			ok(rc == -1 && strstr(why, bound_cases[i].why) != NULL,
+			    "bound: %s: refused (%s)", bound_cases[i].desc,
+			    rc ? why : "accepted!");
+		verdict_clear(&v);
+	}
+}
+
+/*
+ * The builders' bounds, which keep a module's verdict within what the
+ * decoder takes and within the verdict's arrays: the last that fits is
+ * taken, the next one refused, and what was there stays.
+ */
+static void
+test_builder_bounds(void)
+{
+	struct verdict	 v;
+	char		*s;
+	size_t		 i;
+	int		 all;
+
+	memset(&v, 0, sizeof(v));
+	for (all = 1, i = 0; i < VERDICT_LOGS_MAX; i++)
+		all &= verdict_add_log(&v, "line") == 0;
+	ok(all && v.nlogs == VERDICT_LOGS_MAX, "builder: %d log lines",
+	    VERDICT_LOGS_MAX);
+	ok(verdict_add_log(&v, "one too many") == -1 &&
+	    v.nlogs == VERDICT_LOGS_MAX && strcmp(v.logs[VERDICT_LOGS_MAX - 1],
+	    "line") == 0, "builder: one more log line is refused");
+	for (all = 1, i = 0; i < VERDICT_RULES_MAX; i++)
+		all &= verdict_add_rule(&v, "rule") == 0;
+	ok(all && verdict_add_rule(&v, "rule") == -1 &&
+	    v.nrules == VERDICT_RULES_MAX, "builder: %d rule names, not one "
+	    "more", VERDICT_RULES_MAX);
+	for (all = 1, i = 0; i < VERDICT_OPS_MAX; i++)
+		all &= verdict_add_op(&v, HDR_ADD, 0, "X-A", "v") == 0;
+	ok(all && verdict_add_op(&v, HDR_ADD, 0, "X-A", "v") == -1 &&
+	    v.nops == VERDICT_OPS_MAX, "builder: %d header operations, not "
+	    "one more", VERDICT_OPS_MAX);
+	verdict_clear(&v);
+
+	s = str_n("", VERDICT_LOG_MAX + 1, 'l');
+	ok(verdict_add_log(&v, s + 1) == 0 && verdict_add_log(&v, s) == -1 &&
+	    v.nlogs == 1, "builder: a log line of %d bytes, not one more",
+	    VERDICT_LOG_MAX);
+	free(s);
+	s = str_n("", VERDICT_RULE_NAME_MAX + 1, 'r');
+	ok(verdict_add_rule(&v, s + 1) == 0 && verdict_add_rule(&v, s) == -1 &&
+	    v.nrules == 1, "builder: a rule name of %d bytes, not one more",
+	    VERDICT_RULE_NAME_MAX);
+	free(s);
+	s = str_n("", VERDICT_REASON_MAX + 1, 'q');
+	ok(verdict_set_reason(&v, s + 1) == 0 &&
+	    verdict_set_reason(&v, s) == -1 &&
+	    strlen(v.reason) == VERDICT_REASON_MAX,
+	    "builder: a reason of %d bytes, not one more", VERDICT_REASON_MAX);
+	free(s);
+	s = str_n("", VERDICT_TEXT_MAX + 1, 't');
+	ok(verdict_set_reply(&v, "550", "5.123.123", s + 1) == 0 &&
+	    verdict_set_reply(&v, "550", NULL, s) == -1,
+	    "builder: reply text of %d bytes, not one more",
+	    VERDICT_TEXT_MAX);
+	free(s);
+	ok(verdict_set_reply(&v, "5500", NULL, NULL) == -1 &&
+	    verdict_set_reply(&v, "550", "5.123.12345", NULL) == 0 &&
+	    verdict_set_reply(&v, "550", "5.123.123456", NULL) == -1,
+	    "builder: a code of 3 bytes, an enhanced code of 11, not more");
+	s = str_n("", VERDICT_HDR_VALUE_MAX + 1, 'v');
+	ok(verdict_add_op(&v, HDR_ADD, 0, "X-A", s + 1) == 0 &&
+	    verdict_add_op(&v, HDR_ADD, 0, "X-A", s) == -1 && v.nops == 1,
+	    "builder: a header value of %d bytes, not one more",
+	    VERDICT_HDR_VALUE_MAX);
+	free(s);
+	s = str_n("", VERDICT_HDR_NAME_MAX + 1, 'n');
+	ok(verdict_add_op(&v, HDR_ADD, 0, s + 1, "v") == 0 &&
+	    verdict_add_op(&v, HDR_ADD, 0, s, "v") == -1 && v.nops == 2,
+	    "builder: a header name of %d bytes, not one more",
+	    VERDICT_HDR_NAME_MAX);
+	free(s);
 	verdict_clear(&v);
 }
 
@@ -384,6 +611,8 @@ main(void)
 			    rc ? why : "accepted!");
 		verdict_clear(&v);
 	}
+	test_validate_bounds();
+	test_builder_bounds();
 	policy_clear(&pol);
 	config_free(&pol_conf);
 	return done_testing();

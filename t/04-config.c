@@ -698,6 +698,338 @@ test_snapshot_bad(void)
 	close(fd);
 }
 
+/*
+ * The bounds of every numeric setting, just inside and just outside:
+ * each must load at its minimum and maximum and be refused one step
+ * beyond (1 for integers, 0.5 for numbers).  The bounds are written here
+ * again, not read from the tables, so that a changed table shows; the
+ * dump of the defaults is read to find any numeric setting missing here.
+ */
+static const struct num_bound {
+	const char	*path;		/* group.key */
+	const char	*min, *max;
+	const char	*below, *above;
+} num_bounds[] = {
+	{ "limits.message_size", "1024", "1073741824", "1023", "1073741825" },
+	{ "limits.worker_timeout", "1", "3600", "0", "3601" },
+	/* The maximum of these three is a limit of message.h. */
+	{ "limits.max_recipients", "1", NULL, "0", NULL },
+	{ "limits.max_headers", "1", NULL, "0", NULL },
+	{ "limits.max_header_size", "64", NULL, "63", NULL },
+	{ "limits.max_mime_depth", "1", "32", "0", "33" },
+	{ "limits.max_mime_parts", "1", "10000", "0", "10001" },
+	{ "workers.pool", "1", "256", "0", "257" },
+	{ "workers.memory", "16", "65536", "15", "65537" },
+	{ "workers.cpu", "1", "3600", "0", "3601" },
+	{ "workers.max_served", "1", "1000000", "0", "1000001" },
+	{ "scoring.tag", "-1000.0", "1000.0", "-1000.5", "1000.5" },
+	{ "scoring.quarantine", "-1000.0", "1000.0", "-1000.5", "1000.5" },
+	{ "scoring.reject", "-1000.0", "1000.0", "-1000.5", "1000.5" },
+};
+
+/* Loads "group = { key = value; };"; returns whether it loaded. */
+static int
+load_setting(const char *path, const char *value, char *err, size_t errlen)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 text[256];
+	size_t		 g = strcspn(path, ".");
+	int		 loaded;
+
+	fmt(text, sizeof(text), "%.*s = { %s = %s; };\n", (int)g, path,
+	    path + g + 1, value);
+	c = config_load_text(text, "t.conf", cap_open(&cap));
+	snprintf(err, errlen, "%s", cap_close(&cap));
+	free(cap.s);
+	loaded = c != NULL;
+	config_free(&c);
+	return loaded;
+}
+
+static void
+test_bound_1(const char *path, const char *value, int want)
+{
+	char	 err[512];
+
+	if (!ok(load_setting(path, value, err, sizeof(err)) == want,
+	    "bound: %s = %s %s", path, value, want ? "loads" : "is refused"))
+		diag("errors: %s", err);
+	else if (!want && !ok(strstr(err, "out of range") != NULL,
+	    "bound: %s = %s: out of range", path, value))
+		diag("errors: %s", err);
+}
+
+/* The line after l, or NULL. */
+static char *
+next_line(char *l)
+{
+	char	*nl = strchr(l, '\n');
+
+	return nl != NULL ? nl + 1 : NULL;
+}
+
+/* Integers are formatted from the limits of message.h. */
+static void
+test_num_bounds(void)
+{
+	const struct num_bound	*b;
+	char			 v[32], *d, *l, name[128];
+	const char		*max, *above, *group = NULL;
+	size_t			 i, j, glen = 0;
+	int			 found;
+
+	for (i = 0; i < NITEMS(num_bounds); i++) {
+		b = &num_bounds[i];
+		max = b->max;
+		above = b->above;
+		if (strcmp(b->path, "limits.max_recipients") == 0)
+			j = MSG_RCPTS_MAX;
+		else if (strcmp(b->path, "limits.max_headers") == 0)
+			j = MSG_HDRS_MAX;
+		else if (strcmp(b->path, "limits.max_header_size") == 0)
+			j = MSG_HDR_VALUE_MAX;
+		else
+			j = 0;
+		test_bound_1(b->path, b->min, 1);
+		test_bound_1(b->path, b->below, 0);
+		if (j != 0) {
+			fmt(v, sizeof(v), "%zu", j);
+			test_bound_1(b->path, v, 1);
+			fmt(v, sizeof(v), "%zu", j + 1);
+			test_bound_1(b->path, v, 0);
+		} else {
+			test_bound_1(b->path, max, 1);
+			test_bound_1(b->path, above, 0);
+		}
+	}
+
+	/* Every numeric setting of the dump is in the table above. */
+	d = dump_of("t/data/conf/empty.conf");
+	for (l = d; l != NULL && *l != '\0'; l = next_line(l)) {
+		if (strncmp(l, "rules = ", 8) == 0)
+			break;
+		if (*l != '\t') {
+			group = strstr(l, " = {") != NULL ? l : NULL;
+			glen = group != NULL ? strcspn(group, " ") : 0;
+			continue;
+		}
+		j = strcspn(l + 1, " ");
+		if (group == NULL || strncmp(l + 1 + j, " = ", 3) != 0 ||
+		    strchr("-0123456789", l[1 + j + 3]) == NULL)
+			continue;
+		fmt(name, sizeof(name), "%.*s.%.*s", (int)glen, group, (int)j,
+		    l + 1);
+		for (found = 0, i = 0; i < NITEMS(num_bounds); i++)
+			found |= strcmp(num_bounds[i].path, name) == 0;
+		ok(found, "bound: %s has its bounds tested here", name);
+	}
+	free(d);
+}
+
+/* A rules list of one rule, from the rule's settings. */
+static int
+load_rule(const char *rule, char *err, size_t errlen)
+{
+	struct capture	 cap;
+	struct config	*c;
+	char		 text[8192];
+	int		 loaded;
+
+	fmt(text, sizeof(text), "rules = ( { name = \"r\"; %s } );\n", rule);
+	c = config_load_text(text, "t.conf", cap_open(&cap));
+	snprintf(err, errlen, "%s", cap_close(&cap));
+	free(cap.s);
+	loaded = c != NULL;
+	config_free(&c);
+	return loaded;
+}
+
+static const struct rule_bound {
+	const char	*rule;
+	int		 loads;
+	const char	*desc;
+} rule_bounds[] = {
+	{ "body = \"x\"; action = \"score\"; score = 1000.0;", 1,
+	    "score 1000" },
+	{ "body = \"x\"; action = \"score\"; score = 1000.5;", 0,
+	    "score 1000.5" },
+	{ "body = \"x\"; action = \"score\"; score = 1001;", 0,
+	    "score 1001 (an integer)" },
+	{ "body = \"x\"; action = \"score\"; score = -1000.0;", 1,
+	    "score -1000" },
+	{ "body = \"x\"; action = \"score\"; score = -1000.5;", 0,
+	    "score -1000.5" },
+	{ "body = \"x\"; action = \"score\"; score = 0.001;", 1,
+	    "score 0.001" },
+	{ "body = \"x\"; action = \"score\"; score = 0;", 0,
+	    "score 0 with action score" },
+	{ "client_cidr = \"192.0.2.1\"; action = \"reject\";", 1,
+	    "an IPv4 address without a prefix" },
+	{ "client_cidr = \"0.0.0.0/0\"; action = \"reject\";", 1,
+	    "IPv4 /0" },
+	{ "client_cidr = \"192.0.2.1/32\"; action = \"reject\";", 1,
+	    "IPv4 /32" },
+	{ "client_cidr = \"192.0.2.1/33\"; action = \"reject\";", 0,
+	    "IPv4 /33" },
+	{ "client_cidr = \"192.0.2.0/-1\"; action = \"reject\";", 0,
+	    "IPv4 /-1" },
+	{ "client_cidr = \"192.0.2.0/\"; action = \"reject\";", 0,
+	    "IPv4 with an empty prefix" },
+	{ "client_cidr = \"192.0.2.0/24x\"; action = \"reject\";", 0,
+	    "IPv4 /24x" },
+	{ "client_cidr = \"::/0\"; action = \"reject\";", 1, "IPv6 /0" },
+	{ "client_cidr = \"2001:db8::1/128\"; action = \"reject\";", 1,
+	    "IPv6 /128" },
+	{ "client_cidr = \"2001:db8::1/129\"; action = \"reject\";", 0,
+	    "IPv6 /129" },
+	{ "client_cidr = \"0000:0000:0000:0000:0000:ffff:255.255.255.255\";"
+	    " action = \"reject\";", 1, "the longest IPv6 address (45)" },
+	{ "client_cidr = \"00000:0000:0000:0000:0000:ffff:255.255.255.255"
+	    "/128\"; action = \"reject\";", 0, "an address of 46" },
+};
+
+/* What a rule of a loaded configuration holds: its CIDR prefix. */
+static int
+rule_cidr_bits(const char *cidr)
+{
+	struct config	*c;
+	char		 text[512];
+	int		 bits = -2;
+
+	fmt(text, sizeof(text), "rules = ( { client_cidr = \"%s\"; "
+	    "action = \"reject\"; } );\n", cidr);
+	if ((c = config_load_text(text, "t.conf", stderr)) != NULL &&
+	    rules_of(c)->nrules == 1)
+		bits = rules_of(c)->rules[0].cidr_bits;
+	config_free(&c);
+	return bits;
+}
+
+static void
+test_rule_bounds(void)
+{
+	char	 err[1024];
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(rule_bounds); i++)
+		if (!ok(load_rule(rule_bounds[i].rule, err, sizeof(err)) ==
+		    rule_bounds[i].loads, "bound: rule with %s %s",
+		    rule_bounds[i].desc, rule_bounds[i].loads ? "loads" :
+		    "is refused"))
+			diag("errors: %s", err);
+	ok(rule_cidr_bits("192.0.2.1") == 32 &&
+	    rule_cidr_bits("2001:db8::1") == 128 &&
+	    rule_cidr_bits("0.0.0.0/0") == 0 &&
+	    rule_cidr_bits("10.0.0.0/9") == 9,
+	    "bound: prefixes read as given; an address alone is /32 or /128");
+}
+
+/*
+ * Strings: an empty T_STR, and the lengths that the validator would hold
+ * a worker to -- a reply's text, a header's name and value, a rule's
+ * name and quarantine reason -- are checked when the file is read, so
+ * that no configuration makes every verdict of a rule invalid.
+ */
+static const struct str_bound {
+	const char	*fmt;		/* with %s for the string */
+	size_t		 len;
+	char		 fill;
+	int		 loads;
+	const char	*desc;
+} str_bounds[] = {
+	{ "user = \"%s\";", 0, 'u', 0, "an empty user" },
+	{ "scoring = { subject_prefix = \"%s\"; };", 0, 'p', 1,
+	    "an empty subject_prefix (off)" },
+	{ "scoring = { reply = \"550 5.7.1 %s\"; };", VERDICT_TEXT_MAX, 't', 1,
+	    "scoring.reply text of VERDICT_TEXT_MAX" },
+	{ "scoring = { reply = \"550 5.7.1 %s\"; };", VERDICT_TEXT_MAX + 1,
+	    't', 0, "scoring.reply text one longer" },
+	{ "attachments = { reply = \"550 %s\"; };", VERDICT_TEXT_MAX, 't', 1,
+	    "attachments.reply text of VERDICT_TEXT_MAX" },
+	{ "attachments = { reply = \"550 %s\"; };", VERDICT_TEXT_MAX + 1, 't',
+	    0, "attachments.reply text one longer" },
+	{ "scoring = { header = \"%s\"; };", VERDICT_HDR_NAME_MAX, 'h', 1,
+	    "scoring.header of VERDICT_HDR_NAME_MAX" },
+	{ "scoring = { header = \"%s\"; };", VERDICT_HDR_NAME_MAX + 1, 'h', 0,
+	    "scoring.header one longer" },
+	{ "scoring = { subject_prefix = \"%s\"; };", VERDICT_HDR_VALUE_MAX,
+	    'p', 1, "scoring.subject_prefix of VERDICT_HDR_VALUE_MAX" },
+	{ "scoring = { subject_prefix = \"%s\"; };", VERDICT_HDR_VALUE_MAX + 1,
+	    'p', 0, "scoring.subject_prefix one longer" },
+	{ "rules = ( { body = \"x\"; action = \"reject\"; "
+	    "reply = \"550 %s\"; } );", VERDICT_TEXT_MAX, 't', 1,
+	    "a rule's reply text of VERDICT_TEXT_MAX" },
+	{ "rules = ( { body = \"x\"; action = \"reject\"; "
+	    "reply = \"550 %s\"; } );", VERDICT_TEXT_MAX + 1, 't', 0,
+	    "a rule's reply text one longer" },
+	{ "rules = ( { body = \"x\"; action = \"add-header\"; "
+	    "add_header = \"%s: v\"; } );", VERDICT_HDR_NAME_MAX, 'h', 1,
+	    "a rule's add_header name of VERDICT_HDR_NAME_MAX" },
+	{ "rules = ( { body = \"x\"; action = \"add-header\"; "
+	    "add_header = \"%s: v\"; } );", VERDICT_HDR_NAME_MAX + 1, 'h', 0,
+	    "a rule's add_header name one longer" },
+	{ "rules = ( { body = \"x\"; action = \"add-header\"; "
+	    "add_header = \"X-A: %s\"; } );", VERDICT_HDR_VALUE_MAX, 'v', 1,
+	    "a rule's add_header value of VERDICT_HDR_VALUE_MAX" },
+	{ "rules = ( { body = \"x\"; action = \"add-header\"; "
+	    "add_header = \"X-A: %s\"; } );", VERDICT_HDR_VALUE_MAX + 1, 'v', 0,
+	    "a rule's add_header value one longer" },
+	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
+	    VERDICT_RULE_NAME_MAX, 'n', 1,
+	    "a rule name of VERDICT_RULE_NAME_MAX" },
+	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
+	    VERDICT_RULE_NAME_MAX + 1, 'n', 0, "a rule name one longer" },
+	{ "rules = ( { name = \"%s\"; body = \"x\"; action = \"reject\"; } );",
+	    0, 'n', 0, "an empty rule name" },
+	{ "rules = ( { name = \"a\\tb%s\"; body = \"x\"; "
+	    "action = \"reject\"; } );", 0, 'n', 0, "a rule name with a tab" },
+	{ "rules = ( { name = \"a\\x7f%s\"; body = \"x\"; "
+	    "action = \"reject\"; } );", 0, 'n', 0, "a rule name with DEL" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"%s\"; } );", VERDICT_REASON_MAX, 'r', 1,
+	    "a quarantine reason of VERDICT_REASON_MAX" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"%s\"; } );", VERDICT_REASON_MAX + 1, 'r', 0,
+	    "a quarantine reason one longer" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"%s\"; } );", 0, 'r', 0, "an empty quarantine reason" },
+	{ "rules = ( { body = \"x\"; action = \"quarantine\"; "
+	    "reason = \"a\\tb%s\"; } );", 0, 'r', 0,
+	    "a quarantine reason with a tab" },
+};
+
+static void
+test_str_bounds(void)
+{
+	const struct str_bound	*b;
+	struct capture		 cap;
+	struct config		*c;
+	char			*fill, text[8192];
+	const char		*err, *pct;
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(str_bounds); i++) {
+		b = &str_bounds[i];
+		if ((fill = malloc(b->len + 1)) == NULL)
+			bail("out of memory");
+		memset(fill, b->fill, b->len);
+		fill[b->len] = '\0';
+		if ((pct = strstr(b->fmt, "%s")) == NULL)
+			bail("no %%s in %s", b->fmt);
+		fmt(text, sizeof(text), "%.*s%s%s", (int)(pct - b->fmt), b->fmt,
+		    fill, pct + 2);
+		free(fill);
+		c = config_load_text(text, "t.conf", cap_open(&cap));
+		err = cap_close(&cap);
+		if (!ok((c != NULL) == b->loads, "bound: %s %s", b->desc,
+		    b->loads ? "loads" : "is refused"))
+			diag("errors: %s", err);
+		free(cap.s);
+		config_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -719,5 +1051,8 @@ main(void)
 	test_snapshot("conf/filterd.conf");
 	test_snapshot("t/data/conf/every-setting.conf");
 	test_snapshot_bad();
+	test_num_bounds();
+	test_rule_bounds();
+	test_str_bounds();
 	return done_testing();
 }

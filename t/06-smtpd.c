@@ -919,6 +919,110 @@ test_session_bound(void)
 	buf_free(&out);
 }
 
+/*
+ * The bounds of the line parser, each just inside and just outside: the
+ * fields of a filter request and of a report, one too few after a good
+ * line (whose fields are still where the parser keeps them), and none
+ * missing; id and token lengths; the version, exactly.
+ */
+#define T16 "0123456789abcdef"
+static const struct tcase bound_cases[] = {
+{ .name = "bound: a filter request of 6 fields after a good one",
+  .in = "aF connect|h|1.2.3.4\n"
+	"!filter|V|1.0|smtp-in|connect|" SID_A "\n",
+  .out = "aP\n", .error = "malformed filter request", .sessions = 1 },
+{ .name = "bound: a filter request of 7 fields (no parameters)",
+  .in = "!filter|V|1.0|smtp-in|helo|" SID_A "|f1\n",
+  .out = "aP\n", .sessions = 1 },
+{ .name = "bound: a report of 5 fields after a good one",
+  .in = "aR tx-begin|01\n"
+	"!report|V|1.0|smtp-in|tx-begin\n",
+  .out = "", .error = "malformed report", .sessions = 1 },
+{ .name = "bound: a report of 6 fields (no parameters)",
+  .in = "!report|V|1.0|smtp-in|tx-reset|" SID_A "\n",
+  .out = "", .sessions = 1 },
+{ .name = "bound: a token of 16 digits",
+  .in = "!filter|V|1.0|smtp-in|connect|" SID_A "|" T16 "|h|1.2.3.4\n",
+  .out = "!filter-result|" SID_A "|" T16 "|proceed\n", .sessions = 1 },
+{ .name = "bound: a token of 17 digits",
+  .in = "!filter|V|1.0|smtp-in|connect|" SID_A "|" T16 "0|h|1.2.3.4\n",
+  .out = "", .error = "malformed filter request" },
+{ .name = "bound: a session id of 16 digits",
+  .in = "!report|V|1.0|smtp-in|tx-begin|" T16 "|01\n",
+  .out = "", .sessions = 1 },
+{ .name = "bound: an empty session id",
+  .in = "!report|V|1.0|smtp-in|tx-begin||01\n",
+  .out = "", .error = "malformed report" },
+{ .name = "bound: version 0.60",
+  .in = "!filter|0.60|1.0|smtp-in|connect|aa|f1|h|1.2.3.4\n",
+  .out = "", .error = "unsupported filter protocol version" },
+{ .name = "bound: version 0.",
+  .in = "!filter|0.|1.0|smtp-in|connect|aa|f1|h|1.2.3.4\n",
+  .out = "", .error = "unsupported filter protocol version" },
+};
+
+static int
+feed_str(struct smtpd_proto *p, const char *s, const char **why)
+{
+	return smtpd_proto_feed(p, s, strlen(s), why);
+}
+
+/* A line of n bytes before its "\n": config|x|aaa... */
+static int
+feed_long_config(struct smtpd_proto *p, size_t n, const char **why)
+{
+	char	*l;
+	int	 rc;
+
+	if ((l = malloc(n + 1)) == NULL)
+		bail("out of memory");
+	memcpy(l, "config|x|", 9);
+	memset(l + 9, 'a', n - 9);
+	l[n] = '\n';
+	rc = smtpd_proto_feed(p, l, n + 1, why);
+	free(l);
+	return rc;
+}
+
+static void
+test_smtpd_bounds(void)
+{
+	static const struct smtpd_ops	 ops = { fake_submit, fake_fallback };
+	struct smtpd_limits		 lim = { 4096, ACTION_REJECT,
+					    ACTION_REJECT, 10 };
+	struct smtpd_proto		*p;
+	const char			*why = NULL;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(bound_cases) / sizeof(bound_cases[0]); i++) {
+		run_case(&bound_cases[i], 0);
+		run_case(&bound_cases[i], 1);
+	}
+
+	/* Config lines: "config|key|value", or "config|ready". */
+	p = smtpd_proto_new(&lim, &ops, NULL);
+	ok(feed_str(p, "config|protocol\n", &why) == -1 &&
+	    strstr(why, "malformed config line") != NULL,
+	    "bound: config|protocol, without its value, is malformed");
+	smtpd_proto_free(&p);
+	p = smtpd_proto_new(&lim, &ops, NULL);
+	ok(feed_str(p, "config|protocol|0.60\n", &why) == -1 &&
+	    strstr(why, "unsupported") != NULL,
+	    "bound: config|protocol|0.60 is refused");
+	smtpd_proto_free(&p);
+
+	/* A line of SP_LINE_MAX bytes, and one more: 1 MiB. */
+	p = smtpd_proto_new(&lim, &ops, NULL);
+	ok(feed_long_config(p, 1024 * 1024, &why) == 0,
+	    "bound: a line of 1 MiB is read");
+	smtpd_proto_free(&p);
+	p = smtpd_proto_new(&lim, &ops, NULL);
+	ok(feed_long_config(p, 1024 * 1024 + 1, &why) == -1 &&
+	    strstr(why, "line longer than") != NULL,
+	    "bound: one of 1 MiB + 1 is a protocol error");
+	smtpd_proto_free(&p);
+}
+
 int
 main(void)
 {
@@ -933,5 +1037,6 @@ main(void)
 		run_case(&cases[i], 0);
 		run_case(&cases[i], 1);
 	}
+	test_smtpd_bounds();
 	return done_testing();
 }

@@ -33,6 +33,9 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAIL_MAX	(1024 * 1024)
+/* mime.c's DISP_MAX and BOUNDARY_MAX, which its header does not export. */
+#define DISP_BOUND	32
+#define BOUNDARY_BOUND	1024
 #define BODY_MAX	(1024 * 1024)
 
 struct pexp {
@@ -735,6 +738,357 @@ test_sandbox(void)
 	sandbox_filter_free(&f);
 }
 
+/*
+ * The bounds of the parser, each just inside and just outside it: a
+ * changed comparison or a bound one too far must show here.  Where a
+ * bound guards memory, t/fuzz/corpus/mime has a seed for it too
+ * ("bound-*"), for the sanitizer build.
+ */
+
+/* Parses a message of one part from up to three headers and a body. */
+static struct mime *
+parse1(const char *ct, const char *cte, const char *cd, const void *body,
+    size_t len, const struct mime_limits *l)
+{
+	static char	 ctn[] = "Content-Type",
+			 cten[] = "Content-Transfer-Encoding",
+			 cdn[] = "Content-Disposition";
+	struct kv	 kv[3];
+	struct mime	*m;
+	size_t		 n = 0;
+
+	if (ct != NULL)
+		kv[n++] = (struct kv){ ctn, (char *)(uintptr_t)ct };
+	if (cte != NULL)
+		kv[n++] = (struct kv){ cten, (char *)(uintptr_t)cte };
+	if (cd != NULL)
+		kv[n++] = (struct kv){ cdn, (char *)(uintptr_t)cd };
+	if ((m = mime_parse(kv, n, body, len, l)) == NULL)
+		bail("out of memory");
+	return m;
+}
+
+/* A new string: prefix, n bytes of c, suffix. */
+static char *
+strfill(const char *prefix, size_t n, char c, const char *suffix)
+{
+	size_t	 pl = strlen(prefix), sl = strlen(suffix);
+	char	*s;
+
+	if ((s = malloc(pl + n + sl + 1)) == NULL)
+		bail("out of memory");
+	memcpy(s, prefix, pl);
+	memset(s + pl, c, n);
+	memcpy(s + pl + n, suffix, sl + 1);
+	return s;
+}
+
+static int
+text_is(const struct mime *m, const char *want)
+{
+	size_t		 len;
+	const uint8_t	*t = mime_text(m, &len);
+
+	return len == strlen(want) && memcmp(t, want, len) == 0;
+}
+
+/* Quoted-printable reads no byte past its input, at the input's end. */
+static void
+test_bound_qp(void)
+{
+	static const char	 body[] = "x=41=4";
+	struct mime		*m;
+
+	m = parse1("text/plain", "quoted-printable", NULL, body, 3, NULL);
+	ok(text_is(m, "x=4") && (mime_flags(m) & MIME_MALFORMED),
+	    "bound: \"=4\" at the end of the body stays as is (the next byte "
+	    "in memory is not read)");
+	mime_free(&m);
+	m = parse1("text/plain", "quoted-printable", NULL, body, 4, NULL);
+	ok(text_is(m, "xA") && mime_flags(m) == 0,
+	    "bound: \"=41\" at the end of the body decodes");
+	mime_free(&m);
+	m = parse1("text/plain", "quoted-printable", NULL, body + 4, 1, NULL);
+	ok(text_is(m, "") && mime_flags(m) == 0,
+	    "bound: \"=\" alone at the end is a soft line break");
+	mime_free(&m);
+}
+
+/* Fixed-size fields: the longest that fits, and one byte more. */
+static void
+test_bound_fields(void)
+{
+	struct mime	*m;
+	char		*s, *want;
+
+	s = strfill("", DISP_BOUND - 1, 'd', "");
+	m = parse1("text/plain", NULL, s, "x", 1, NULL);
+	is_str(mime_part_disposition(mime_part(m, 0)), s,
+	    "bound: a disposition of %d bytes is kept", DISP_BOUND - 1);
+	mime_free(&m);
+	free(s);
+	s = strfill("", DISP_BOUND, 'd', "");
+	m = parse1("text/plain", NULL, s, "x", 1, NULL);
+	is_str(mime_part_disposition(mime_part(m, 0)), "",
+	    "bound: one of %d bytes is none", DISP_BOUND);
+	mime_free(&m);
+	free(s);
+
+	s = strfill("text/plain; charset=", MIME_CHARSET_MAX - 1, 'c', "");
+	m = parse1(s, NULL, NULL, "x", 1, NULL);
+	ok(strlen(mime_part_charset(mime_part(m, 0))) == MIME_CHARSET_MAX - 1
+	    && mime_flags(m) == 0, "bound: a charset of %d bytes is kept",
+	    MIME_CHARSET_MAX - 1);
+	mime_free(&m);
+	free(s);
+	s = strfill("text/plain; charset=", MIME_CHARSET_MAX, 'c', "");
+	m = parse1(s, NULL, NULL, "x", 1, NULL);
+	ok(*mime_part_charset(mime_part(m, 0)) == '\0' &&
+	    (mime_flags(m) & MIME_MALFORMED),
+	    "bound: one of %d bytes is none, flagged", MIME_CHARSET_MAX);
+	mime_free(&m);
+	free(s);
+
+	/* "type/subtype": each half below MIME_TYPE_MAX / 2. */
+	s = strfill("", MIME_TYPE_MAX / 2 - 1, 't', "/");
+	want = strfill(s, MIME_TYPE_MAX / 2 - 1, 's', "");
+	m = parse1(want, NULL, NULL, "x", 1, NULL);
+	is_str(mime_part_type(mime_part(m, 0)), want,
+	    "bound: a type of %d bytes is kept", MIME_TYPE_MAX - 1);
+	mime_free(&m);
+	free(want);
+	want = strfill(s, MIME_TYPE_MAX / 2, 's', "");
+	m = parse1(want, NULL, NULL, "x", 1, NULL);
+	ok(strcmp(mime_part_type(mime_part(m, 0)), "text/plain") == 0 &&
+	    (mime_flags(m) & MIME_MALFORMED),
+	    "bound: a subtype of %d bytes makes it text/plain, flagged",
+	    MIME_TYPE_MAX / 2);
+	mime_free(&m);
+	free(want);
+	free(s);
+	s = strfill("", MIME_TYPE_MAX / 2, 't', "/plain");
+	m = parse1(s, NULL, NULL, "x", 1, NULL);
+	ok(strcmp(mime_part_type(mime_part(m, 0)), "text/plain") == 0 &&
+	    (mime_flags(m) & MIME_MALFORMED),
+	    "bound: so does a type of %d bytes", MIME_TYPE_MAX / 2);
+	mime_free(&m);
+	free(s);
+}
+
+/* A file name of MIME_NAME_MAX - 1 bytes is whole; one more keeps its end. */
+static void
+test_bound_name(void)
+{
+	struct mime	*m;
+	const char	*f;
+	char		*s;
+
+	s = strfill("attachment; filename=\"", MIME_NAME_MAX - 5, 'a',
+	    ".exe\"");
+	m = parse1("application/octet-stream", NULL, s, "x", 1, NULL);
+	f = mime_part_filename(mime_part(m, 0));
+	ok(strlen(f) == MIME_NAME_MAX - 1 && f[0] == 'a' &&
+	    mime_flags(m) == 0, "bound: a file name of %d bytes is whole",
+	    MIME_NAME_MAX - 1);
+	mime_free(&m);
+	free(s);
+	s = strfill("attachment; filename=\"b", MIME_NAME_MAX - 5, 'a',
+	    ".exe\"");
+	m = parse1("application/octet-stream", NULL, s, "x", 1, NULL);
+	f = mime_part_filename(mime_part(m, 0));
+	ok(strlen(f) == MIME_NAME_MAX - 1 && f[0] == 'a' &&
+	    strcmp(f + strlen(f) - 4, ".exe") == 0 &&
+	    (mime_flags(m) & MIME_MALFORMED),
+	    "bound: one of %d bytes keeps its last %d, flagged",
+	    MIME_NAME_MAX, MIME_NAME_MAX - 1);
+	mime_free(&m);
+	free(s);
+}
+
+/* Parameters: at most 64 segments kept, continuation numbers to 999. */
+static void
+test_bound_params(void)
+{
+	struct mime	*m;
+	char		 cd[4096], want[128];
+	size_t		 i, off;
+
+	for (i = 0, off = 0; i < 64; i++)
+		off += (size_t)snprintf(cd + off, sizeof(cd) - off,
+		    "%sfilename*%zu=\"%c\"", i ? "; " : "attachment; ", i,
+		    'a' + (int)(i % 26));
+	for (i = 0; i < 64; i++)
+		want[i] = (char)('a' + i % 26);
+	want[64] = '\0';
+	m = parse1("application/pdf", NULL, cd, "x", 1, NULL);
+	ok(strcmp(mime_part_filename(mime_part(m, 0)), want) == 0 &&
+	    mime_flags(m) == 0, "bound: 64 continuations make the name");
+	mime_free(&m);
+	snprintf(cd + off, sizeof(cd) - off, "; filename*64=\"z\"");
+	m = parse1("application/pdf", NULL, cd, "x", 1, NULL);
+	ok(strcmp(mime_part_filename(mime_part(m, 0)), want) == 0 &&
+	    (mime_flags(m) & MIME_MALFORMED),
+	    "bound: a 65th is not kept, and is flagged");
+	mime_free(&m);
+
+	m = parse1("application/pdf", NULL, "attachment; filename*999=a; "
+	    "filename*999=b", "x", 1, NULL);
+	ok(mime_flags(m) == MIME_MALFORMED,
+	    "bound: continuation 999 is one (given twice: flagged)");
+	mime_free(&m);
+	m = parse1("application/pdf", NULL, "attachment; filename*1000=a; "
+	    "filename*1000=b", "x", 1, NULL);
+	ok(mime_flags(m) == 0, "bound: continuation 1000 is none (ignored)");
+	mime_free(&m);
+}
+
+/* A boundary of BOUNDARY_MAX bytes works; one more is unusable. */
+static struct mime *
+parse_boundary(size_t n)
+{
+	struct mime	*m;
+	char		*b, *ct, *body;
+	size_t		 len = 2 * n + 64;
+
+	b = strfill("", n, 'b', "");
+	if ((ct = malloc(len)) == NULL || (body = malloc(len)) == NULL)
+		bail("out of memory");
+	snprintf(ct, len, "multipart/mixed; boundary=\"%s\"", b);
+	snprintf(body, len, "--%s\n\nx\n--%s--\n", b, b);
+	m = parse1(ct, NULL, NULL, body, strlen(body), NULL);
+	free(b);
+	free(ct);
+	free(body);
+	return m;
+}
+
+static void
+test_bound_boundary(void)
+{
+	struct mime	*m;
+
+	m = parse_boundary(BOUNDARY_BOUND);
+	ok(mime_part_count(m) == 2 && mime_flags(m) == 0 && text_is(m, "x"),
+	    "bound: a boundary of %d bytes splits the body", BOUNDARY_BOUND);
+	mime_free(&m);
+	m = parse_boundary(BOUNDARY_BOUND + 1);
+	ok(mime_part_count(m) == 1 && (mime_flags(m) & MIME_MALFORMED),
+	    "bound: one of %d bytes is unusable, flagged", BOUNDARY_BOUND + 1);
+	mime_free(&m);
+}
+
+/* message/rfc822 inside message/rfc822: depth stops at max_depth. */
+static void
+test_bound_depth(void)
+{
+	struct mime_limits	 l;
+	struct mime		*m;
+	const char		*body = "Content-Type: message/rfc822\n\n"
+	    "Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n"
+	    "Content-Type: message/rfc822\n\nSubject: deepest\n\nhi\n";
+
+	mime_limits_default(&l, 4096);
+	l.max_depth = 2;
+	m = parse1("message/rfc822", NULL, NULL, body, strlen(body), &l);
+	ok(mime_part_count(m) == 3 &&
+	    mime_part_depth(mime_part(m, 2)) == 2 &&
+	    (mime_flags(m) & MIME_TOO_DEEP),
+	    "bound: message/rfc822 parts to depth max_depth, no deeper");
+	mime_free(&m);
+	l.max_depth = 5;
+	m = parse1("message/rfc822", NULL, NULL, body, strlen(body), &l);
+	ok(mime_part_count(m) == 6 && !(mime_flags(m) & MIME_TOO_DEEP),
+	    "bound: and all of them when max_depth allows");
+	mime_free(&m);
+}
+
+/* max_parts, max_text and max_decoded, exactly reached and passed. */
+static void
+test_bound_limits(void)
+{
+	struct mime_limits	 l;
+	struct fm_msg		 msg;
+	struct mime		*m;
+	const uint8_t		*d;
+	size_t			 len;
+
+	mime_limits_default(&l, BODY_MAX);
+	l.max_parts = 5;
+	m = parse(mcase("mixed-attachments.eml"), &l, &msg);
+	ok(mime_part_count(m) == 5 && !(mime_flags(m) & MIME_TOO_MANY_PARTS),
+	    "bound: 5 parts with max_parts 5");
+	mime_free(&m);
+	fm_clear(&msg);
+	l.max_parts = 4;
+	m = parse(mcase("mixed-attachments.eml"), &l, &msg);
+	ok(mime_part_count(m) == 4 && (mime_flags(m) & MIME_TOO_MANY_PARTS),
+	    "bound: 4 of them with max_parts 4, flagged");
+	mime_free(&m);
+	fm_clear(&msg);
+
+	mime_limits_default(&l, 64);
+	l.max_text = 3;
+	m = parse1("text/plain", NULL, NULL, "abc", 3, &l);
+	ok(text_is(m, "abc") && mime_flags(m) == 0,
+	    "bound: 3 bytes of text with max_text 3");
+	mime_free(&m);
+	l.max_text = 2;
+	m = parse1("text/plain", NULL, NULL, "abc", 3, &l);
+	ok(text_is(m, "ab") && (mime_flags(m) & MIME_TRUNCATED),
+	    "bound: 2 of them with max_text 2, flagged");
+	mime_free(&m);
+
+	mime_limits_default(&l, 64);
+	l.max_decoded = 3;
+	m = parse1("application/pdf", "base64", NULL, "YWJj", 4, &l);
+	d = mime_part_data(mime_part(m, 0), &len);
+	ok(len == 3 && memcmp(d, "abc", 3) == 0 && mime_flags(m) == 0,
+	    "bound: 3 decoded bytes with max_decoded 3");
+	mime_free(&m);
+	l.max_decoded = 2;
+	m = parse1("application/pdf", "base64", NULL, "YWJj", 4, &l);
+	d = mime_part_data(mime_part(m, 0), &len);
+	ok(len == 2 && (mime_flags(m) & MIME_TRUNCATED),
+	    "bound: 2 of them with max_decoded 2, flagged");
+	mime_free(&m);
+}
+
+/* An encoded word's charset: MIME_CHARSET_MAX bytes, not one more. */
+static void
+test_bound_ew(void)
+{
+	char	*in, out[512];
+	int	 rc;
+
+	in = strfill("=?", MIME_CHARSET_MAX, 'c', "?Q?ok?=");
+	rc = mime_decode_header(in, out, sizeof(out));
+	ok(rc == 0 && strcmp(out, "ok") == 0,
+	    "bound: an encoded word with a charset of %d bytes decodes",
+	    MIME_CHARSET_MAX);
+	free(in);
+	in = strfill("=?", MIME_CHARSET_MAX + 1, 'c', "?Q?ok?=");
+	rc = mime_decode_header(in, out, sizeof(out));
+	ok(rc == 0 && strcmp(out, in) == 0,
+	    "bound: one of %d bytes is left as it is", MIME_CHARSET_MAX + 1);
+	free(in);
+	rc = mime_decode_header("abc", out, 4);
+	ok(rc == 0 && strcmp(out, "abc") == 0,
+	    "bound: outlen 4 holds \"abc\" whole");
+}
+
+static void
+test_mime_bounds(void)
+{
+	test_bound_qp();
+	test_bound_fields();
+	test_bound_name();
+	test_bound_params();
+	test_bound_boundary();
+	test_bound_depth();
+	test_bound_limits();
+	test_bound_ew();
+}
+
 int
 main(void)
 {
@@ -751,6 +1105,7 @@ main(void)
 	test_long_name();
 	test_ext();
 	test_limits();
+	test_mime_bounds();
 	test_sandbox();
 	for (i = 0; i < NITEMS(mcases); i++)
 		free(mails[i].raw);

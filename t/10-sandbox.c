@@ -47,6 +47,7 @@
 
 #include "sandbox/sandbox.h"
 #include "sandbox/landlock.h"
+#include "sandbox/limits.h"
 #include "t/tap.h"
 
 /* FD_SANITIZERS is configure's; __SANITIZE_ADDRESS__ a compile by hand. */
@@ -1322,6 +1323,40 @@ test_enter_errors(void)
 	    "nofile below %d is refused, nothing applied", SANDBOX_FD_JOB + 1);
 }
 
+/*
+ * The checks of sandbox_limits_check() at their edges: the least nofile
+ * that leaves room for the job's descriptor, and one less; cpu_seconds
+ * 1, 0, and no limit at all.
+ */
+#define LIMITS_BOUND_TESTS	6
+
+static void
+test_limits_bounds(void)
+{
+	struct sandbox_limits	 l = { AS_BYTES, CPU_SECONDS, NOFILE };
+	char			 err[256];
+
+	l.nofile = SANDBOX_FD_JOB + 1;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == 0,
+	    "limits: nofile %d is enough", SANDBOX_FD_JOB + 1);
+	l.nofile = SANDBOX_FD_JOB;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: nofile %d is refused", SANDBOX_FD_JOB);
+	l.nofile = RLIM_INFINITY;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: no nofile limit is refused");
+	l.nofile = NOFILE;
+	l.cpu_seconds = 1;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == 0,
+	    "limits: cpu_seconds 1 is enough");
+	l.cpu_seconds = 0;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: cpu_seconds 0 is refused");
+	l.cpu_seconds = RLIM_INFINITY;
+	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
+	    "limits: no CPU limit is refused");
+}
+
 #define FILTER_TESTS	7
 
 static void
@@ -1483,6 +1518,37 @@ test_privdrop_root(void)
 	    "privdrop in a sandboxed worker is killed");
 }
 
+/*
+ * The new root's check, at its edges: group-writable is as bad as
+ * world-writable, and a directory owned by the unprivileged user (mode
+ * 0755) is refused too, or that user could plant files in it.
+ */
+#define PRIVDROP_BOUND_TESTS	3
+
+static void
+test_privdrop_bounds(void)
+{
+	const char	*why = "not owned by root, or writable";
+	char		 out[256];
+	int		 status;
+
+	if (chmod(t_root, 0775) == -1)
+		bail("chmod %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop_badroot, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status) && strstr(out, why) != NULL,
+	    "privdrop into a group-writable directory fails");
+	if (chmod(t_root, 0755) == -1 || chown(t_root, t_uid, t_gid) == -1)
+		bail("chmod or chown %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop_badroot, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status) && strstr(out, why) != NULL,
+	    "privdrop into a directory owned by the user fails");
+	if (chown(t_root, 0, 0) == -1)
+		bail("chown %s: %s", t_root, strerror(errno));
+	status = run_child(act_privdrop, F_NOENTER, out, sizeof(out));
+	ok(outcome_ok(EXITS_0, status),
+	    "and into the same directory, root's and 0755 again, works");
+}
+
 static int
 act_privdrop_notroot(void)
 {
@@ -1503,10 +1569,12 @@ test_privdrop(void)
 		    strstr(out, "not running as root") != NULL,
 		    "privdrop when not root fails");
 		skip(PRIVDROP_TESTS - 1, "not root: privdrop needs root");
+		skip(PRIVDROP_BOUND_TESTS, "not root: privdrop needs root");
 		return;
 	}
 	if ((pw = getpwnam("nobody")) == NULL) {
 		skip(PRIVDROP_TESTS, "no user nobody");
+		skip(PRIVDROP_BOUND_TESTS, "no user nobody");
 		return;
 	}
 	t_uid = pw->pw_uid;
@@ -1515,6 +1583,7 @@ test_privdrop(void)
 	if (mkdtemp(t_root) == NULL || chmod(t_root, 0755) == -1)
 		bail("mkdtemp %s: %s", t_root, strerror(errno));
 	test_privdrop_root();
+	test_privdrop_bounds();
 	(void)rmdir(t_root);
 }
 
@@ -1888,6 +1957,7 @@ main(void)
 	t_parent = getpid();
 	plan(FILTER_TESTS + (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
+	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS +
 	    LANDLOCK_TESTS + NS_TESTS + SEQUENCE_TESTS);
 	if ((t_filter = sandbox_filter_new(err, sizeof(err))) == NULL)
 		bail("sandbox_filter_new: %s", err);
@@ -1898,6 +1968,7 @@ main(void)
 	test_status();
 	test_limits();
 	test_enter_errors();
+	test_limits_bounds();
 	test_drop_caps();
 	test_privdrop();
 	test_landlock();

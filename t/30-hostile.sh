@@ -38,6 +38,8 @@ wrong-nonce;nonce does not match;-
 oversized;verdict frame too large;-
 truncated;bad frame length;-
 too-many-ops;(truncated or oversized field|malformed verdict);-
+too-many-logs;(truncated or oversized field|malformed verdict);-
+short-length;bad frame length;-
 garbage;(frame version|frame type|frame length);-
 bad-action;unknown action;-
 discard;action not allowed by configuration;-

@@ -102,6 +102,26 @@ raw_frames(const char *cmd, struct verdict *v)
 		buf_put_u32(b, 0);
 		buf_put_u32(b, 0);
 		buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
+	} else if (strcmp(cmd, "too-many-logs") == 0) {
+		/* One log line more than the verdict's array holds. */
+		buf_put_u8(b, WIRE_VERSION);
+		buf_put_u8(b, WIRE_VERDICT);
+		buf_put_u16(b, 0);
+		buf_put_u32(b, 0);
+		buf_put_u64(b, v->nonce);
+		buf_put_u8(b, ACTION_ACCEPT);
+		for (i = 0; i < 5; i++)
+			buf_put_u32(b, 0);
+		buf_put_u32(b, 0);	/* no operations */
+		buf_put_u32(b, 0);	/* no rule names */
+		buf_put_u32(b, VERDICT_LOGS_MAX + 1);
+		for (i = 0; i < VERDICT_LOGS_MAX + 1; i++)
+			buf_put_str(b, "log");
+		buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN));
+	} else if (strcmp(cmd, "short-length") == 0) {
+		/* A good verdict whose declared length is one byte short. */
+		wire_enc_verdict(b, v);
+		buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN - 1));
 	} else if (strcmp(cmd, "garbage") == 0)
 		buf_put(b, "GET / HTTP/1.0\r\n\r\n", 18);
 	else {

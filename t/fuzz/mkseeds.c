@@ -71,17 +71,22 @@ seed_decodes(int decoder, const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* Writes the selector and the frame to DIR/name. */
+/*
+ * Writes the selector and the frame to DIR/name; the frame must decode,
+ * or, when refused is set, must not.
+ */
 static void
-seed_write(const char *name, int decoder, const struct buf *b)
+seed_write_as(const char *name, int decoder, const struct buf *b,
+    int refused)
 {
 	char		 path[4096];
 	FILE		*f;
 	unsigned char	 sel = (unsigned char)decoder;
 	int		 n;
 
-	if (seed_decodes(decoder, buf_data(b), buf_len(b)) == -1)
-		die("the seed does not decode", name);
+	if ((seed_decodes(decoder, buf_data(b), buf_len(b)) == -1) != refused)
+		die(refused ? "the seed decodes" : "the seed does not decode",
+		    name);
 	n = snprintf(path, sizeof(path), "%s/%s", seed_dir, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		die("path too long", name);
@@ -91,6 +96,12 @@ seed_write(const char *name, int decoder, const struct buf *b)
 	    fwrite(buf_data(b), 1, buf_len(b), f) != buf_len(b) ||
 	    fclose(f) == EOF)
 		die("cannot write", path);
+}
+
+static void
+seed_write(const char *name, int decoder, const struct buf *b)
+{
+	seed_write_as(name, decoder, b, 0);
 }
 
 static struct buf *
@@ -313,6 +324,102 @@ seeds_control(void)
 	buf_free(&b);
 }
 
+/*
+ * Frames at the decoders' bounds, by hand: the largest count that fits
+ * and one more, a declared length one off the data, a flag of 2, a
+ * trailing byte.  Those one past a bound must be refused; under the
+ * sanitizers, replay-wire shows any byte read or written past an array.
+ */
+struct bspec {
+	size_t	 nops, nrules, nlogs;
+	uint8_t	 has_value;
+	int	 lendelta;	/* added to the declared length */
+	uint8_t	 lastop;	/* the last operation's; 0: HDR_ADD */
+};
+
+static void
+bound_verdict(struct buf *b, const struct bspec *s)
+{
+	size_t	 i;
+
+	buf_reset(b);
+	if (buf_put_u8(b, WIRE_VERSION) == -1 ||
+	    buf_put_u8(b, WIRE_VERDICT) == -1 || buf_put_u16(b, 0) == -1 ||
+	    buf_put_u32(b, 0) == -1 || buf_put_u64(b, 7) == -1 ||
+	    buf_put_u8(b, ACTION_ACCEPT) == -1)
+		die("cannot build", "bound verdict");
+	for (i = 0; i < 5; i++)		/* no reply, no reason, score 0 */
+		(void)buf_put_u32(b, 0);
+	(void)buf_put_u32(b, (uint32_t)s->nops);
+	for (i = 0; i < s->nops; i++) {
+		(void)buf_put_u8(b, i + 1 == s->nops && s->lastop ? s->lastop :
+		    HDR_ADD);
+		(void)buf_put_u32(b, 0);
+		(void)buf_put_str(b, "X-Filterd-B");
+		(void)buf_put_u8(b, s->has_value);
+		(void)buf_put_str(b, "v");
+	}
+	(void)buf_put_u32(b, (uint32_t)s->nrules);
+	for (i = 0; i < s->nrules; i++)
+		(void)buf_put_str(b, "rule");
+	(void)buf_put_u32(b, (uint32_t)s->nlogs);
+	for (i = 0; i < s->nlogs; i++)
+		(void)buf_put_str(b, "log");
+	if (buf_poke_u32(b, 4, (uint32_t)((long)buf_len(b) - WIRE_HDR_LEN +
+	    s->lendelta)) == -1)
+		die("cannot build", "bound verdict");
+}
+
+static void
+seeds_bounds(void)
+{
+	static const struct {
+		const char	*name;
+		struct bspec	 s;
+		int		 refused;
+	} v[] = {
+		{ "bound-verdict-ops-max",
+		    { VERDICT_OPS_MAX, 0, 0, 1, 0, 0 }, 0 },
+		{ "bound-verdict-ops-over",
+		    { VERDICT_OPS_MAX + 1, 0, 0, 1, 0, 0 }, 1 },
+		/* Written past the array, op 32 would land on the count. */
+		{ "bound-verdict-ops-over-op32",
+		    { VERDICT_OPS_MAX + 1, 0, 0, 1, 0, VERDICT_OPS_MAX }, 1 },
+		{ "bound-verdict-rules-max",
+		    { 0, VERDICT_RULES_MAX, 0, 1, 0, 0 }, 0 },
+		{ "bound-verdict-rules-over",
+		    { 0, VERDICT_RULES_MAX + 1, 0, 1, 0, 0 }, 1 },
+		{ "bound-verdict-logs-max",
+		    { 0, 0, VERDICT_LOGS_MAX, 1, 0, 0 }, 0 },
+		{ "bound-verdict-logs-over",
+		    { 0, 0, VERDICT_LOGS_MAX + 1, 1, 0, 0 }, 1 },
+		{ "bound-verdict-has-value-2", { 1, 0, 0, 2, 0, 0 }, 1 },
+		{ "bound-verdict-length-short", { 1, 1, 1, 1, -1, 0 }, 1 },
+		{ "bound-verdict-length-long", { 1, 1, 1, 1, 1, 0 }, 1 },
+	};
+	struct buf	*b = seed_buf(WIRE_VERDICT_MAX);
+	struct message	*m;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		bound_verdict(b, &v[i].s);
+		seed_write_as(v[i].name, FW_VERDICT, b, v[i].refused);
+	}
+	if ((m = message_new(FW_BODY_MAX)) == NULL ||
+	    message_set(&m->sender, "a@example.org") == -1 ||
+	    message_add_body(m, "x", 1) == -1 || wire_enc_job(b, 9, m) == -1 ||
+	    buf_put_u8(b, 0) == -1 ||
+	    buf_poke_u32(b, 4, (uint32_t)(buf_len(b) - WIRE_HDR_LEN)) == -1)
+		die("cannot build", "bound job");
+	seed_write_as("bound-job-trailing-byte", FW_JOB, b, 1);
+	message_free(&m);
+	if (wire_enc_pid(b, WIRE_WORKER, 1) == -1 ||
+	    buf_poke_u32(b, WIRE_HDR_LEN, (uint32_t)INT32_MAX + 1) == -1)
+		die("cannot build", "bound pid");
+	seed_write_as("bound-pid-over", FW_WORKER, b, 1);
+	buf_free(&b);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -325,5 +432,6 @@ main(int argc, char *argv[])
 	seeds_verdict_ops();
 	seeds_job();
 	seeds_control();
+	seeds_bounds();
 	return 0;
 }

@@ -89,7 +89,7 @@ main(void)
 	const char	*top;
 	char		 dir[4096], path[8192];
 	char		**names;
-	uint8_t		*p;
+	uint8_t		*p, *exact;
 	long		 len;
 	int		 i, n;
 
@@ -103,9 +103,17 @@ main(void)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if ((len = replay_read(path, &p)) == -1)
 			bail("%s: cannot read", path);
-		LLVMFuzzerTestOneInput(p, (size_t)len);
-		ok(1, "%s/%s", CORPUS, names[i]);
+		/*
+		 * As libFuzzer does, an allocation of exactly the input's
+		 * size, so that ASan sees a read one byte past its end.
+		 */
+		if ((exact = malloc(len > 0 ? (size_t)len : 1)) == NULL)
+			bail("out of memory");
+		memcpy(exact, p, (size_t)len);
 		free(p);
+		LLVMFuzzerTestOneInput(exact, (size_t)len);
+		ok(1, "%s/%s", CORPUS, names[i]);
+		free(exact);
 		free(names[i]);
 	}
 	free(names);
