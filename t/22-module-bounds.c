@@ -100,7 +100,7 @@ test_cidr(void)
 		    "client_cidr = \"%s\"; action = \"reject\"; } );",
 		    t->block);
 		c = load(text);
-		if (rules_init(c, &state, err, sizeof(err)) == -1)
+		if (rules_init(c, 0, &state, err, sizeof(err)) == -1)
 			bail("rules_init: %s", err);
 		m = message_new(1024);
 		message_set(&m->client_addr, t->in);
@@ -148,7 +148,7 @@ test_rule_scores(void)
 		    "helo = \"^mx\"; score = %s; action = \"%s\"; } );",
 		    t[i].score, t[i].action);
 		c = load(text);
-		if (rules_init(c, &state, err, sizeof(err)) == -1)
+		if (rules_init(c, 0, &state, err, sizeof(err)) == -1)
 			bail("rules_init: %s", err);
 		m = message_new(1024);
 		message_set(&m->helo, "mx.example");
@@ -195,7 +195,7 @@ test_thresholds(void)
 	for (i = 0; i < NITEMS(t); i++) {
 		snprintf(text, sizeof(text), "scoring = { %s };", t[i].conf);
 		c = load(text);
-		if (scoring_init(c, &state, err, sizeof(err)) == -1)
+		if (scoring_init(c, 0, &state, err, sizeof(err)) == -1)
 			bail("scoring_init: %s", err);
 		run(&filter_scoring, state, m, &v, t[i].score);
 		if (!ok(v.action == t[i].action && v.nops == t[i].nops,
@@ -223,7 +223,7 @@ test_limits(void)
 	size_t		 i;
 
 	c = load("limits = { max_recipients = 3; max_headers = 4; };");
-	if (limits_init(c, &state, err, sizeof(err)) == -1)
+	if (limits_init(c, 0, &state, err, sizeof(err)) == -1)
 		bail("limits_init: %s", err);
 	for (i = 0; i < 3; i++)
 		message_add_rcpt(m, "r@example.net");
