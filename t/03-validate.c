@@ -355,6 +355,10 @@ test_value_bytes(void)
 	set(&v.ops[0].value, "a\xe2");
 	ok(validate_verdict(&v, NONCE, &pol, &why) == -1,
 	    "a value ending in a lead byte is refused");
+	verdict_clear(&v);
+}
+
+/*
  * The bounds of the validator, each just inside and just outside it, so
  * that a changed comparison (">=" for ">", a bound one too far, a check
  * gone) shows.  Each case changes the base verdict; why is NULL when it
