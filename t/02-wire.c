@@ -593,16 +593,18 @@ test_job_bounds(void)
 	struct buf	*b = buf_new(1 << 20);
 	const char	*why;
 	uint8_t		*p;
-	size_t		 i, off;
+	size_t		 i, off, max;
 
 	message_set(&m->sender, "a@example.org");
 	message_add_header(m, "Subject", "x");
 	message_add_body(m, "0123456789abcdef", 16);
+	/* Header and body count: the size is what message_size says. */
+	max = message_size(m);
 	wire_enc_job(b, 7, m);
-	ok(dec_job(b, 16, &why) == 0, "bound: a body of body_max decodes");
-	ok(dec_job(b, 15, &why) == -1, "bound: a body one over is refused");
+	ok(dec_job(b, max, &why) == 0, "bound: a message of size_max decodes");
+	ok(dec_job(b, max - 1, &why) == -1, "bound: a message one byte over is refused");
 	add_trailing(b);
-	ok(dec_job(b, 16, &why) == -1 && strstr(why, "trailing") != NULL,
+	ok(dec_job(b, max, &why) == -1 && strstr(why, "trailing") != NULL,
 	    "bound: a job with a trailing byte is refused (%s)", why);
 
 	/* The oversize flag is the byte before the body's length. */
@@ -613,17 +615,18 @@ test_job_bounds(void)
 	p[off] = 1;
 	buf_reset(b);
 	buf_put(b, p, off + 21);
-	ok(dec_job(b, 16, &why) == 0, "bound: oversize flag 1 decodes");
+	ok(dec_job(b, max, &why) == 0, "bound: oversize flag 1 decodes");
 	p[off] = 2;
 	buf_reset(b);
 	buf_put(b, p, off + 21);
-	ok(dec_job(b, 16, &why) == -1, "bound: oversize flag 2 is refused");
+	ok(dec_job(b, max, &why) == -1, "bound: oversize flag 2 is refused");
 	free(p);
 
+	/* Recipients are no part of the size. */
 	for (i = 0; i < MSG_RCPTS_MAX; i++)
 		message_add_rcpt(m, "r@example.net");
 	wire_enc_job(b, 7, m);
-	ok(m->nrcpts == MSG_RCPTS_MAX && dec_job(b, 16, &why) == 0,
+	ok(m->nrcpts == MSG_RCPTS_MAX && dec_job(b, max, &why) == 0,
 	    "bound: MSG_RCPTS_MAX recipients decode");
 	message_free(&m);
 	buf_free(&b);

@@ -725,6 +725,7 @@ static const struct num_bound {
 	{ "scoring.tag", "-1000.0", "1000.0", "-1000.5", "1000.5" },
 	{ "scoring.quarantine", "-1000.0", "1000.0", "-1000.5", "1000.5" },
 	{ "scoring.reject", "-1000.0", "1000.0", "-1000.5", "1000.5" },
+	{ "matching.match_limit", "1", "1000000000", "0", "1000000001" },
 };
 
 /* Loads "group = { key = value; };"; returns whether it loaded. */
