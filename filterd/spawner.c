@@ -44,6 +44,7 @@ struct spawner {
 	struct sandbox_filter	*filter;
 	struct sandbox_limits	 lim;
 	int			 devnull;
+	int			 worker_ids;	/* workers take worker_user's ids */
 	int			 sigfd;
 	int			 ctl;		/* -1 once retiring */
 	struct child		*kids;
@@ -77,6 +78,9 @@ spawner_child(struct spawner *s, int fd)
 	    dup2(s->devnull, STDERR_FILENO) == -1 ||
 	    dup2(fd, SANDBOX_FD_CHAN) == -1 ||
 	    close_range(SANDBOX_FD_CHAN + 1, ~0U, 0) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
+	/* Out of reach of the supervisor and of us: privdrop.c says how. */
+	if (s->worker_ids && sandbox_worker_user(err, sizeof(err)) == -1)
 		worker_exit(WORKER_EXIT_SANDBOX);
 	if (sandbox_worker_enter(s->filter, &s->lim, err, sizeof(err)) == -1)
 		worker_exit(WORKER_EXIT_SANDBOX);
@@ -400,12 +404,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 		fatalx("%s", err);
 	if (geteuid() == 0) {
 		spawner_mkchroot(s->conf->chroot);
-		if (sandbox_privdrop(s->conf->user, s->conf->chroot, err,
-		    sizeof(err)) == -1)
+		if (sandbox_privdrop(s->conf->user, s->conf->worker_user,
+		    s->conf->chroot, err, sizeof(err)) == -1)
 			fatalx("%s", err);
+		s->worker_ids = 1;
 	} else
-		log_info("not root: user %s and chroot %s not applied",
-		    s->conf->user, s->conf->chroot);
+		log_info("not root: user %s, worker_user %s and chroot %s not "
+		    "applied", s->conf->user, s->conf->worker_user,
+		    s->conf->chroot);
 	if (sandbox_drop_caps(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
