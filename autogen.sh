@@ -4,7 +4,8 @@
 #   ./autogen.sh          autoreconf only
 #   ./autogen.sh --deps   first install what building and testing filterd
 #                         needs on Debian 12 (apt-get, through sudo when not
-#                         root) and create the unprivileged "filterd" user
+#                         root) and create the unprivileged users "filterd"
+#                         and "filterd-worker"
 set -e
 cd "$(dirname "$0")"
 
@@ -20,10 +21,15 @@ if [ "${1:-}" = --deps ]; then
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
 	    $BUILD_DEPS $TEST_DEPS
-	# The user that filterd's processes run as when it is started as root.
-	if ! getent passwd filterd > /dev/null; then
-		$sudo useradd --system --no-create-home \
-		    --home-dir /nonexistent --shell /usr/sbin/nologin filterd
-	fi
+	# The users that filterd's processes run as when it is started as
+	# root: "user" for the supervisor and spawners, "worker_user" for the
+	# workers.  Each gets a group of its own (useradd's default), which
+	# filterd requires: the two must differ in uid and group.
+	for u in filterd filterd-worker; do
+		if ! getent passwd "$u" > /dev/null; then
+			$sudo useradd --system --no-create-home \
+			    --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
+		fi
+	done
 fi
 autoreconf --install --force

@@ -23,6 +23,7 @@
 #include "filterd/parent.h"
 #include "filterd/spawner.h"
 #include "filterd/super.h"
+#include "sandbox/sandbox.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -51,6 +52,26 @@ check_modules(const struct config *c)
 	}
 	modules_free(&ms);
 	return 0;
+}
+
+/*
+ * As root, the users must exist, be other than root, and differ: a worker
+ * with the supervisor's uid could signal it.  Not root, filterd changes no
+ * ids and does not look them up.
+ */
+static int
+check_users(const struct config *c)
+{
+	struct sandbox_ids	 ids;
+	char			 err[256];
+	int			 bad;
+
+	if (geteuid() != 0 ||
+	    sandbox_users(c->user, c->worker_user, &ids, &bad, err,
+	    sizeof(err)) == 0)
+		return 0;
+	config_error_at(c, bad ? "worker_user" : "user", stderr, err);
+	return -1;
 }
 
 /*
@@ -159,7 +180,7 @@ main(int argc, char *argv[])
 	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
 	    a.verbose);
 	if ((c = config_load(a.confpath, stderr)) == NULL ||
-	    check_modules(c) == -1) {
+	    check_modules(c) == -1 || check_users(c) == -1) {
 		fprintf(stderr, "filterd: %s: configuration has errors\n",
 		    a.confpath);
 		exit(1);
@@ -180,6 +201,7 @@ main(int argc, char *argv[])
 	if ((a.conffd = config_snapshot(c)) == -1)
 		fatal("configuration snapshot");
 	a.gen = 1;
+	a.worker_user = c->worker_user;
 	if (testmsg != NULL) {
 		a.foreground = 1;
 		rc = offline_main(c, &a, testmsg, json);

@@ -23,6 +23,7 @@
 #include "filterd/parent.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
+#include "sandbox/sandbox.h"
 
 /* At most this many spawners a second. */
 #define PARENT_SPAWNS_PER_SEC	10
@@ -157,6 +158,31 @@ parent_log_lines(char *text)
 }
 
 /*
+ * The users of a new configuration, as start-up checks them.  The
+ * supervisor took worker_user's effective ids at start, so that it can
+ * kill workers: a new worker_user would put them out of its reach.
+ */
+static int
+parent_check_users(const struct parent *p, const struct config *c)
+{
+	struct sandbox_ids	 ids;
+	char			 err[256];
+	int			 bad;
+
+	if (strcmp(c->worker_user, p->a->worker_user) != 0) {
+		log_warnx("%s: worker_user changes only at restart (running: "
+		    "%s)", p->a->confpath, p->a->worker_user);
+		return -1;
+	}
+	if (geteuid() == 0 && sandbox_users(c->user, c->worker_user, &ids,
+	    &bad, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s", p->a->confpath, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * SIGHUP: the file is checked as filterd -n checks it, modules and all.
  * Only a good one replaces the snapshot; spawners started from now on get
  * it, and the supervisor, told of the new generation, swaps its spawner
@@ -182,6 +208,8 @@ parent_reload(struct parent *p)
 	fclose(errf);
 	parent_log_lines(errs);
 	free(errs);
+	if (c != NULL && parent_check_users(p, c) == -1)
+		config_free(&c);
 	if (c != NULL && (ms = modules_load_flags(c, MODULES_NOJIT, err,
 	    sizeof(err))) == NULL)
 		log_warnx("%s", err);

@@ -31,6 +31,7 @@ struct parent_args {
 	uint64_t	 gen;		/* and its generation, from 1 */
 	uint64_t	*generation;	/* shared with the supervisor, which
 					   may write it: only ever stored */
+	const char	*worker_user;	/* the supervisor's effective user */
 };
 
 /*

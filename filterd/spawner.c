@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 struct child {
 	pid_t		 pid;
 	int		 fd;		/* our end; -1 once handed out */
+	int		 pidfd;		/* handed out with fd */
 	long long	 deadline;	/* ms; 0 while in the pool */
 };
 
@@ -44,6 +46,7 @@ struct spawner {
 	struct sandbox_filter	*filter;
 	struct sandbox_limits	 lim;
 	int			 devnull;
+	int			 worker_ids;	/* workers take worker_user's ids */
 	int			 sigfd;
 	int			 ctl;		/* -1 once retiring */
 	struct child		*kids;
@@ -78,6 +81,9 @@ spawner_child(struct spawner *s, int fd)
 	    dup2(fd, SANDBOX_FD_CHAN) == -1 ||
 	    close_range(SANDBOX_FD_CHAN + 1, ~0U, 0) == -1)
 		worker_exit(WORKER_EXIT_SANDBOX);
+	/* Out of reach of the supervisor and of us: privdrop.c says how. */
+	if (s->worker_ids && sandbox_worker_user(err, sizeof(err)) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
 	if (sandbox_worker_enter(s->filter, &s->lim, err, sizeof(err)) == -1)
 		worker_exit(WORKER_EXIT_SANDBOX);
 	worker_run(s->conf, s->mods);
@@ -99,6 +105,21 @@ spawner_add_kid(struct spawner *s)
 	return &s->kids[s->nkids++];
 }
 
+/*
+ * A pidfd of the child just forked.  The pid cannot have been reused: we
+ * have not reaped it.  The supervisor makes sure through it that the
+ * worker is gone before its message is answered.
+ */
+static int
+spawner_pidfd(pid_t pid)
+{
+	int	 fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		log_warn("pidfd_open");
+	return fd;
+}
+
 /* Forks one sandboxed worker into the pool; returns 0 or -1. */
 static int
 spawner_fork(struct spawner *s)
@@ -111,7 +132,9 @@ spawner_fork(struct spawner *s)
 		log_warn("socketpair");
 		return -1;
 	}
-	if ((c = spawner_add_kid(s)) == NULL) {
+	/* Credentials with each record tell an empty one from EOF (wire.h). */
+	if (wire_passcred(sv[0]) == -1 || (c = spawner_add_kid(s)) == NULL) {
+		log_warn("cannot set up a worker's channel");
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -128,7 +151,16 @@ spawner_fork(struct spawner *s)
 	close(sv[1]);
 	c->pid = pid;
 	c->fd = sv[0];
+	c->pidfd = spawner_pidfd(pid);
 	c->deadline = 0;
+	if (c->pidfd == -1) {
+		/* Never handed out: killed, then reaped and forgotten. */
+		kill(pid, SIGKILL);
+		close(c->fd);
+		c->fd = -1;
+		c->deadline = now_ms() + SPAWNER_GRACE_MS;
+		return -1;
+	}
 	s->npool++;
 	return 0;
 }
@@ -144,11 +176,22 @@ spawner_find(struct spawner *s, pid_t pid)
 	return NULL;
 }
 
+/* Closes what we hold of a pool worker: it reads end of file. */
+static void
+spawner_close(struct child *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	c->pidfd = -1;
+}
+
 static void
 spawner_forget(struct spawner *s, struct child *c)
 {
 	if (c->fd != -1) {
-		close(c->fd);
+		spawner_close(c);
 		s->npool--;
 	}
 	*c = s->kids[--s->nkids];
@@ -168,8 +211,7 @@ spawner_retire(struct spawner *s, const char *why)
 	for (i = 0; i < s->nkids; i++) {
 		if (s->kids[i].fd == -1)
 			continue;
-		close(s->kids[i].fd);	/* the idle worker reads EOF */
-		s->kids[i].fd = -1;
+		spawner_close(&s->kids[i]);	/* the idle worker reads EOF */
 		s->kids[i].deadline = now_ms() + SPAWNER_GRACE_MS;
 	}
 	s->npool = 0;
@@ -235,6 +277,7 @@ spawner_serve(struct spawner *s)
 	const char	*why;
 	size_t		 i;
 	ssize_t		 n;
+	int		 fds[2];
 
 	n = wire_recv(s->ctl, s->b, WIRE_CTL_MAX, NULL);
 	if (n == 0) {
@@ -254,13 +297,14 @@ spawner_serve(struct spawner *s)
 		if (s->kids[i].fd != -1)
 			c = &s->kids[i];
 	FD_ASSERT(c != NULL);
+	fds[0] = c->fd;
+	fds[1] = c->pidfd;
 	if (wire_enc_pid(s->b, WIRE_WORKER, c->pid) == -1 ||
-	    wire_send(s->ctl, s->b, c->fd) == -1) {
+	    wire_send_fds(s->ctl, s->b, fds, 2) == -1) {
 		spawner_retire(s, "cannot send a worker");
 		return;
 	}
-	close(c->fd);
-	c->fd = -1;
+	spawner_close(c);
 	c->deadline = now_ms() + s->conf->worker_timeout * 1000LL +
 	    SPAWNER_GRACE_MS;
 	s->npool--;
@@ -400,12 +444,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 		fatalx("%s", err);
 	if (geteuid() == 0) {
 		spawner_mkchroot(s->conf->chroot);
-		if (sandbox_privdrop(s->conf->user, s->conf->chroot, err,
-		    sizeof(err)) == -1)
+		if (sandbox_privdrop(s->conf->user, s->conf->worker_user,
+		    s->conf->chroot, err, sizeof(err)) == -1)
 			fatalx("%s", err);
+		s->worker_ids = 1;
 	} else
-		log_info("not root: user %s and chroot %s not applied",
-		    s->conf->user, s->conf->chroot);
+		log_info("not root: user %s, worker_user %s and chroot %s not "
+		    "applied", s->conf->user, s->conf->worker_user,
+		    s->conf->chroot);
 	if (sandbox_drop_caps(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)

@@ -1,7 +1,9 @@
 /*
  * super: set-up of the MTA-facing process.  Runs as root only until
- * its socket is open, then as the configured user without capabilities
- * (or as the invoking user, still without capabilities).  In opensmtpd
+ * its socket is open, then without capabilities as the configured user,
+ * with the effective ids of worker_user so that it can kill workers and
+ * they cannot signal it (sandbox/privdrop.c); or as the invoking user,
+ * still without capabilities.  In opensmtpd
  * mode there is no socket: smtpd's stream is stdin and stdout.  Trusts the
  * configuration; trusts neither the MTA nor the workers.
  */
@@ -29,8 +31,9 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 	/* OpenSMTPD hands us stdin and stdout: there is nothing to open. */
 	if (frontend == FRONTEND_MILTER && milter_listen(c) == -1)
 		return 1;
-	if (geteuid() == 0 &&
-	    sandbox_privdrop(c->user, NULL, err, sizeof(err)) == -1) {
+	/* Effective ids worker_user's: it may kill workers, not they it. */
+	if (geteuid() == 0 && sandbox_privdrop(c->user, c->worker_user, NULL,
+	    err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -52,5 +55,15 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 	else
 		rc = milter_run(c, d);
 	dispatch_free(&d);
+#ifdef FD_SANITIZERS
+	/*
+	 * LeakSanitizer checks at exit from a clone of this process that
+	 * ptraces it, which the kernel refuses while the real and effective
+	 * ids differ.  No worker is left to kill: take user's ids back.
+	 */
+	if (setresgid((gid_t)-1, getgid(), (gid_t)-1) == -1 ||
+	    setresuid((uid_t)-1, getuid(), (uid_t)-1) == -1)
+		log_warn("setresuid for LeakSanitizer");
+#endif
 	return rc;
 }

@@ -7,6 +7,14 @@
  * extra frames and early exits all become the fallback for this one
  * message, never an error of the supervisor.
  *
+ * A worker never outlives its message.  Each comes with a pidfd; after
+ * its verdict, or once it has failed, the message's thread waits on the
+ * pidfd for the worker to exit, SIGKILLs it when it does not within
+ * DISPATCH_EXIT_MS, and only then answers.  Anything the worker sends
+ * after its verdict, an empty record included, fails the message.  The
+ * workers the stock closes unused get the same bound, from the
+ * dispatcher thread.
+ *
  * Locking: d->lock guards the stock, the pointer to the generation in
  * force and a few flags, and is held for short in-memory updates only.  A
  * message that finds the stock empty waits on d->ready, until its own
@@ -25,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +63,17 @@
  */
 #define DISPATCH_STOCK_TTL_MS	1000
 #define DISPATCH_GRACE_MS	1500
+/*
+ * How long a worker may take to exit after its verdict, or after its
+ * channel is closed, before it is killed; then how long its death may
+ * take.  Below the smallest workers.cpu (1 s): a worker that spins after
+ * its verdict is killed here, never first by its CPU limit, so that its
+ * message always gets the fallback.
+ */
+#define DISPATCH_EXIT_MS	500
+#define DISPATCH_KILL_MS	1000
+/* Workers closed unused that the dispatcher thread waits to see gone. */
+#define DISPATCH_DYING_MAX	(2 * DISPATCH_STOCK_MAX)
 /* After a failure, before asking the parent again. */
 #define DISPATCH_RETRY_MS	200
 /* The dispatcher thread looks for a reload at least this often. */
@@ -76,10 +96,19 @@ struct dgen {
 /* A worker the spawner handed out, not used yet. */
 struct stocked {
 	int		 fd;
+	int		 pidfd;
 	pid_t		 pid;
 	unsigned	 spawner;	/* the serial of its spawner */
 	long long	 since;		/* when it arrived, ms */
 	struct dgen	*g;		/* held */
+};
+
+/* A worker closed unused, until it is gone. */
+struct dying {
+	int		 pidfd;
+	pid_t		 pid;
+	long long	 kill_at;	/* ms: killed then, unless gone */
+	int		 killed;
 };
 
 enum { PARENT_IDLE, PARENT_SPAWNER, PARENT_CONFIG };
@@ -99,6 +128,8 @@ struct dthread {
 	unsigned	 serials;
 	struct dgen	*cg;		/* its generation, held */
 	long long	 casked;	/* when a worker was asked for; 0 */
+	struct dying	 dying[DISPATCH_DYING_MAX];
+	size_t		 ndying;
 };
 
 struct dispatch {
@@ -244,14 +275,117 @@ stock_sweep(struct dispatch *d, long long now, struct stocked *out,
 	return want > n ? want - n : 0;
 }
 
-/* Closes unused workers: they read end of file and exit. */
+/* Workers' ends */
+
+/*
+ * Waits up to ms for the process of pidfd to exit; returns 1 once it has,
+ * 0 when it has not, -1 on error.
+ */
+static int
+pidfd_wait(int pidfd, int ms)
+{
+	struct pollfd	 pfd = { pidfd, POLLIN, 0 };
+	long long	 end = now_ms() + ms;
+	int		 rc;
+
+	for (;;) {
+		rc = poll(&pfd, 1, (int)(end > now_ms() ? end - now_ms() : 0));
+		if (rc != -1 || errno != EINTR)
+			return rc > 0 ? 1 : rc;
+	}
+}
+
 static void
-stock_close(struct stocked *w, size_t n)
+pidfd_kill(int pidfd, pid_t pid)
+{
+	/* ESRCH: it is gone already. */
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == -1 &&
+	    errno != ESRCH)
+		log_warn("worker %ld: pidfd_send_signal", (long)pid);
+}
+
+/*
+ * Makes sure a worker is gone: waits up to ms for it to exit, else kills
+ * it and waits for that.  Returns 0 when it went by itself, 1 when it was
+ * killed.  Only a process that ignores SIGKILL -- stuck in the kernel --
+ * outlives this, and that is logged.
+ */
+static int
+worker_gone(int pidfd, pid_t pid, int ms)
+{
+	if (pidfd_wait(pidfd, ms) == 1)
+		return 0;
+	pidfd_kill(pidfd, pid);
+	if (pidfd_wait(pidfd, DISPATCH_KILL_MS) != 1)
+		log_warnx("worker %ld still there %d ms after SIGKILL",
+		    (long)pid, DISPATCH_KILL_MS);
+	return 1;
+}
+
+/* The dispatcher thread waits for w to be gone; it owns w's pidfd now. */
+static void
+dying_add(struct dthread *t, const struct stocked *w)
+{
+	struct dying	*y;
+
+	if (t->ndying == DISPATCH_DYING_MAX) {
+		/* No room to wait: it must go at once. */
+		pidfd_kill(w->pidfd, w->pid);
+		close(w->pidfd);
+		return;
+	}
+	y = &t->dying[t->ndying++];
+	y->pidfd = w->pidfd;
+	y->pid = w->pid;
+	y->kill_at = now_ms() + DISPATCH_EXIT_MS;
+	y->killed = 0;
+}
+
+static void
+dying_forget(struct dthread *t, size_t i)
+{
+	close(t->dying[i].pidfd);
+	t->dying[i] = t->dying[--t->ndying];
+}
+
+/* Kills the workers closed unused that did not exit in time. */
+static void
+dying_tick(struct dthread *t, long long now)
+{
+	struct dying	*y;
+	size_t		 i = 0;
+
+	while (i < t->ndying) {
+		y = &t->dying[i];
+		if (y->kill_at > now) {
+			i++;
+		} else if (!y->killed) {
+			log_warnx("worker %ld closed unused did not exit within "
+			    "%d ms, killed", (long)y->pid, DISPATCH_EXIT_MS);
+			pidfd_kill(y->pidfd, y->pid);
+			y->killed = 1;
+			y->kill_at = now + DISPATCH_KILL_MS;
+			i++;
+		} else {
+			log_warnx("worker %ld still there %d ms after SIGKILL",
+			    (long)y->pid, DISPATCH_KILL_MS);
+			dying_forget(t, i);
+		}
+	}
+}
+
+/*
+ * Closes unused workers: they read end of file and exit, and the
+ * dispatcher thread sees them go.  On that thread only, or once it is gone.
+ */
+static void
+stock_close(struct dthread *t, struct stocked *w, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
 		close(w[i].fd);
+		dying_add(t, &w[i]);
 		dgen_put(&w[i].g);
 	}
 }
@@ -342,9 +476,10 @@ dt_ctl_read(struct dispatch *d)
 	struct stocked	 w;
 	const char	*why = "unexpected frame";
 	ssize_t		 n;
-	int		 fd = -1, kept = 0;
+	int		 fds[2], kept = 0;
 
-	n = wire_recv(t->ctl, t->b, WIRE_CTL_MAX, &fd);
+	/* The worker's channel, and a pidfd of it. */
+	n = wire_recv_fds(t->ctl, t->b, WIRE_CTL_MAX, fds, 2);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == 0) {
@@ -352,17 +487,20 @@ dt_ctl_read(struct dispatch *d)
 		dt_retire(d, "retired");
 		return;
 	}
-	if (n == -1 || t->casked == 0 || fd == -1 || wire_dec_pid(buf_data(t->b),
+	if (n == -1 || t->casked == 0 || wire_dec_pid(buf_data(t->b),
 	    buf_len(t->b), WIRE_WORKER, &w.pid, &why) == -1) {
-		if (fd != -1)
-			close(fd);
+		if (n > 0) {
+			close(fds[0]);
+			close(fds[1]);
+		}
 		log_warnx("spawner %ld: %s", (long)t->cpid,
 		    n == -1 ? "cannot read its answer" : why);
 		dt_fault(d, "spawner %ld failed", (long)t->cpid);
 		dt_retire(d, NULL);
 		return;
 	}
-	w.fd = fd;
+	w.fd = fds[0];
+	w.pidfd = fds[1];
 	w.spawner = t->cserial;
 	w.since = now_ms();
 	w.g = dgen_ref(t->cg);
@@ -376,7 +514,7 @@ dt_ctl_read(struct dispatch *d)
 	pthread_cond_broadcast(&d->ready);
 	pthread_mutex_unlock(&d->lock);
 	if (!kept)
-		stock_close(&w, 1);
+		stock_close(t, &w, 1);
 }
 
 static void
@@ -563,7 +701,8 @@ dt_tick(struct dispatch *d)
 	/* Nothing left in stock, and nothing more on its way. */
 	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
 	pthread_mutex_unlock(&d->lock);
-	stock_close(out, nout);
+	stock_close(t, out, nout);
+	dying_tick(t, now);
 	if (idle)
 		log_debug("idle: %zu unused workers closed", nout);
 	if (stop) {
@@ -600,6 +739,7 @@ static int
 dt_timeout(const struct dthread *t)
 {
 	long long	 now = now_ms(), next = now + DISPATCH_TICK_MS;
+	size_t		 i;
 
 	if (t->casked != 0 && t->casked + DISPATCH_CTL_TIMEOUT_MS < next)
 		next = t->casked + DISPATCH_CTL_TIMEOUT_MS;
@@ -608,7 +748,22 @@ dt_timeout(const struct dthread *t)
 		next = t->pasked + DISPATCH_CTL_TIMEOUT_MS;
 	if (t->pnext > now && t->pnext < next)
 		next = t->pnext;
+	for (i = 0; i < t->ndying; i++)
+		if (t->dying[i].kill_at < next)
+			next = t->dying[i].kill_at;
 	return next > now ? (int)(next - now) : 0;
+}
+
+/* Forgets the workers closed unused that poll saw go. */
+static void
+dt_dying_read(struct dthread *t, const struct pollfd *pfd, size_t n)
+{
+	size_t	 i;
+
+	/* Backwards: dying_forget moves the last one into i. */
+	for (i = n; i-- > 0;)
+		if (pfd[i].revents != 0)
+			dying_forget(t, i);
 }
 
 static void *
@@ -616,8 +771,9 @@ dispatch_thread(void *arg)
 {
 	struct dispatch	*d = arg;
 	struct dthread	*t = &d->t;
-	struct pollfd	 pfd[3];
+	struct pollfd	 pfd[3 + DISPATCH_DYING_MAX];
 	char		 drain[64];
+	size_t		 i, ndying;
 	int		 n, ictl, ipar;
 
 	while (dt_tick(d) == 0) {
@@ -633,11 +789,17 @@ dispatch_thread(void *arg)
 			pfd[ipar = n++].fd = t->pchan;
 			pfd[ipar].events = POLLIN;
 		}
-		if (poll(pfd, (nfds_t)n, dt_timeout(t)) == -1) {
+		ndying = t->ndying;
+		for (i = 0; i < ndying; i++) {
+			pfd[n + (int)i].fd = t->dying[i].pidfd;
+			pfd[n + (int)i].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n + ndying, dt_timeout(t)) == -1) {
 			if (errno != EINTR)
 				log_warn("dispatch: poll");
 			continue;
 		}
+		dt_dying_read(t, pfd + n, ndying);
 		if (pfd[0].revents != 0)
 			while (read(d->wake[0], drain, sizeof(drain)) > 0)
 				;
@@ -747,7 +909,15 @@ dispatch_free(struct dispatch **dp)
 	pthread_mutex_unlock(&d->lock);
 	dispatch_poke(d);
 	pthread_join(d->tid, NULL);
-	stock_close(d->stock, d->nstock);
+	stock_close(&d->t, d->stock, d->nstock);
+	/* The thread is gone: see the last workers go here. */
+	while (d->t.ndying > 0) {
+		if (pidfd_wait(d->t.dying[0].pidfd, (int)(d->t.dying[0].kill_at -
+		    now_ms())) == 1)
+			dying_forget(&d->t, 0);
+		else
+			dying_tick(&d->t, now_ms());
+	}
 	if (d->given != -1)
 		close(d->given);
 	close(d->wake[0]);
@@ -802,15 +972,16 @@ dispatch_release(struct dispatch *d, struct dgen **gp)
 	dgen_put(gp);
 }
 
-/* Waits up to ms for a frame; returns its length, 0 at EOF, -1. */
+/*
+ * Waits up to ms for a frame from a worker; returns its length, 0 at end
+ * of file, -1 (wire_recv_peer's errno, or ETIMEDOUT).
+ */
 static ssize_t
-recv_within(int fd, struct buf *b, size_t max, int *fd_r, int ms)
+recv_within(int fd, struct buf *b, size_t max, pid_t *pid_r, int ms)
 {
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
 	int		 rc;
 
-	if (fd_r != NULL)
-		*fd_r = -1;
 	do {
 		rc = poll(&pfd, 1, ms < 0 ? 0 : ms);
 	} while (rc == -1 && errno == EINTR);
@@ -818,7 +989,7 @@ recv_within(int fd, struct buf *b, size_t max, int *fd_r, int ms)
 		errno = ETIMEDOUT;
 	if (rc <= 0)
 		return -1;
-	return wire_recv(fd, b, max, fd_r);
+	return wire_recv_peer(fd, b, max, pid_r);
 }
 
 /*
@@ -897,37 +1068,143 @@ fail(struct outcome *o, const char *why)
 	return -1;
 }
 
-/* Reads exactly one verdict, then end of file, before the deadline. */
+/* Reads the one verdict before the deadline; decodes it. */
 static int
-dispatch_read(const struct dgen *g, int fd, struct buf *b, long long deadline,
-    uint64_t nonce, struct outcome *o)
+dispatch_read(const struct stocked *w, struct buf *b, long long deadline,
+    struct outcome *o)
 {
 	const char	*why;
 	ssize_t		 n;
+	pid_t		 from = 0;
 
-	n = recv_within(fd, b, WIRE_VERDICT_MAX, NULL,
+	n = recv_within(w->fd, b, WIRE_VERDICT_MAX, &from,
 	    (int)(deadline - now_ms()));
 	if (n == -1 && errno == ETIMEDOUT)
 		return fail(o, "worker timed out");
 	if (n == -1 && errno == EMSGSIZE)
 		return fail(o, "verdict frame too large or with descriptors");
+	if (n == -1 && errno == EBADMSG)
+		return fail(o, "an empty record instead of a verdict");
+	if (n == -1 && errno == EPROTO)
+		return fail(o, "a verdict without the sender's credentials");
 	if (n == -1)
 		return fail(o, "cannot read the verdict");
 	if (n == 0)
 		return fail(o, "worker exited without a verdict");
+	if (from != w->pid)
+		return fail(o, "a verdict from another process");
 	if (wire_dec_verdict(buf_data(b), buf_len(b), &o->v, &why) == -1)
 		return fail(o, why);
-	n = recv_within(fd, b, WIRE_VERDICT_MAX, NULL,
-	    (int)(deadline - now_ms()));
-	if (n > 0 || (n == -1 && errno == EMSGSIZE))
-		return fail(o, "more than one verdict");
-	if (n == -1 && errno == ETIMEDOUT)
-		return fail(o, "worker did not exit after its verdict");
-	if (n == -1)
-		return fail(o, "cannot read after the verdict");
-	if (validate_verdict(&o->v, nonce, &g->policy, &why) == -1)
-		return fail(o, why);
 	return 0;
+}
+
+/* Why a frame after the verdict fails the message; NULL: end of file. */
+static const char *
+dispatch_extra(ssize_t n)
+{
+	if (n == 0)
+		return NULL;
+	if (n > 0 || errno == EMSGSIZE)
+		return "more than one verdict";
+	if (errno == EBADMSG)
+		return "an empty record after the verdict";
+	return "cannot read after the verdict";
+}
+
+/*
+ * After the verdict, the worker must exit within DISPATCH_EXIT_MS and
+ * send nothing more.  Watches its channel and its pidfd until it exits,
+ * then reads what it sent just before it went.  A frame does not end the
+ * wait: a worker that sends one and exits is not killed, so that how it
+ * ends does not depend on how fast it is.  Returns 0 once it is gone and
+ * sent nothing; -1 with the reason in o->why, and then it is gone too
+ * unless time was up.
+ */
+static int
+dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
+{
+	struct pollfd	 pfd[2] = { { w->pidfd, POLLIN, 0 },
+			    { w->fd, POLLIN, 0 } };
+	const char	*why = NULL;
+	long long	 end = now_ms() + DISPATCH_EXIT_MS;
+	nfds_t		 nfd = 2;
+	pid_t		 from;
+	int		 rc;
+
+	for (;;) {
+		rc = poll(pfd, nfd, (int)(end > now_ms() ? end - now_ms() : 0));
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return fail(o, why != NULL ? why : rc == 0 ?
+			    "worker did not exit after its verdict" :
+			    "cannot wait for the worker to exit");
+		if (pfd[0].revents != 0)
+			break;
+		/* A frame or end of file: only the exit is left to see. */
+		why = dispatch_extra(wire_recv_peer(w->fd, b, WIRE_VERDICT_MAX,
+		    &from));
+		nfd = 1;
+	}
+	/* Gone: end of file comes after anything it sent. */
+	if (why == NULL && nfd == 2 && poll(&pfd[1], 1, 0) == 1)
+		why = dispatch_extra(wire_recv_peer(w->fd, b, WIRE_VERDICT_MAX,
+		    &from));
+	return why == NULL ? 0 : fail(o, why);
+}
+
+/*
+ * Runs the job through w; the worker is gone when this returns, which
+ * returns as dispatch_try does.  On a failure before the verdict the
+ * worker's channel is closed first, so that a worker waiting for more
+ * reads end of file and exits by itself; after DISPATCH_EXIT_MS it is
+ * killed.  After the verdict it has had its time.
+ */
+static int
+dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
+    long long deadline, struct outcome *o)
+{
+	const char	*why;
+	uint64_t	 nonce, size;
+	int		 jfd, rc, grace = DISPATCH_EXIT_MS;
+	size_t		 len;
+
+	/*
+	 * A reload may have lowered limits.message_size since the message
+	 * came: its worker would refuse the job.  Over a limit is oversize.
+	 */
+	if (message_size(m) > (size_t)w->g->conf->message_size) {
+		answer_oversize(w->g->conf->oversize, "over limits.message_size",
+		    o);
+		rc = 1;
+	} else if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		rc = fail(o, "getrandom failed");
+	else if ((jfd = dispatch_job(m, nonce, &size)) == -1)
+		rc = fail(o, "cannot write the job");
+	else {
+		rc = wire_enc_jobref(b, nonce, size) == -1 ||
+		    wire_send(w->fd, b, jfd) == -1 ? fail(o,
+		    "cannot send the job") : 0;
+		close(jfd);
+	}
+	/* What a test waits for, rather than for a while. */
+	if (rc == 0)
+		log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
+		    m->queue_id : "NOQUEUE", (long)w->pid);
+	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
+		if ((rc = dispatch_after(w, b, o)) == -1)
+			grace = 0;
+		else if (validate_verdict(&o->v, nonce, &w->g->policy,
+		    &why) == -1)
+			rc = fail(o, why);
+	}
+	close(w->fd);
+	if (worker_gone(w->pidfd, w->pid, grace) && rc == -1) {
+		len = strlen(o->why);
+		snprintf(o->why + len, sizeof(o->why) - len, ", killed");
+	}
+	close(w->pidfd);
+	return rc;
 }
 
 void
@@ -947,11 +1224,7 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 {
 	struct stocked	 w;
 	long long	 deadline, limit;
-	uint64_t	 nonce, size;
-	int		 jfd, rc;
 
-	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
-		return fail(o, "getrandom failed");
 	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
 	if (dispatch_take(d, deadline, &w, o) == -1)
 		return -1;
@@ -963,33 +1236,7 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	    DISPATCH_GRACE_MS;
 	if (deadline > limit)
 		deadline = limit;	/* before its spawner kills it */
-	/*
-	 * A reload may have lowered limits.message_size since the message
-	 * came: its worker would refuse the job.  Over a limit is oversize.
-	 */
-	if (message_size(m) > (size_t)w.g->conf->message_size) {
-		close(w.fd);
-		answer_oversize(w.g->conf->oversize, "over limits.message_size",
-		    o);
-		return 1;
-	}
-	if ((jfd = dispatch_job(m, nonce, &size)) == -1) {
-		close(w.fd);
-		return fail(o, "cannot write the job");
-	}
-	rc = wire_enc_jobref(b, nonce, size) == -1 ||
-	    wire_send(w.fd, b, jfd) == -1;
-	close(jfd);
-	if (rc) {
-		close(w.fd);
-		return fail(o, "cannot send the job");
-	}
-	/* What a test waits for, rather than for a while. */
-	log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
-	    m->queue_id : "NOQUEUE", (long)w.pid);
-	rc = dispatch_read(*g_r, w.fd, b, deadline, nonce, o);
-	close(w.fd);
-	return rc;
+	return dispatch_use(&w, m, b, deadline, o);
 }
 
 void

@@ -96,7 +96,6 @@ worker_run(const struct config *c, const struct modules *mods)
 	if (wire_enc_verdict(b, v) == -1 ||
 	    wire_send(SANDBOX_FD_CHAN, b, -1) == -1)
 		worker_exit(WORKER_EXIT_IO);
-	/* The supervisor waits for end of file: not for our teardown too. */
-	(void)close(SANDBOX_FD_CHAN);
+	/* The supervisor answers once this process is gone: at once. */
 	worker_exit(WORKER_EXIT_OK);
 }

@@ -8,6 +8,23 @@
  * Emptying the bounding set needs CAP_SETPCAP, which a process loses when
  * it stops being root, so sandbox_privdrop() empties it itself before it
  * changes ids; sandbox_drop_caps() then clears and verifies the rest.
+ *
+ * Two users: "user" (A) for the supervisor and the spawner, "worker_user"
+ * (W) for the workers.  The kernel lets a process signal another when the
+ * sender's real or effective uid is the target's real or saved uid, and
+ * trace it or read its memory (ptrace, /proc/PID/mem, environ) only when
+ * the caller's uid equals all three of the target's and the target is
+ * dumpable.  So the supervisor and the spawner run with real and saved ids
+ * A and effective ids W, and workers with W everywhere:
+ * - supervisor and spawner -> worker: effective W is the worker's real W,
+ *   so they may kill it (and only that: workers are not dumpable);
+ * - worker -> supervisor or spawner: neither W matches A, so a worker can
+ *   neither signal nor trace them, with or without seccomp;
+ * - the spawner's forked child goes from (A, W, A) to (W, W, W) with
+ *   setresuid alone: an unprivileged process may set any of its ids to
+ *   any of its current ones, so the worker needs no capability for it,
+ *   and can never get A back.
+ * Supplementary groups are emptied, so that workers inherit none.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -16,6 +33,8 @@
 #include <sys/types.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
+
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -199,6 +218,32 @@ privdrop_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, char *err,
 	return 0;
 }
 
+int
+sandbox_users(const char *user, const char *worker_user,
+    struct sandbox_ids *ids, int *bad_r, char *err, size_t errlen)
+{
+	*bad_r = 0;
+	if (privdrop_lookup(user, &ids->uid, &ids->gid, err, errlen) == -1)
+		return -1;
+	*bad_r = 1;
+	if (privdrop_lookup(worker_user, &ids->wuid, &ids->wgid, err,
+	    errlen) == -1)
+		return -1;
+	if (ids->wuid == ids->uid) {
+		sandbox_seterr(err, errlen, "worker_user %s has the uid of user "
+		    "%s (%ld): workers could signal the supervisor", worker_user,
+		    user, (long)ids->uid);
+		return -1;
+	}
+	if (ids->wgid == ids->gid) {
+		sandbox_seterr(err, errlen, "worker_user %s has the group of "
+		    "user %s (%ld): give it a group of its own", worker_user,
+		    user, (long)ids->gid);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Changes root to dir, and checks that the new root is owned by root and
  * writable by nobody else, or the unprivileged user could plant files in it.
@@ -224,60 +269,81 @@ privdrop_chroot(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Real and saved ids the user's, effective ids the worker user's. */
 static int
-privdrop_ids(uid_t uid, gid_t gid, char *err, size_t errlen)
+privdrop_ids(const struct sandbox_ids *ids, char *err, size_t errlen)
 {
-	if (setgroups(1, &gid) == -1) {
+	if (setgroups(0, NULL) == -1) {
 		sandbox_seterr(err, errlen, "setgroups: %s", strerror(errno));
 		return -1;
 	}
-	if (setresgid(gid, gid, gid) == -1) {
+	if (setresgid(ids->gid, ids->wgid, ids->gid) == -1) {
 		sandbox_seterr(err, errlen, "setresgid: %s", strerror(errno));
 		return -1;
 	}
-	if (setresuid(uid, uid, uid) == -1) {
+	if (setresuid(ids->uid, ids->wuid, ids->uid) == -1) {
 		sandbox_seterr(err, errlen, "setresuid: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
+/* Checks the ids are (ruid, euid, suid), the gids alike, and no groups. */
 static int
-privdrop_verify(uid_t uid, gid_t gid, char *err, size_t errlen)
+privdrop_check_ids(uid_t ruid, uid_t euid, gid_t rgid, gid_t egid,
+    char *err, size_t errlen)
 {
 	uid_t	ru, eu, su;
-	gid_t	rg, eg, sg, groups[2];
+	gid_t	rg, eg, sg, groups[1];
 
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
-	    ru != uid || eu != uid || su != uid ||
-	    rg != gid || eg != gid || sg != gid) {
+	    ru != ruid || eu != euid || su != ruid ||
+	    rg != rgid || eg != egid || sg != rgid) {
 		sandbox_seterr(err, errlen, "user or group ids did not change");
 		return -1;
 	}
-	if (getgroups(2, groups) != 1 || groups[0] != gid) {
-		sandbox_seterr(err, errlen, "supplementary groups did not change");
+	if (getgroups(1, groups) != 0) {
+		sandbox_seterr(err, errlen, "supplementary groups left");
 		return -1;
 	}
+	return 0;
+}
+
+static int
+privdrop_verify(const struct sandbox_ids *ids, char *err, size_t errlen)
+{
+	if (privdrop_check_ids(ids->uid, ids->wuid, ids->gid, ids->wgid, err,
+	    errlen) == -1)
+		return -1;
 	if (setuid(0) != -1 || setgid(0) != -1) {
 		sandbox_seterr(err, errlen, "could become root again");
+		return -1;
+	}
+	/*
+	 * The change of effective uid has made us not dumpable already,
+	 * unless fs.suid_dumpable says otherwise: a dumpable process's
+	 * /proc files belong to its effective uid, the worker user's.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		sandbox_seterr(err, errlen, "PR_SET_DUMPABLE: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
 int
-sandbox_privdrop(const char *user, const char *dir, char *err,
-    size_t errlen)
+sandbox_privdrop(const char *user, const char *worker_user, const char *dir,
+    char *err, size_t errlen)
 {
-	uid_t	uid;
-	gid_t	gid;
-	int	bound_dropped;
+	struct sandbox_ids	ids;
+	int			bound_dropped, bad;
 
 	if (geteuid() != 0) {
 		sandbox_seterr(err, errlen, "not running as root");
 		return -1;
 	}
-	if (privdrop_lookup(user, &uid, &gid, err, errlen) == -1)
+	if (sandbox_users(user, worker_user, &ids, &bad, err, errlen) == -1)
 		return -1;
 	if (dir != NULL && privdrop_chroot(dir, err, errlen) == -1)
 		return -1;
@@ -287,7 +353,31 @@ sandbox_privdrop(const char *user, const char *dir, char *err,
 		sandbox_seterr(err, errlen, "root without CAP_SETPCAP");
 		return -1;
 	}
-	if (privdrop_ids(uid, gid, err, errlen) == -1)
+	if (privdrop_ids(&ids, err, errlen) == -1)
 		return -1;
-	return privdrop_verify(uid, gid, err, errlen);
+	return privdrop_verify(&ids, err, errlen);
+}
+
+/*
+ * In a worker forked by a spawner that sandbox_privdrop() set up: the
+ * real and saved ids become the effective ones, the worker user's.  Only
+ * setresuid and setresgid to ids the process already has, which need no
+ * capability.  The capability sets are inherited empty (the spawner
+ * verified them), and the bounding set too.
+ */
+int
+sandbox_worker_user(char *err, size_t errlen)
+{
+	uid_t	uid = geteuid();
+	gid_t	gid = getegid();
+
+	if (setresgid(gid, gid, gid) == -1) {
+		sandbox_seterr(err, errlen, "setresgid: %s", strerror(errno));
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		sandbox_seterr(err, errlen, "setresuid: %s", strerror(errno));
+		return -1;
+	}
+	return privdrop_check_ids(uid, uid, gid, gid, err, errlen);
 }

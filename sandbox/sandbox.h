@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #define SANDBOX_FD_CHAN	3
 #define SANDBOX_FD_JOB	4
@@ -127,16 +128,44 @@ int	sandbox_worker_enter(const struct sandbox_filter *,
  */
 int	sandbox_worker_job(int fd, char *err, size_t errlen);
 
+/* The users sandbox_privdrop() switches to. */
+struct sandbox_ids {
+	uid_t	uid;	/* user: the supervisor and the spawner */
+	gid_t	gid;
+	uid_t	wuid;	/* worker_user: the workers */
+	gid_t	wgid;
+};
+
 /*
- * When running as root: chroot to dir (skipped when dir is NULL; it must
- * be owned by root and writable by no one else), empty the capability
- * bounding set (which needs root's CAP_SETPCAP, so it cannot wait for
- * sandbox_drop_caps), then setgroups/setresgid/setresuid to user, and
- * verify with getres[ug]id, getgroups and a failing setuid(0).  Rejects a
- * user with uid or gid 0.  Fails when not root.
+ * Looks up user and worker_user in the password database.  Refuses a
+ * missing user, uid or gid 0, and a worker user with the uid or the
+ * primary group of user.  Returns 0, or -1 with a message in err and
+ * *bad_r saying which setting is at fault (0: user, 1: worker_user).
  */
-int	sandbox_privdrop(const char *user, const char *dir, char *err,
-	    size_t errlen);
+int	sandbox_users(const char *user, const char *worker_user,
+	    struct sandbox_ids *, int *bad_r, char *err, size_t errlen);
+
+/*
+ * When running as root: looks both users up (sandbox_users), chroot to
+ * dir (skipped when dir is NULL; it must be owned by root and writable by
+ * no one else), empty the capability bounding set (which needs root's
+ * CAP_SETPCAP, so it cannot wait for sandbox_drop_caps), then empty the
+ * supplementary groups and set the real and saved ids to user's and the
+ * effective ids to worker_user's (privdrop.c says why), verify with
+ * getres[ug]id, getgroups and a failing setuid(0), and make the process
+ * not dumpable.  Fails when not root.
+ */
+int	sandbox_privdrop(const char *user, const char *worker_user,
+	    const char *dir, char *err, size_t errlen);
+
+/*
+ * In a worker forked by a spawner set up by sandbox_privdrop(), before
+ * sandbox_worker_enter(): sets the real and saved user and group ids to
+ * the effective ones (worker_user's), and verifies them and that there
+ * are no supplementary groups.  Uses setres[ug]id, getres[ug]id and
+ * getgroups only.
+ */
+int	sandbox_worker_user(char *err, size_t errlen);
 
 /*
  * Drops every capability, including the bounding set and ambient ones,

@@ -1,7 +1,10 @@
 /*
  * 02-wire: the frame codecs.  Round trips for every frame type, and one
- * case per way a frame can be wrong: each must be refused.
+ * case per way a frame can be wrong: each must be refused.  Then the
+ * socket I/O: descriptors counted exactly, none left open when a frame is
+ * refused, and an empty record told from end of file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -656,6 +659,148 @@ test_recv_bounds(void)
 	buf_free(&in);
 }
 
+/* How many descriptors this process has open. */
+static int
+open_fds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		bail("/proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
+/* Sends a frame with n copies of fd, bypassing wire_send_fds's bound. */
+static void
+raw_send_fds(int sock, const struct buf *b, int fd, size_t n)
+{
+	union {
+		struct cmsghdr	 hdr;
+		char		 buf[CMSG_SPACE(8 * sizeof(int))];
+	}		 cb;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	size_t		 i;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cb, 0, sizeof(cb));
+	iov.iov_base = (void *)(uintptr_t)buf_data(b);
+	iov.iov_len = buf_len(b);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cb.buf;
+	msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (i = 0; i < n; i++)
+		memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, 0) == -1)
+		bail("sendmsg: %s", strerror(errno));
+}
+
+/* WIRE_WORKER's two descriptors: exactly two, in order, or none kept. */
+static void
+test_two_fds(void)
+{
+	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
+	int		 sv[2], p1[2], p2[2], fds[2], got[2], base;
+	char		 c = 0;
+	size_t		 n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 ||
+	    pipe(p1) == -1 || pipe(p2) == -1)
+		bail("socketpair or pipe");
+	wire_enc_pid(b, WIRE_WORKER, 42);
+	fds[0] = p1[1];
+	fds[1] = p2[1];
+	ok(wire_send_fds(sv[0], b, fds, 2) == 0, "send with two descriptors");
+	ok(wire_recv_fds(sv[1], b, WIRE_CTL_MAX, got, 2) > 0 &&
+	    got[0] >= 0 && got[1] >= 0, "two descriptors received");
+	ok(write(got[1], "2", 1) == 1 && read(p2[0], &c, 1) == 1 && c == '2' &&
+	    write(got[0], "1", 1) == 1 && read(p1[0], &c, 1) == 1 && c == '1',
+	    "in the order they were sent");
+	close(got[0]);
+	close(got[1]);
+	ok(wire_send_fds(sv[0], b, fds, WIRE_FDS_MAX + 1) == -1 &&
+	    errno == EINVAL, "no more than WIRE_FDS_MAX sent");
+	base = open_fds();
+	for (n = 0; n <= 4; n++) {
+		if (n == 2)
+			continue;
+		if (n == 0)
+			wire_send(sv[0], b, -1);
+		else
+			raw_send_fds(sv[0], b, p1[1], n);
+		ok(wire_recv_fds(sv[1], b, WIRE_CTL_MAX, got, 2) == -1 &&
+		    errno == EMSGSIZE && got[0] == -1 && got[1] == -1,
+		    "a frame with %zu descriptors is refused where 2 must come",
+		    n);
+		is_int(open_fds(), base, "and none of them is left open");
+	}
+	raw_send_fds(sv[0], b, p1[1], 2);
+	ok(wire_recv(sv[1], b, WIRE_CTL_MAX, &got[0]) == -1 &&
+	    errno == EMSGSIZE && open_fds() == base,
+	    "two descriptors refused where one may come, none left open");
+	close(sv[0]);
+	ok(wire_recv_fds(sv[1], b, WIRE_CTL_MAX, got, 2) == 0,
+	    "end of file is 0");
+	close(sv[1]);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	buf_free(&b);
+}
+
+/* A worker's channel: an empty record is not end of file. */
+static void
+test_peer(void)
+{
+	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
+	struct buf	*empty = buf_new(1);
+	int		 sv[2], pfd[2];
+	pid_t		 pid = 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1 || pipe(pfd) == -1)
+		bail("socketpair or pipe");
+	wire_enc_request(b);
+	wire_send(sv[1], b, -1);
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == -1 &&
+	    errno == EPROTO, "without SO_PASSCRED a record is refused");
+	ok(wire_passcred(sv[0]) == 0, "SO_PASSCRED set");
+	wire_enc_request(b);
+	wire_send(sv[1], b, -1);
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == WIRE_HDR_LEN,
+	    "a frame");
+	is_int(pid, getpid(), "and its sender's pid");
+	wire_send(sv[1], empty, -1);
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == -1 &&
+	    errno == EBADMSG, "an empty record is not end of file");
+	wire_send(sv[1], b, pfd[0]);
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == -1 &&
+	    errno == EMSGSIZE, "a descriptor is refused");
+	wire_send(sv[1], empty, -1);
+	close(sv[1]);
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == -1 &&
+	    errno == EBADMSG, "an empty record just before the close too");
+	ok(wire_recv_peer(sv[0], b, WIRE_CTL_MAX, &pid) == 0,
+	    "then end of file is 0");
+	close(sv[0]);
+	close(pfd[0]);
+	close(pfd[1]);
+	buf_free(&b);
+	buf_free(&empty);
+}
+
 int
 main(void)
 {
@@ -670,5 +815,7 @@ main(void)
 	test_small_frame_bounds();
 	test_job_bounds();
 	test_recv_bounds();
+	test_two_fds();
+	test_peer();
 	return done_testing();
 }

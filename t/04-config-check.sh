@@ -41,7 +41,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/04-config-check.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..13"
+echo "1..17"
 
 "$filterd" -n -f "$sample" 2>"$tmp/err"
 ok $? "filterd -n accepts the sample configuration"
@@ -81,5 +81,28 @@ ok $? "filterd -T dumps nothing and exits 1 for a bad file"
 "$filterd" -n -f "$tmp/no-such.conf" 2>"$tmp/err"
 test $? -eq 1
 ok $? "filterd -n exits 1 for a missing file"
+
+# As root, filterd -n looks the users up as start-up does, and names the
+# file and line of the setting at fault.
+if [ "$(id -u)" -eq 0 ]; then
+	printf 'user = "nobody";\nworker_user = "root";\n' >"$tmp/root.conf"
+	"$filterd" -n -f "$tmp/root.conf" 2>"$tmp/err"
+	test $? -eq 1
+	ok $? "as root, filterd -n refuses a worker_user of uid 0"
+	has "$tmp/err" "$tmp/root.conf:2: user root has uid or gid 0"
+	ok $? "at the line of worker_user"
+	printf 'user = "nobody";\n\nworker_user = "no-such-user-filterd";\n' \
+	    >"$tmp/unknown.conf"
+	"$filterd" -n -f "$tmp/unknown.conf" 2>"$tmp/err"
+	test $? -eq 1
+	ok $? "as root, filterd -n refuses a worker_user that does not exist"
+	has "$tmp/err" \
+	    "$tmp/unknown.conf:3: user no-such-user-filterd: no such user"
+	ok $? "at the line of worker_user"
+else
+	for i in 14 15 16 17; do
+		echo "ok $i # SKIP not root: filterd looks users up only as root"
+	done
+fi
 
 test "$failed" -eq 0

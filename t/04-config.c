@@ -103,7 +103,8 @@ static const struct bad_case {
 /*
  * Errors in the built-in modules' groups, which the modules' own tables
  * and hooks find: the same "file:line: message", did-you-mean included,
- * as the core's settings get.  Loaded from text named "t.conf".
+ * as the core's settings get; and the core's checks across its settings.
+ * Loaded from text named "t.conf".
  */
 static const struct text_case {
 	const char	*text;
@@ -145,6 +146,11 @@ static const struct text_case {
 	    "match_limit: 1000000001 is out of range (1 to 1000000000)", 1 },
 	{ "matching = { on_eror = \"reject\"; };\n", 1, "unknown setting "
 	    "\"matching.on_eror\"; did you mean \"matching.on_error\"?", 1 },
+	/* The core's own check across settings: workers' user apart. */
+	{ "user = \"mail\";\nworker_user = \"mail\";\n", 2, "worker_user "
+	    "must name another user than user (both are \"mail\")", 1 },
+	{ "\nuser = \"filterd-worker\";\n", 2, "worker_user must name "
+	    "another user than user (both are \"filterd-worker\")", 1 },
 };
 
 /* Files that load, for the dump round trip. */
@@ -365,7 +371,8 @@ test_every_setting(void)
 		skip(15, "every-setting.conf did not load");
 		return;
 	}
-	is_str(c->user, "_filterd", "every: user");
+	is_str(c->user, "daemon", "every: user");
+	is_str(c->worker_user, "nobody", "every: worker_user");
 	is_int(c->on_failure, ACTION_ACCEPT, "every: on_failure, any case");
 	is_int(c->oversize, ACTION_TEMPFAIL, "every: limits.oversize");
 	is_int(c->worker_timeout, 30, "every: limits.worker_timeout");
@@ -404,7 +411,7 @@ test_every_setting(void)
 	is_str(r[7].hdr_value, "tabbed\tvalue",
 	    "every: add_header value, leading blanks dropped");
 	is_str(r[8].name, "rule9", "every: an unnamed rule's name");
-	is_int(r[7].line, 52, "every: a rule's line is its first");
+	is_int(r[7].line, 54, "every: a rule's line is its first");
 	ok(r[9].target == RULE_ANY_HEADER && r[9].action ==
 	    RULE_SCORE && r[9].score == 2.5, "every: a score rule");
 	ok(r[10].target == RULE_RAW_BODY && r[10].negate &&

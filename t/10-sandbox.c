@@ -1430,41 +1430,71 @@ test_drop_caps(void)
 static char	t_root[64];
 static uid_t	t_uid;
 static gid_t	t_gid;
+static const char *t_wuser;	/* the workers' user */
+static uid_t	t_wuid;
+static gid_t	t_wgid;
+
+/* Writes "TAG uid R E S gid R E S groups N" to the channel. */
+static int
+report_ids(const char *tag)
+{
+	char	line[128];
+	uid_t	r, e, s;
+	gid_t	rg, eg, sg;
+	int	n;
+
+	if (getresuid(&r, &e, &s) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		return -1;
+	n = snprintf(line, sizeof(line), "%s uid %d %d %d gid %d %d %d "
+	    "groups %d\n", tag, (int)r, (int)e, (int)s, (int)rg, (int)eg,
+	    (int)sg, getgroups(0, NULL));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -1;
+	return chan_put(line, (size_t)n);
+}
 
 /*
- * As root: privdrop to nobody in an empty root-owned directory, then drop
- * capabilities, then report who and where the child is.
+ * As root: privdrop to nobody, workers to t_wuser, in an empty
+ * root-owned directory, then drop capabilities, then report who and
+ * where the child is; then become a worker as a spawner's child does,
+ * and report again.  Neither may become root, nor the worker nobody.
  */
 static int
 act_privdrop(void)
 {
-	char	err[256], line[128];
-	uid_t	r, e, s;
+	char	err[256], line[64];
 	int	n;
 
-	if (sandbox_privdrop("nobody", t_root, err, sizeof(err)) == -1 ||
-	    sandbox_drop_caps(err, sizeof(err)) == -1)
+	if (sandbox_privdrop("nobody", t_wuser, t_root, err,
+	    sizeof(err)) == -1 || sandbox_drop_caps(err, sizeof(err)) == -1)
 		child_fail(EXIT_ENTER, err);
-	if (getresuid(&r, &e, &s) == -1)
+	if (report_ids("spawner") == -1)
 		return 2;
-	n = snprintf(line, sizeof(line), "uid %d %d %d gid %d passwd %d\n",
-	    (int)r, (int)e, (int)s, (int)getegid(),
-	    access("/etc/passwd", F_OK) == -1 ? errno : 0);
+	n = snprintf(line, sizeof(line), "passwd %d dumpable %d\n",
+	    access("/etc/passwd", F_OK) == -1 ? errno : 0,
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	if (n < 0 || (size_t)n >= sizeof(line) ||
 	    chan_put(line, (size_t)n) == -1)
 		return 3;
 	if (setuid(0) != -1)
 		return 4;
+	if (sandbox_worker_user(err, sizeof(err)) == -1)
+		child_fail(EXIT_ENTER, err);
+	if (report_ids("worker") == -1)
+		return 5;
+	if (setresuid((uid_t)-1, t_uid, (uid_t)-1) != -1 ||
+	    setresgid((gid_t)-1, t_gid, (gid_t)-1) != -1 || setuid(0) != -1)
+		return 6;
 	return 0;
 }
 
 static int
-act_privdrop_fails(const char *user, const char *dir)
+act_privdrop_fails(const char *user, const char *wuser, const char *dir)
 {
 	char	err[256];
 
 	err[0] = '\0';
-	if (sandbox_privdrop(user, dir, err, sizeof(err)) != -1)
+	if (sandbox_privdrop(user, wuser, dir, err, sizeof(err)) != -1)
 		return 2;
 	(void)chan_put(err, strlen(err));
 	return err[0] != '\0' ? 0 : 3;
@@ -1473,39 +1503,65 @@ act_privdrop_fails(const char *user, const char *dir)
 static int
 act_privdrop_unknown(void)
 {
-	return act_privdrop_fails("no-such-user-filterd", NULL);
+	return act_privdrop_fails("no-such-user-filterd", t_wuser, NULL);
 }
 
 static int
 act_privdrop_root(void)
 {
-	return act_privdrop_fails("root", NULL);
+	return act_privdrop_fails("root", t_wuser, NULL);
+}
+
+static int
+act_privdrop_worker_root(void)
+{
+	return act_privdrop_fails("nobody", "root", NULL);
+}
+
+static int
+act_privdrop_worker_same(void)
+{
+	return act_privdrop_fails("nobody", "nobody", NULL);
 }
 
 static int
 act_privdrop_badroot(void)
 {
-	return act_privdrop_fails("nobody", t_root);
+	return act_privdrop_fails("nobody", t_wuser, t_root);
 }
 
-#define PRIVDROP_TESTS	6
+#define PRIVDROP_TESTS	8
 
 static void
 test_privdrop_root(void)
 {
-	char	out[256], want[128];
+	char	out[512], want[256];
 	int	status;
 
 	status = run_child(act_privdrop, F_NOENTER, out, sizeof(out));
-	if (!ok(outcome_ok(EXITS_0, status), "sandbox_privdrop to nobody"))
+	if (!ok(outcome_ok(EXITS_0, status), "sandbox_privdrop to nobody, "
+	    "workers to %s", t_wuser))
 		diag("child said: %s", out);
-	(void)snprintf(want, sizeof(want), "uid %d %d %d gid %d passwd %d\n",
-	    (int)t_uid, (int)t_uid, (int)t_uid, (int)t_gid, ENOENT);
-	is_str(out, want, "privdrop: ids changed, chrooted");
+	(void)snprintf(want, sizeof(want), "spawner uid %d %d %d gid %d %d %d "
+	    "groups 0\npasswd %d dumpable 0\nworker uid %d %d %d gid %d %d %d "
+	    "groups 0\n", (int)t_uid, (int)t_wuid, (int)t_uid, (int)t_gid,
+	    (int)t_wgid, (int)t_gid, ENOENT, (int)t_wuid, (int)t_wuid,
+	    (int)t_wuid, (int)t_wgid, (int)t_wgid, (int)t_wgid);
+	is_str(out, want, "privdrop: real and saved ids nobody's, effective "
+	    "ids the worker user's, chrooted, not dumpable; the worker all its "
+	    "own");
 	status = run_child(act_privdrop_unknown, F_NOENTER, out, sizeof(out));
 	ok(outcome_ok(EXITS_0, status), "privdrop to an unknown user fails");
 	status = run_child(act_privdrop_root, F_NOENTER, out, sizeof(out));
 	ok(outcome_ok(EXITS_0, status), "privdrop to uid 0 fails");
+	status = run_child(act_privdrop_worker_root, F_NOENTER, out,
+	    sizeof(out));
+	ok(outcome_ok(EXITS_0, status), "workers as uid 0 are refused");
+	status = run_child(act_privdrop_worker_same, F_NOENTER, out,
+	    sizeof(out));
+	ok(outcome_ok(EXITS_0, status) &&
+	    strstr(out, "has the uid of user") != NULL,
+	    "workers as the same user are refused (%s)", out);
 	if (chmod(t_root, 0777) == -1)
 		bail("chmod %s: %s", t_root, strerror(errno));
 	status = run_child(act_privdrop_badroot, F_NOENTER, out, sizeof(out));
@@ -1552,7 +1608,7 @@ test_privdrop_bounds(void)
 static int
 act_privdrop_notroot(void)
 {
-	return act_privdrop_fails("nobody", NULL);
+	return act_privdrop_fails("nobody", "daemon", NULL);
 }
 
 static void
@@ -1579,6 +1635,13 @@ test_privdrop(void)
 	}
 	t_uid = pw->pw_uid;
 	t_gid = pw->pw_gid;
+	if ((pw = getpwnam(t_wuser)) == NULL) {
+		skip(PRIVDROP_TESTS, "no worker user (./autogen.sh --deps "
+		    "creates filterd-worker; or set FILTERD_TEST_WORKER_USER)");
+		return;
+	}
+	t_wuid = pw->pw_uid;
+	t_wgid = pw->pw_gid;
 	(void)snprintf(t_root, sizeof(t_root), "/tmp/filterd-t10.XXXXXX");
 	if (mkdtemp(t_root) == NULL || chmod(t_root, 0755) == -1)
 		bail("mkdtemp %s: %s", t_root, strerror(errno));
@@ -1865,12 +1928,14 @@ spawner_sequence(void)
 	char			err[256];
 
 	if (sandbox_spawner_enter(t_filter, &rep, err, sizeof(err)) == -1 ||
-	    (geteuid() == 0 && sandbox_privdrop("nobody", t_sroot, err,
-	    sizeof(err)) == -1) ||
+	    (geteuid() == 0 && sandbox_privdrop("nobody", t_wuser, t_sroot,
+	    err, sizeof(err)) == -1) ||
 	    sandbox_drop_caps(err, sizeof(err)) == -1)
 		child_fail(EXIT_ENTER, err);
 	child_limits(0, &lim);
-	if (sandbox_worker_enter(t_filter, &lim, err, sizeof(err)) == -1)
+	if ((getuid() != geteuid() &&
+	    sandbox_worker_user(err, sizeof(err)) == -1) ||
+	    sandbox_worker_enter(t_filter, &lim, err, sizeof(err)) == -1)
 		child_fail(EXIT_ENTER, err);
 }
 
@@ -1899,8 +1964,8 @@ act_privdrop_then_unshare(void)
 	struct sandbox_report	rep;
 	char			err[256];
 
-	if (sandbox_privdrop("nobody", t_sroot, err, sizeof(err)) == -1 ||
-	    sandbox_drop_caps(err, sizeof(err)) == -1 ||
+	if (sandbox_privdrop("nobody", t_wuser, t_sroot, err,
+	    sizeof(err)) == -1 || sandbox_drop_caps(err, sizeof(err)) == -1 ||
 	    sandbox_spawner_enter(t_filter, &rep, err, sizeof(err)) == -1)
 		child_fail(EXIT_ENTER, err);
 	return rep.namespaces == 0 && rep.ns_errno == EPERM ? 0 : 2;
@@ -1914,6 +1979,11 @@ test_sequence(void)
 	char	out[256], st[128];
 	int	status, root = geteuid() == 0;
 
+	if (root && getpwnam(t_wuser) == NULL) {
+		skip(SEQUENCE_TESTS, "no worker user (./autogen.sh --deps "
+		    "creates filterd-worker; or set FILTERD_TEST_WORKER_USER)");
+		return;
+	}
 	if (root) {
 		(void)snprintf(t_sroot, sizeof(t_sroot),
 		    "/tmp/filterd-t10s.XXXXXX");
@@ -1923,7 +1993,8 @@ test_sequence(void)
 	status = run_child(act_sequence_write, F_NOENTER, out, sizeof(out));
 	if (!ok(outcome_ok(EXITS_0, status) && strcmp(out, "ok") == 0,
 	    "spawner order%s, then a worker writes its verdict",
-	    root ? " (root: privdrop to nobody)" : "")) {
+	    root ? " (root: privdrop to nobody, the worker to its user)" :
+	    "")) {
 		status_str(status, st, sizeof(st));
 		diag("child: %s, said: %s", st, out);
 	}
@@ -1955,6 +2026,8 @@ main(void)
 
 	alarm(TEST_ALARM);
 	t_parent = getpid();
+	if ((t_wuser = getenv("FILTERD_TEST_WORKER_USER")) == NULL)
+		t_wuser = "filterd-worker";
 	plan(FILTER_TESTS + (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
 	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS +

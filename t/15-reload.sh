@@ -3,12 +3,13 @@
 # and limits apply to the next message; a message in flight finishes with
 # the configuration it started with (its verdict is validated by the old
 # policy); a bad file is refused with file:line in the log and the running
-# configuration stays in force; the old spawner retires.
+# configuration stays in force, and so is one with a new worker_user; the
+# old spawner retires.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 22
+plan 24
 
 # Generation 1 refuses "alpha" and lets workers add X-Hostile-Slow.
 cat > "$TMP/a.conf" <<'EOF'
@@ -123,6 +124,20 @@ wait_log "$TMP/filterd.log" 'reloaded, configuration generation 3'
 ok $? "a good file after a bad one: generation 3"
 msg "alpha"
 like "$(send)" '^reply 550 5\.7\.1 alpha refused$' "generation 3 refuses alpha"
+# worker_user is the supervisor's effective user, so that it can kill
+# workers: a reload cannot change it.
+lines=$(wc -l < "$TMP/filterd.log")
+conf_for "$TMP/a.conf" > /dev/null
+sed 's/^worker_user = .*/worker_user = "daemon";/' "$TMP/filterd.conf" \
+    > "$TMP/c.conf" && mv "$TMP/c.conf" "$TMP/filterd.conf"
+kill -HUP "$filterd_pid"
+wait_log_after "$lines" \
+    'reload failed, the running configuration stays in force'
+new=$(tail -n +$((lines + 1)) "$TMP/filterd.log")
+like "$new" 'worker_user changes only at restart' \
+    "a new worker_user is refused until restart"
+unlike "$new" 'generation 4' "no new generation"
+
 kill -0 "$filterd_pid" 2>/dev/null
 ok $? "filterd is still running"
 unlike "$(cat "$TMP/filterd.log")" 'fatal|ended abnormally|exiting' \

@@ -1,18 +1,26 @@
 /*
  * 19-dispatch: the supervisor's dispatcher (filterd/super_dispatch.c) in
  * one process, against a fake parent and fake spawners on socketpairs,
- * each a thread, whose workers are threads too.  A silent spawner or a
- * silent parent costs each of two concurrent messages its own deadline,
- * not the other's; after a reload is announced, the workers kept ready
- * from the older generation are closed unused and the next message gets a
- * worker of the new one; with no spawner and no parent, a message fails at
- * once.
+ * each a thread, whose workers are forked processes handed out with a
+ * pidfd, as the real spawner's are.  A silent spawner or a silent parent
+ * costs each of two concurrent messages its own deadline, not the
+ * other's; after a reload is announced, the workers kept ready from the
+ * older generation are closed unused and the next message gets a worker of
+ * the new one; with no spawner and no parent, a message fails at once.
+ * And no message is answered while its worker lives: one that stays after
+ * its verdict is killed first, an empty record after the verdict is a
+ * failure, and a worker that exits normally has exited when the answer
+ * comes.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,22 +39,23 @@
 	"on_failure = \"tempfail\";\n" \
 	"limits = { worker_timeout = 1; message_size = " size "; };\n"
 
-/* A fake spawner: answers requests with workers numbered from base. */
+/* What a fake worker does after its verdict. */
+enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
+
+/*
+ * A fake spawner, in memory shared with its workers' processes, which
+ * count themselves in served and unused.
+ */
 struct spawner {
 	int		 fd;		/* its end of the control socket */
 	int		 silent;	/* reads requests, answers none */
-	pid_t		 base;
+	int		 mode;		/* W_*, for the workers it forks */
 	unsigned	 handed;	/* atomic, as the counters below */
 	unsigned	 served;	/* workers that got a job */
 	unsigned	 unused;	/* workers closed without one */
 	pthread_t	 tid;
-	pthread_t	 wtid[64];	/* its workers, joined at its end */
+	pid_t		 pids[64];	/* its workers, reaped at its end */
 	unsigned	 nw;
-};
-
-struct worker {
-	struct spawner	*s;
-	int		 fd;
 };
 
 /* A fake parent: a spawner per request, then its configuration. */
@@ -94,59 +103,91 @@ wait_for(const unsigned *p, unsigned want, int ms)
 	return get(p) >= want;
 }
 
-/* One job, one valid verdict; or end of file, unused. */
-static void *
-worker_thread(void *arg)
+/*
+ * Ends a forked worker as filterd's do: not _exit(), which a sanitizer
+ * build turns into a leak check of a fork of this threaded process.
+ */
+static void __attribute__((noreturn))
+w_exit(int status)
 {
-	struct worker	*w = arg;
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/* In a forked worker, on fd: one job, one valid verdict; or end of file. */
+static void __attribute__((noreturn))
+worker_main(struct spawner *s, int fd)
+{
 	struct verdict	*v = verdict_new();
 	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 1);
+	struct buf	*empty = buf_new(1);
 	const char	*why;
 	uint64_t	 nonce, size;
 	int		 jfd = -1;
 
-	if (v == NULL || b == NULL)
-		bail("out of memory");
-	if (wire_recv(w->fd, b, WIRE_CTL_MAX, &jfd) <= 0 ||
+	if (v == NULL || b == NULL || empty == NULL)
+		w_exit(1);
+	if (wire_recv(fd, b, WIRE_CTL_MAX, &jfd) <= 0 ||
 	    wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
-	    &why) == -1)
-		bump(&w->s->unused);
-	else {
-		v->nonce = nonce;
-		v->action = ACTION_ACCEPT;
-		if (wire_enc_verdict(b, v) == 0)
-			(void)wire_send(w->fd, b, -1);
-		bump(&w->s->served);
+	    &why) == -1) {
+		bump(&s->unused);
+		w_exit(0);
 	}
-	if (jfd != -1)
-		close(jfd);
-	close(w->fd);
-	verdict_free(&v);
-	buf_free(&b);
-	free(w);
-	return NULL;
+	v->nonce = nonce;
+	v->action = ACTION_ACCEPT;
+	if (wire_enc_verdict(b, v) == 0)
+		(void)wire_send(fd, b, -1);
+	bump(&s->served);
+	if (s->mode == W_EMPTY || s->mode == W_EMPTY_LINGER)
+		(void)wire_send(fd, empty, -1);
+	while (s->mode == W_LINGER || s->mode == W_EMPTY_LINGER)
+		pause();
+	w_exit(0);
 }
 
+/* Forks a worker and hands it out with a pidfd, as the spawner does. */
 static void
 spawner_hand(struct spawner *s, struct buf *b)
 {
-	struct worker	*w;
-	int		 sv[2];
+	pid_t	 pid;
+	int	 sv[2], fds[2];
 
-	if (s->nw == sizeof(s->wtid) / sizeof(s->wtid[0]))
+	if (s->nw == sizeof(s->pids) / sizeof(s->pids[0]))
 		bail("too many workers");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
-	    (w = calloc(1, sizeof(*w))) == NULL)
+	    wire_passcred(sv[0]) == -1)
 		bail("socketpair: %s", strerror(errno));
-	w->s = s;
-	w->fd = sv[1];
-	if (pthread_create(&s->wtid[s->nw++], NULL, worker_thread, w) != 0)
-		bail("pthread_create");
+	if ((pid = fork()) == -1)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* Only its own end, or the supervisor never sees EOF. */
+		if (dup2(sv[1], 3) == -1 || close_range(4, ~0U, 0) == -1)
+			w_exit(1);
+		worker_main(s, 3);
+	}
+	close(sv[1]);
+	s->pids[s->nw++] = pid;
+	if ((fds[1] = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		bail("pidfd_open: %s", strerror(errno));
+	fds[0] = sv[0];
 	/* Retired meanwhile: the worker reads end of file. */
-	if (wire_enc_pid(b, WIRE_WORKER, s->base + (pid_t)get(&s->handed)) ==
-	    0 && wire_send(s->fd, b, sv[0]) == 0)
+	if (wire_enc_pid(b, WIRE_WORKER, pid) == 0 &&
+	    wire_send_fds(s->fd, b, fds, 2) == 0)
 		bump(&s->handed);
-	close(sv[0]);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* Whether the worker pid is one of s's. */
+static int
+spawner_owns(const struct spawner *s, pid_t pid)
+{
+	unsigned	 i;
+
+	for (i = 0; i < s->nw; i++)
+		if (s->pids[i] == pid)
+			return 1;
+	return 0;
 }
 
 static void *
@@ -165,23 +206,25 @@ spawner_thread(void *arg)
 	buf_free(&b);
 	/* The supervisor closes every worker, by dispatch_free at the latest. */
 	for (i = 0; i < s->nw; i++)
-		pthread_join(s->wtid[i], NULL);
+		while (waitpid(s->pids[i], NULL, 0) == -1 && errno == EINTR)
+			;
 	return NULL;
 }
 
 /* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
 static struct spawner *
-spawner_start(pid_t base, int silent, int *ctl_r)
+spawner_start(int silent, int *ctl_r)
 {
 	struct spawner	*s;
 	int		 sv[2];
 
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	if ((s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		bail("spawner_start: %s", strerror(errno));
+	memset(s, 0, sizeof(*s));
 	s->fd = sv[1];
 	s->silent = silent;
-	s->base = base;
 	*ctl_r = sv[0];
 	if (pthread_create(&s->tid, NULL, spawner_thread, s) != 0)
 		bail("pthread_create");
@@ -197,7 +240,7 @@ parent_answer(struct parent *p, struct buf *b)
 
 	if (n == sizeof(p->spawners) / sizeof(p->spawners[0]))
 		bail("too many spawners");
-	s = spawner_start((pid_t)(n + 1) * 1000, p->silent_spawners, &ctl);
+	s = spawner_start(p->silent_spawners, &ctl);
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
 	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
@@ -252,7 +295,7 @@ parent_stop(struct parent *p, int pchan)
 	pthread_join(p->tid, NULL);
 	for (i = 0; i < get(&p->nspawners); i++) {
 		pthread_join(p->spawners[i]->tid, NULL);
-		free(p->spawners[i]);
+		munmap(p->spawners[i], sizeof(*p->spawners[i]));
 	}
 	close(p->fd);
 	close(p->snap);
@@ -346,11 +389,11 @@ test_reload(const struct message *m)
 	if ((d = dispatch_new(pchan, c1, &announced)) == NULL)
 		bail("dispatch_new");
 	dispatch_run(d, m, &o);
-	ok(o.kind != OUTCOME_FALLBACK && o.pid >= 1000 && o.pid < 2000,
+	s1 = p.spawners[0];
+	ok(o.kind != OUTCOME_FALLBACK && spawner_owns(s1, o.pid),
 	    "a worker of the first spawner serves a message (%ld%s%s)",
 	    (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
-	s1 = p.spawners[0];
 	ok(wait_for(&s1->handed, 3, 2000),
 	    "two more workers are made ready (%u handed out)",
 	    get(&s1->handed));
@@ -364,7 +407,8 @@ test_reload(const struct message *m)
 	pthread_mutex_unlock(&p.lock);
 	__atomic_store_n(&announced, 2, __ATOMIC_RELEASE);
 	dispatch_run(d, m, &o);
-	ok(o.kind != OUTCOME_FALLBACK && o.pid >= 2000 && o.pid < 3000,
+	ok(o.kind != OUTCOME_FALLBACK && get(&p.nspawners) == 2 &&
+	    spawner_owns(p.spawners[1], o.pid),
 	    "after the reload, a worker of a new spawner (%ld%s%s)",
 	    (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
@@ -427,16 +471,77 @@ test_no_parent(const struct message *m)
 	    strstr(o.why, "no spawner") != NULL,
 	    "no spawner and no parent: the fallback at once (%s)", o.why);
 	outcome_clear(&o);
-	s = spawner_start(5000, 0, &ctl);
+	s = spawner_start(0, &ctl);
 	dispatch_set_spawner(d, ctl);
 	dispatch_run(d, m, &o);
-	ok(o.kind != OUTCOME_FALLBACK && o.pid == 5000, "a spawner of its own serves "
-	    "(%ld%s%s)", (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
+	ok(o.kind != OUTCOME_FALLBACK && spawner_owns(s, o.pid), "a spawner of "
+	    "its own serves (%ld%s%s)", (long)o.pid,
+	    o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
 	is_int(get(&s->handed), 1, "no worker asked for ahead of demand");
-	free(s);
+	munmap(s, sizeof(*s));
+	config_free(&c);
+}
+
+/*
+ * How the worker pid ended, if it has, without reaping it: "exited N",
+ * "killed N", or "running".
+ */
+static const char *
+ended(pid_t pid, char *buf, size_t len)
+{
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+	    si.si_pid != pid)
+		snprintf(buf, len, "running");
+	else
+		snprintf(buf, len, "%s %d", si.si_code == CLD_EXITED ?
+		    "exited" : "killed", si.si_status);
+	return buf;
+}
+
+/*
+ * A worker never outlives its message: what the message gets, and how
+ * its worker has ended by the time dispatch_run returns.
+ */
+static void
+test_gone(const struct message *m, int mode, const char *what,
+    const char *why, const char *how)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct dispatch	*d;
+	struct spawner	*s;
+	struct outcome	 o;
+	char		 buf[64];
+	int		 ctl;
+
+	if ((d = dispatch_new(-1, c, NULL)) == NULL)
+		bail("dispatch_new");
+	s = spawner_start(0, &ctl);
+	s->mode = mode;
+	dispatch_set_spawner(d, ctl);
+	dispatch_run(d, m, &o);
+	if (why == NULL)
+		ok(o.kind != OUTCOME_FALLBACK, "%s: the verdict is used (%s)",
+		    what, o.why);
+	else
+		ok(o.kind == OUTCOME_FALLBACK && strstr(o.why, why) != NULL,
+		    "%s: the fallback (%s)", what, o.why);
+	ended(o.pid, buf, sizeof(buf));
+	if (how != NULL)
+		is_str(buf, how, "%s: when the answer comes, the worker has %s",
+		    what, how);
+	else
+		ok(strcmp(buf, "running") != 0, "%s: when the answer comes, "
+		    "the worker has ended (%s)", what, buf);
+	outcome_clear(&o);
+	dispatch_free(&d);
+	pthread_join(s->tid, NULL);
+	munmap(s, sizeof(*s));
 	config_free(&c);
 }
 
@@ -462,7 +567,7 @@ test_lowered_limit(void)
 		bail("message");
 	if ((d = dispatch_new(-1, c, NULL)) == NULL)
 		bail("dispatch_new");
-	s = spawner_start(6000, 0, &ctl);
+	s = spawner_start(0, &ctl);
 	dispatch_set_spawner(d, ctl);
 	dispatch_run(d, big, &o);
 	ok(o.kind == OUTCOME_OVERSIZE, "a message over the worker's "
@@ -471,7 +576,7 @@ test_lowered_limit(void)
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	free(s);
+	munmap(s, sizeof(*s));
 	message_free(&big);
 	config_free(&c);
 }
@@ -482,13 +587,21 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(19);
+	plan(27);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
 	test_silent(m, 1);
 	test_no_parent(m);
 	test_lowered_limit();
+	test_gone(m, W_EXIT, "a worker that exits", NULL, "exited 0");
+	test_gone(m, W_LINGER, "a worker that stays after its verdict",
+	    "did not exit after its verdict, killed", "killed 9");
+	test_gone(m, W_EMPTY, "a worker that sends an empty record after its "
+	    "verdict", "an empty record after the verdict", "exited 0");
+	test_gone(m, W_EMPTY_LINGER, "a worker that sends an empty record "
+	    "after its verdict and stays", "an empty record after the verdict, "
+	    "killed", "killed 9");
 	message_free(&m);
 	return done_testing();
 }

@@ -1,8 +1,10 @@
 #!/bin/sh
 # 30-hostile: workers that misbehave in every way we could think of.  For
 # each: the message gets the fallback (tempfail), a log line names the
-# reason, filterd keeps running and serves the next message normally; at
-# the end no worker process and no descriptor has leaked.
+# reason, the worker is gone when the answer comes, filterd keeps running
+# and serves the next message normally; at the end no worker process and no
+# descriptor has leaked.  Then 20 workers on one connection that stay
+# after their verdict: none outlives its message.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
@@ -34,6 +36,10 @@ silent;worker timed out;-
 segv;exited without a verdict;signal (11|31)
 exit;exited without a verdict;-
 two-verdicts;more than one verdict;-
+verdict-spin;did not exit after its verdict, killed;signal 9
+verdict-empty-spin;empty record after the verdict, killed;signal 9
+verdict-empty-exit;empty record after the verdict;-
+empty;empty record instead of a verdict;-
 wrong-nonce;nonce does not match;-
 oversized;verdict frame too large;-
 truncated;bad frame length;-
@@ -59,7 +65,7 @@ if ! "$top_builddir/t/ia32-probe"; then
 fi
 
 n=$(printf '%s\n' "$cases" | wc -l)
-plan $((n * 4 + 7))
+plan $((n * 5 + 12))
 
 sock=$(conf_for "$top_srcdir/t/data/hostile.conf")
 start_filterd "$top_builddir/t/filterd-hostile"
@@ -70,7 +76,38 @@ msg() {	# msg COMMAND: a message for the hostile module
 	    "$1" "you have won" > "$TMP/m.eml"
 }
 send() { mclient -s "unix:$sock" -f a@example.org -r b@example.net \
-    -m "$TMP/m.eml" 2>&1; }
+    -m "$TMP/m.eml" "$@" 2>&1; }
+# worker_pids N: the workers of the messages logged past line N.
+worker_pids() {
+	tail -n +$(($1 + 1)) "$TMP/filterd.log" |
+	    sed -n 's/.* action=[a-z]* .* worker=\([0-9]*\) .*/\1/p'
+}
+# alive PID...: how many of them still run (a zombie has exited).  With
+# the shell's own read: the sampler below competes with spinning workers.
+alive() {
+	_n=0
+	for _p in "$@"; do
+		_s=
+		read -r _x _y _s _r 2>/dev/null < "/proc/$_p/stat"
+		[ -n "$_s" ] && [ "$_s" != Z ] && _n=$((_n + 1))
+	done
+	echo $_n
+}
+# pidfds: how many pidfds the supervisor holds; none once the workers
+# closed unused have gone.
+pidfds() {
+	for _f in /proc/"$sup"/fd/*; do
+		readlink "$_f"
+	done | grep -c pidfd
+}
+# settle: waits up to 10 s for the supervisor to hold no pidfd.
+settle() {
+	_i=0
+	while [ "$(pidfds)" -ne 0 ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
 
 msg none
 out=$(send)
@@ -78,6 +115,7 @@ like "$out" '^addheader X-Filterd-Rule: lottery$' "a well-behaved worker works"
 # Descriptors are counted once the workers kept ready are closed unused.
 wait_log "$TMP/filterd.log" 'idle: [0-9]+ unused workers closed'
 sup=$(supervisor_pid)
+settle
 fds_before=$(ls /proc/"$sup"/fd | wc -l)
 
 printf '%s\n' "$cases" | {
@@ -85,6 +123,10 @@ printf '%s\n' "$cases" | {
 		lines=$(wc -l < "$TMP/filterd.log")
 		msg "$c"
 		out=$(send)
+		# The log line is written before the answer is sent.
+		pid=$(worker_pids "$lines" | head -1)
+		ok $([ -n "$pid" ] && [ "$(alive $pid)" -eq 0 ]; echo $?) \
+		    "$c: the worker (${pid:-?}) is gone when the answer comes"
 		like "$out" '^reply 451 4\.3\.0 ' "$c: the message gets the fallback"
 		# The spawner may log the death after the supervisor's line.
 		if [ "$spawn_re" != - ]; then
@@ -110,8 +152,42 @@ printf '%s\n' "$cases" | {
 	exit "$tap_done_sub"
 }
 sub_fail=$?
-tap_n=$((tap_n + n * 4))
+tap_n=$((tap_n + n * 5))
 tap_fail=$((tap_fail + sub_fail))
+
+# Finding 5 of issue 9: one connection, 20 messages whose workers send
+# their verdict, then an empty record (which used to read as end of
+# file), then spin.  Each must be gone before its message is answered, so
+# that at most one -- the one whose message is in progress -- is alive at
+# any time.  A sampler counts, every 50 ms, the workers of messages
+# already answered that still run.
+lines=$(wc -l < "$TMP/filterd.log")
+msg verdict-empty-spin
+rm -f "$TMP/stop" "$TMP/max"
+(
+	max=0
+	while [ ! -e "$TMP/stop" ]; do
+		k=$(alive $(worker_pids "$lines"))
+		[ "$k" -gt "$max" ] && max=$k
+		echo "$max" > "$TMP/max"
+		sleep 0.05
+	done
+) &
+sampler=$!
+out=$(send -N 20)
+left=$(alive $(worker_pids "$lines"))
+touch "$TMP/stop"
+wait "$sampler"
+max=$(cat "$TMP/max" 2>/dev/null || echo "?")
+ok $([ "$(printf '%s\n' "$out" | grep -c '^reply 451 4\.3\.0 ')" -eq 20 ]
+    echo $?) "20 messages on one connection all get the fallback"
+like "$(tail -n +$((lines + 1)) "$TMP/filterd.log")" \
+    "failure=an empty record after the verdict, killed" \
+    "and the log says why: the empty record, and the kill"
+ok $([ "$(worker_pids "$lines" | wc -l)" -eq 20 ] && [ "$left" -eq 0 ]
+    echo $?) "none of their 20 workers runs when the last answer comes ($left do)"
+ok $([ "$max" = 0 ]; echo $?) "no worker of an answered message ran at any \
+time, so at most one was alive ($max seen)"
 
 kill -0 "$filterd_pid"
 ok $? "filterd is still running"
@@ -121,7 +197,16 @@ msg none
 out=$(send)
 like "$out" '^addheader X-Filterd-Rule: lottery$' "a last message is served"
 wait_log_after "$lines" 'idle: [0-9]+ unused workers closed'
-fds_after=$(ls /proc/"$sup"/fd | wc -l)
+settle
+ok $([ "$(pidfds)" -eq 0 ]; echo $?) \
+    "the supervisor holds no pidfd once idle: every worker was seen to go"
+# A leak never settles; a worker on its way out of the stock does.
+i=0
+while fds_after=$(ls /proc/"$sup"/fd | wc -l) &&
+    [ "$fds_after" -ne "$fds_before" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 ok $([ "$fds_after" -eq "$fds_before" ]; echo $?) \
     "no descriptor leaked in the supervisor ($fds_before before, $fds_after after)"
 # The closed ones exit, and their spawner reaps them.

@@ -2,6 +2,7 @@
 # 50-postfix.sh -- filterd end to end behind a real Postfix.
 #
 # Starts filterd (as root, dropping to $FILTERD_TEST_USER, default nobody,
+# its workers to $FILTERD_TEST_WORKER_USER, default filterd-worker,
 # chrooted to an empty directory it creates in the temporary directory)
 # on a TCP port with conf/filterd.conf's rules, a private Postfix instance
 # whose smtpd uses it as its milter, and smtp-sink as the relay host that
@@ -13,7 +14,7 @@
 #
 # Environment: top_srcdir, top_builddir (set by the harness; default: this
 # file's directory/..), FILTERD_CMD (replaces the filterd binary),
-# FILTERD_TEST_USER, T50_LIMIT (whole-test time limit, seconds),
+# FILTERD_TEST_USER, FILTERD_TEST_WORKER_USER, T50_LIMIT (whole-test time limit, seconds),
 # KEEP_TMP=1 (keep the temporary directory and leave a note where).
 
 # The prologue: bash, the time limit, the paths (t/lib-e2e.sh).
@@ -38,6 +39,12 @@ fi
 fd_user="${FILTERD_TEST_USER:-nobody}"
 if ! getent passwd "$fd_user" >/dev/null; then
 	echo "1..0 # SKIP no user $fd_user for filterd (set FILTERD_TEST_USER)"
+	exit 0
+fi
+fd_wuser="${FILTERD_TEST_WORKER_USER:-filterd-worker}"
+if ! getent passwd "$fd_wuser" >/dev/null; then
+	echo "1..0 # SKIP no user $fd_wuser for filterd's workers" \
+	    "(./autogen.sh --deps creates it; or set FILTERD_TEST_WORKER_USER)"
 	exit 0
 fi
 

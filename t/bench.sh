@@ -12,7 +12,9 @@
 #   BENCH_CONF         configuration to start from ($srcdir/conf/filterd.conf);
 #                      its "listen" line is rewritten to a temporary socket
 #   BENCH_USER         rewrite its "user" line to this user; when run as root
-#                      and there is no user "filterd", "nobody" is used
+#                      and there is no user "filterd", "nobody" is used.
+#                      As root, its worker_user must exist too
+#                      (./autogen.sh --deps creates "filterd-worker")
 #   FILTERD_CMD        command that starts the milter under test instead of
 #                      "$builddir/filterd/filterd -d -f $FILTERD_CONF"; it is
 #                      run by sh with FILTERD_SOCK (the socket path to listen
@@ -86,6 +88,12 @@ if [ -z "${FILTERD_CMD:-}" ]; then
 	    ! id filterd >/dev/null 2>&1; then
 		user=nobody
 		echo "bench.sh: no user filterd, running as nobody" >&2
+	fi
+	wuser=$(sed -n 's/^worker_user[ 	=]*"\(.*\)";.*/\1/p' "$conf_src")
+	if [ "$(id -u)" = 0 ] && ! id "${wuser:-filterd-worker}" \
+	    >/dev/null 2>&1; then
+		fail "no user ${wuser:-filterd-worker} for the workers" \
+		    "(./autogen.sh --deps creates it)"
 	fi
 	listen_expr="s|^listen[ 	=].*|listen = \"unix:$FILTERD_SOCK\";|"
 	user_expr="s|^user[ 	=].*|user = \"$user\";|"

@@ -71,6 +71,26 @@ raw_frames(const char *cmd, struct verdict *v)
 		send_raw(b);
 		return;		/* the worker sends the second */
 	}
+	/*
+	 * A worker that outlives its message: its verdict, then maybe an
+	 * empty record (which reads as 0 bytes, like end of file), then it
+	 * stays, its channel open.
+	 */
+	if (strncmp(cmd, "verdict-", 8) == 0) {
+		wire_enc_verdict(b, v);
+		send_raw(b);
+		buf_reset(b);
+		if (strncmp(cmd, "verdict-empty-", 14) == 0)
+			send_raw(b);
+		if (strcmp(cmd, "verdict-empty-exit") == 0)
+			worker_exit(0);
+		for (;;)
+			;
+	}
+	if (strcmp(cmd, "empty") == 0) {
+		send_raw(b);
+		worker_exit(0);
+	}
 	if (strcmp(cmd, "oversized") == 0) {
 		wire_enc_verdict(b, v);
 		while (buf_len(b) < WIRE_VERDICT_MAX + 100)

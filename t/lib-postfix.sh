@@ -451,17 +451,20 @@ fd_skip_reason()
 }
 
 # fd_write_conf SRC DST LISTEN USER [CHROOT]: SRC with the top-level
-# listen and user keys replaced, and chroot too when CHROOT is given (so
-# that a filterd started as root creates nothing outside the test's
-# directory); fails if listen or user was not found.
+# listen and user keys replaced, a worker_user line by
+# $FILTERD_TEST_WORKER_USER (default filterd-worker), and chroot too when
+# CHROOT is given (so that a filterd started as root creates nothing
+# outside the test's directory); fails if listen or user was not found.
 fd_write_conf()
 {
-	local src="$1" dst="$2" listen="$3" user="$4" chroot="${5:-}" l u c
+	local src="$1" dst="$2" listen="$3" user="$4" chroot="${5:-}" l u c w
 	l=$(fd_sed_escape "$listen")
 	u=$(fd_sed_escape "$user")
 	c=$(fd_sed_escape "$chroot")
+	w=$(fd_sed_escape "${FILTERD_TEST_WORKER_USER:-filterd-worker}")
 	sed -e "s|^listen[[:space:]]*=.*|listen = \"$l\";|" \
 	    -e "s|^user[[:space:]]*=.*|user = \"$u\";|" \
+	    -e "s|^worker_user[[:space:]]*=.*|worker_user = \"$w\";|" \
 	    -e "${chroot:+s|^chroot[[:space:]]*=.*|chroot = \"$c\";|}" \
 	    "$src" >"$dst" || return 1
 	chmod 0644 "$dst"

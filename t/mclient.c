@@ -7,7 +7,7 @@
  *	mclient -s SOCKET [-c client_name] [-a client_addr] [-H helo]
  *	    [-f sender] [-r rcpt]... [-q queue_id] [-j myhostname]
  *	    [-M [S:]name=value]... [-m file.eml] [-x N | -A N]
- *	    [-t seconds] [-n count] [-v]
+ *	    [-t seconds] [-n count | -N count] [-v]
  *
  * The message is read from -m or standard input.  Its header is unfolded
  * into name and value as an MTA sends them (value as after the colon,
@@ -21,7 +21,8 @@
  * filterd's own check of field names is what decides.  -x N closes the connection after N body
  * bytes; -A N sends N body bytes, then ABORT, then the whole message again
  * on the same connection.  -n sends the message count times, each on a new
- * connection.  Output lines (values escaped: \\ \r \n \t \xNN):
+ * connection; -N count times on one connection, one transaction after
+ * another.  Output lines (values escaped: \\ \r \n \t \xNN):
  *
  *	optneg version=6 actions=0x... protocol=0x...	(with -v)
  *	rcpt ADDR reject|tempfail|replycode[ TEXT]	a refused recipient
@@ -55,7 +56,7 @@
 
 #define MCLIENT_MAX_MSG		(64 * 1024 * 1024)
 #define MCLIENT_MAX_LIST	1024
-#define MCLIENT_OPTS		"A:a:c:f:H:j:M:m:n:Pq:r:s:t:vx:"
+#define MCLIENT_OPTS		"A:a:c:f:H:j:M:m:N:n:Pq:r:s:t:vx:"
 
 struct eml_header {
 	char	*name;
@@ -87,6 +88,7 @@ struct opts {
 	size_t		 stop_after;
 	int		 timeout_s;
 	unsigned long	 count;
+	unsigned long	 same;		/* -N: transactions per connection */
 	int		 verbose;
 	int		 pass_all;	/* -P */
 };
@@ -98,8 +100,8 @@ usage(void)
 	    "[-a client_addr] [-H helo] [-f sender]\n"
 	    "\t[-r rcpt]... [-q queue_id] [-j myhostname] "
 	    "[-M [S:]name=value]...\n"
-	    "\t[-m file.eml] [-x N | -A N] [-t seconds] [-n count] [-P] "
-	    "[-v]\n");
+	    "\t[-m file.eml] [-x N | -A N] [-t seconds] [-n count | -N count] "
+	    "[-P] [-v]\n");
 	exit(2);
 }
 
@@ -165,6 +167,7 @@ parse_opts(struct opts *o, int argc, char *argv[])
 	o->myhostname = "mx.example.org";
 	o->timeout_s = 10;
 	o->count = 1;
+	o->same = 1;
 	while ((ch = getopt(argc, argv, MCLIENT_OPTS)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -200,6 +203,9 @@ parse_opts(struct opts *o, int argc, char *argv[])
 		case 'n':
 			o->count = parse_num(optarg, 1000000, "count");
 			break;
+		case 'N':
+			o->same = parse_num(optarg, 1000000, "count");
+			break;
 		case 'q':
 			o->queue_id = optarg;
 			break;
@@ -225,7 +231,8 @@ parse_opts(struct opts *o, int argc, char *argv[])
 		}
 	}
 	if (o->sock == NULL || optind != argc || o->count == 0 ||
-	    o->timeout_s == 0)
+	    o->same == 0 || o->timeout_s == 0 ||
+	    (o->same > 1 && (o->count > 1 || o->stop != MC_STOP_NONE)))
 		usage();
 	if (o->nrcpts == 0)
 		o->rcpts[o->nrcpts++] = "rcpt@example.net";
@@ -592,6 +599,7 @@ send_once(const struct opts *o, const struct eml *e, unsigned long k)
 	struct mc_message	 m;
 	struct mc_conn		*c;
 	char			 err[512], qid[32];
+	unsigned long		 i;
 
 	(void)snprintf(qid, sizeof(qid), "%05lX%05lX",
 	    (unsigned long)getpid() & 0xfffff, (k + 1) & 0xfffff);
@@ -603,6 +611,8 @@ send_once(const struct opts *o, const struct eml *e, unsigned long k)
 		printf("optneg version=%u actions=0x%x protocol=0x%x\n",
 		    mc_version(c), mc_actions(c), mc_protocol(c));
 	run_one(c, &m, 1);
+	for (i = 1; i < o->same; i++)
+		run_one(c, &m, 0);
 	if (o->stop == MC_STOP_ABORT) {
 		m.stop = MC_STOP_NONE;
 		run_one(c, &m, 0);

@@ -64,15 +64,19 @@ unlike() {
 
 tap_done() { [ "$tap_fail" -eq 0 ]; exit $?; }
 
-# conf_for SRC: writes $TMP/filterd.conf from SRC with listen, user and
-# chroot set for this test, so that nothing outside $TMP is touched;
-# prints the socket path.
+# conf_for SRC: writes $TMP/filterd.conf from SRC with listen, user,
+# worker_user and chroot set for this test, so that nothing outside $TMP is
+# touched; prints the socket path.  As root, the users must exist
+# (FILTERD_TEST_USER, default nobody; FILTERD_TEST_WORKER_USER, default
+# filterd-worker, which ./autogen.sh --deps creates).
 conf_for() {
 	sock="$TMP/filterd.sock"
 	sed -e "s#^listen = .*#listen = \"unix:$sock\";#" \
 	    -e "s#^user = .*#user = \"${FILTERD_TEST_USER:-nobody}\";#" \
-	    -e "/^chroot = /d" \
+	    -e "/^worker_user = /d" -e "/^chroot = /d" \
 	    "$1" > "$TMP/filterd.conf"
+	echo "worker_user = \"${FILTERD_TEST_WORKER_USER:-filterd-worker}\";" \
+	    >> "$TMP/filterd.conf"
 	echo "chroot = \"$TMP/empty\";" >> "$TMP/filterd.conf"
 	echo "$sock"
 }

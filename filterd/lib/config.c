@@ -35,6 +35,8 @@
 static const struct conf_key conf_keys[] = {
 	{ "listen", T_STR, OFF(listen), "unix:/tmp/filterd.sock", 0, 0, 0, 0 },
 	{ "user", T_STR, OFF(user), "filterd", 0, 0, 0, 0 },
+	{ "worker_user", T_STR, OFF(worker_user), "filterd-worker", 0, 0, 0,
+	    0 },
 	{ "chroot", T_STR, OFF(chroot), "/var/lib/filterd/empty", 0, 0, 0, 0 },
 	{ "on_failure", T_ACTION, OFF(on_failure), "tempfail", 0, 0,
 	    A(TEMPFAIL) | A(ACCEPT) | A(REJECT), 0 },
@@ -124,6 +126,15 @@ conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
 			fputc(msg[i], l->errf);
 	fputc('\n', l->errf);
 	l->errors++;
+}
+
+void
+config_error_at(const struct config *c, const char *key, FILE *errf,
+    const char *msg)
+{
+	struct conf_loader	 l = { c->path, errf, 0 };
+
+	conf_error(&l, config_lookup(c->cf, key), "%s", msg);
 }
 
 /* Where a key's value lives in the structure its table describes. */
@@ -625,6 +636,24 @@ conf_read_top(struct conf_loader *l, struct config *c,
 	}
 }
 
+/*
+ * The core's checks across settings.  Whether the users exist and what
+ * their ids are is for start-up (sandbox_users): loading stays pure.
+ */
+static void
+conf_check_core(struct conf_loader *l, const struct config *c)
+{
+	const config_setting_t	*s;
+
+	/* A worker must not be able to signal the supervisor. */
+	if (strcmp(c->user, c->worker_user) == 0) {
+		if ((s = config_lookup(c->cf, "worker_user")) == NULL)
+			s = config_lookup(c->cf, "user");
+		conf_error(l, s, "worker_user must name another user than "
+		    "user (both are \"%s\")", c->user);
+	}
+}
+
 /* Hands each module that reads its own setting (a list) that setting. */
 static void
 conf_read_lists(struct conf_loader *l, struct config *c)
@@ -877,6 +906,7 @@ config_parse(const char *path, const char *text, FILE *errf)
 		l.errors++;
 	} else {
 		conf_read_top(&l, c, config_root_setting(cf));
+		conf_check_core(&l, c);
 		conf_read_lists(&l, c);
 		conf_read_modules(&l, c, config_lookup(cf, MODULES_KEY));
 		conf_check_parts(&l, c);

@@ -116,7 +116,8 @@ struct conf_part;	/* a built-in module's settings and policy */
 struct config {
 	char		*path;
 	char		*listen;
-	char		*user;
+	char		*user;		/* the supervisor's and spawner's */
+	char		*worker_user;	/* the workers' */
 	char		*chroot;	/* the spawner's, when root */
 	int		 on_failure;	/* enum action */
 	long long	 message_size;
@@ -161,6 +162,13 @@ void		 config_free(struct config **);
  * same settings, whatever happens to the file afterwards.
  */
 int		 config_snapshot(const struct config *);
+/*
+ * Reports msg about the core setting key as config_load does, "file:line:
+ * msg" (line 0 when the file does not set it), to errf: for checks that
+ * only start-up can make, such as whether a user exists.
+ */
+void		 config_error_at(const struct config *, const char *key,
+		    FILE *errf, const char *msg);
 /* Reads a snapshot; name is the file it came from, for messages. */
 struct config	*config_load_fd(int fd, const char *name, FILE *errf);
 #define CONFIG_SNAPSHOT_MAX	(16 * 1024 * 1024)

@@ -436,31 +436,35 @@ wire_dec_verdict(const uint8_t *p, size_t n, struct verdict *v,
 }
 
 int
-wire_send(int sock, const struct buf *b, int fd)
+wire_send_fds(int sock, const struct buf *b, const int *fds, size_t nfds)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	union {
 		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(sizeof(int))];
+		char		 buf[CMSG_SPACE(WIRE_FDS_MAX * sizeof(int))];
 	}		 cmsgbuf;
 	struct cmsghdr	*cmsg;
 	ssize_t		 n;
 
+	if (nfds > WIRE_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = (void *)(uintptr_t)buf_data(b);
 	iov.iov_len = buf_len(b);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (fd >= 0) {
+	if (nfds > 0) {
 		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
 		msg.msg_control = cmsgbuf.buf;
-		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 		cmsg = CMSG_FIRSTHDR(&msg);
 		cmsg->cmsg_level = SOL_SOCKET;
 		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
 	}
 	do {
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
@@ -474,43 +478,86 @@ wire_send(int sock, const struct buf *b, int fd)
 	return 0;
 }
 
-/* Closes every descriptor in a control message; returns how many. */
-static int
-wire_close_fds(struct msghdr *msg, int *first_r)
+int
+wire_send(int sock, const struct buf *b, int fd)
+{
+	return wire_send_fds(sock, b, &fd, fd >= 0 ? 1 : 0);
+}
+
+/* What came with one frame besides its bytes. */
+struct wire_rx {
+	int	 fds[WIRE_FDS_MAX];
+	size_t	 nfds;
+	int	 toomany;	/* more than WIRE_FDS_MAX came, all closed */
+	int	 cred;		/* SCM_CREDENTIALS came */
+	pid_t	 pid;		/* the sender's, when cred */
+};
+
+static void
+wire_rx_close(struct wire_rx *rx)
+{
+	size_t	 i;
+
+	for (i = 0; i < rx->nfds; i++)
+		close(rx->fds[i]);
+	rx->nfds = 0;
+}
+
+/*
+ * Takes the descriptors and credentials out of a control message.  The
+ * descriptors are open in this process from recvmsg on, wanted or not:
+ * those beyond WIRE_FDS_MAX are closed here, the rest are the caller's.
+ */
+static void
+wire_rx_take(struct msghdr *msg, struct wire_rx *rx)
 {
 	struct cmsghdr	*c;
+	struct ucred	 uc;
 	size_t		 i, nfd;
-	int		 fd, count = 0;
+	int		 fd;
 
 	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			rx->cred = 1;
+			rx->pid = uc.pid;
+		}
+		if (c->cmsg_type != SCM_RIGHTS)
 			continue;
 		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < nfd; i++) {
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (count++ == 0 && first_r != NULL)
-				*first_r = fd;
-			else
+			if (rx->nfds < WIRE_FDS_MAX)
+				rx->fds[rx->nfds++] = fd;
+			else {
 				close(fd);
+				rx->toomany = 1;
+			}
 		}
 	}
-	return count;
 }
 
-ssize_t
-wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
+/*
+ * Receives one frame of at most max bytes into b, and what came with it
+ * into rx.  Returns the length (0 for an empty record and at end of
+ * file alike), or -1; on -1 no descriptor is left open.
+ */
+static ssize_t
+wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	union {
 		struct cmsghdr	 hdr;
-		char		 buf[CMSG_SPACE(4 * sizeof(int))];
+		char		 buf[CMSG_SPACE(sizeof(struct ucred)) +
+				     CMSG_SPACE(4 * sizeof(int))];
 	}		 cmsgbuf;
 	ssize_t		 n;
-	int		 nfd, fd = -1;
 
-	if (fd_r != NULL)
-		*fd_r = -1;
+	memset(rx, 0, sizeof(*rx));
 	buf_reset(b);
 	/* One byte more than allowed, to tell "too long" from "just fits". */
 	if ((iov.iov_base = buf_space(b, max + 1)) == NULL) {
@@ -528,16 +575,94 @@ wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
-	nfd = wire_close_fds(&msg, fd_r != NULL ? &fd : NULL);
+	wire_rx_take(&msg, rx);
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n > max ||
-	    nfd > 1 || (nfd == 1 && fd_r == NULL)) {
-		if (fd != -1)
-			close(fd);
+	    rx->toomany) {
+		wire_rx_close(rx);
 		errno = EMSGSIZE;
 		return -1;
 	}
 	buf_commit(b, (size_t)n);
-	if (fd_r != NULL)
-		*fd_r = fd;
 	return n;
+}
+
+ssize_t
+wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
+{
+	struct wire_rx	 rx;
+	ssize_t		 n;
+
+	if (fd_r != NULL)
+		*fd_r = -1;
+	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+		return -1;
+	if (rx.nfds > 1 || (rx.nfds == 1 && fd_r == NULL)) {
+		wire_rx_close(&rx);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (fd_r != NULL && rx.nfds == 1)
+		*fd_r = rx.fds[0];
+	return n;
+}
+
+ssize_t
+wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r, size_t nfds)
+{
+	struct wire_rx	 rx;
+	ssize_t		 n;
+	size_t		 i;
+
+	for (i = 0; i < nfds; i++)
+		fds_r[i] = -1;
+	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+		return -1;
+	/* No frame is empty: nothing comes with end of file. */
+	if (n == 0) {
+		wire_rx_close(&rx);
+		return 0;
+	}
+	if (rx.nfds != nfds) {
+		wire_rx_close(&rx);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memcpy(fds_r, rx.fds, nfds * sizeof(int));
+	return n;
+}
+
+ssize_t
+wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r)
+{
+	struct wire_rx	 rx;
+	ssize_t		 n;
+
+	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+		return -1;
+	if (rx.nfds > 0) {
+		wire_rx_close(&rx);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* Every record comes with credentials; end of file never does. */
+	if (n == 0 && !rx.cred)
+		return 0;
+	if (!rx.cred) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EBADMSG;
+		return -1;
+	}
+	*pid_r = rx.pid;
+	return n;
+}
+
+int
+wire_passcred(int sock)
+{
+	int	 on = 1;
+
+	return setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
 }

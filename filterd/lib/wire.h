@@ -40,7 +40,8 @@ struct verdict;
 enum wire_type {
 	WIRE_REQUEST = 1,	/* supervisor -> spawner: a worker, please;
 				   supervisor -> parent: a spawner, please */
-	WIRE_WORKER,		/* spawner -> supervisor: pid, + worker fd */
+	WIRE_WORKER,		/* spawner -> supervisor: pid, + the worker's
+				   channel and a pidfd of it */
 	WIRE_SPAWNER,		/* parent -> supervisor: pid, + control fd */
 	WIRE_JOBREF,		/* supervisor -> worker: nonce, size, + memfd */
 	WIRE_JOB,		/* in the memfd: the message */
@@ -76,11 +77,17 @@ int	wire_enc_verdict(struct buf *, const struct verdict *);
 int	wire_dec_verdict(const uint8_t *, size_t, struct verdict *,
 	    const char **);
 
+/* The most descriptors a frame carries: WIRE_WORKER's two. */
+#define WIRE_FDS_MAX		2
+
 /*
  * Sends one frame, with fd attached when fd >= 0.  Returns 0 or -1 with
  * errno set.  Never raises SIGPIPE.
  */
 int	wire_send(int sock, const struct buf *, int fd);
+/* The same with nfds descriptors attached, at most WIRE_FDS_MAX. */
+int	wire_send_fds(int sock, const struct buf *, const int *fds,
+	    size_t nfds);
 /*
  * Receives one frame of at most max bytes into b.  A descriptor that came
  * with it is stored in *fd_r (close-on-exec), else *fd_r is -1; fd_r may be
@@ -89,5 +96,27 @@ int	wire_send(int sock, const struct buf *, int fd);
  * for an oversized frame or more than one descriptor).
  */
 ssize_t	wire_recv(int sock, struct buf *b, size_t max, int *fd_r);
+/*
+ * As wire_recv, for a frame that must come with exactly nfds descriptors
+ * (1 to WIRE_FDS_MAX), stored in fds_r in the order they were sent.  A
+ * frame with any other number has them all closed and is refused (errno
+ * EMSGSIZE); at end of file (0) no descriptor is stored.
+ */
+ssize_t	wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r,
+	    size_t nfds);
+
+/*
+ * On SOCK_SEQPACKET an empty record reads as 0 bytes, like end of file.
+ * A socket whose receiving end has SO_PASSCRED set (wire_passcred) gets
+ * the sender's credentials with every record and none at end of file,
+ * which tells them apart.  wire_recv_peer receives one frame without
+ * descriptors from such a socket, and stores the sender's pid (as this
+ * process's pid namespace sees it) in *pid_r.  Returns the length, 0 only
+ * at end of file, or -1 with errno EBADMSG for an empty record, EPROTO
+ * for a record without credentials (the option is not set), EMSGSIZE for
+ * an oversized frame or one with descriptors (closed).
+ */
+ssize_t	wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r);
+int	wire_passcred(int sock);
 
 #endif
