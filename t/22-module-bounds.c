@@ -3,7 +3,8 @@
  * inside and just outside: a rule's address block at every kind of
  * prefix (not a multiple of 8 above all), a rule's score of either sign,
  * the scoring thresholds reached exactly and missed by a thousandth, the
- * limits on recipients and header fields at the limit and one over.
+ * limits on recipients, header fields and the longest header value at the
+ * limit and one over.
  * Runs as a test program; each module is driven directly, as the worker
  * drives it (filters/host.c), on a configuration loaded from text.
  */
@@ -256,6 +257,40 @@ test_limits(void)
 	message_free(&m);
 }
 
+/* The longest header value: max_header_size bytes pass, one more is over. */
+static void
+test_header_size(void)
+{
+	struct config	*c;
+	struct message	*m = message_new(1024);
+	struct verdict	 v;
+	void		*state;
+	char		 err[256], value[66];
+
+	c = load("limits = { max_header_size = 64; };");
+	if (limits_init(c, 0, &state, err, sizeof(err)) == -1)
+		bail("limits_init: %s", err);
+	memset(value, 'v', 64);
+	value[64] = '\0';
+	message_add_header(m, "X-A", value);
+	run(&filter_limits, state, m, &v, 0);
+	ok(v.action == ACTION_NONE,
+	    "limits: a value of 64 bytes passes max_header_size 64");
+	verdict_clear(&v);
+	message_reset(m);
+	memset(value, 'v', 65);
+	value[65] = '\0';
+	message_add_header(m, "X-A", value);
+	run(&filter_limits, state, m, &v, 0);
+	ok(v.action == ACTION_REJECT && v.text != NULL &&
+	    strstr(v.text, "65 bytes in one header, at most 64") != NULL,
+	    "limits: one of 65 bytes is over");
+	verdict_clear(&v);
+	filter_limits.free(state);
+	config_free(&c);
+	message_free(&m);
+}
+
 int
 main(void)
 {
@@ -263,5 +298,6 @@ main(void)
 	test_rule_scores();
 	test_thresholds();
 	test_limits();
+	test_header_size();
 	return done_testing();
 }

@@ -47,6 +47,7 @@ set -u
 {
 # Fd 3 is the script's own stderr, which the commands' logs do not take.
 exec 3>&2
+began=$(date +%s)
 
 usage() {
 	sed -n '9,27p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -227,16 +228,31 @@ fi
 
 cd "$src" || die "$src: cannot enter"
 export top_srcdir="$src" top_builddir="$src"
-if [ ! -f config.status ]; then
+configure_copy() {
 	echo "mutate: configuring the copy"
 	spawn sh -c './autogen.sh && ./configure "$@"' sh \
 	    ${MUTATE_CONFIGURE:-} >"$work/configure.log" 2>&1 ||
 	    die "configure failed: see $work/configure.log (-k to keep it)"
+}
+build_copy() {
+	echo "mutate: building the copy"
+	spawn make -j"$jobs" >"$work/build.log" 2>&1 &&
+	    spawn make -j"$jobs" check TESTS= >>"$work/build.log" 2>&1
+}
+fresh=0
+if [ ! -f config.status ]; then
+	configure_copy
+	fresh=1
 fi
-echo "mutate: building the copy"
-spawn make -j"$jobs" >"$work/build.log" 2>&1 &&
-    spawn make -j"$jobs" check TESTS= >>"$work/build.log" 2>&1 ||
-    die "the unchanged copy does not build: see $work/build.log"
+# A kept copy may predate a change to the build system that make cannot
+# follow by itself: it is configured again, once.
+if ! build_copy; then
+	[ $fresh -eq 0 ] ||
+	    die "the unchanged copy does not build: see $work/build.log"
+	configure_copy
+	build_copy ||
+	    die "the unchanged copy does not build: see $work/build.log"
+fi
 
 # A variable of the generated Makefile.
 mkvar() {
@@ -386,7 +402,7 @@ for d in "$db"/*; do
 done
 
 # The summary: what was caught among what ran, and the survivors by kind.
-awk -F '\t' -v secs=$(($(now) - start)) '
+awk -F '\t' -v secs=$(($(now) - start)) -v all=$(($(now) - began)) '
 	{ n[$2]++ }
 	$2 == "SURVIVED" { surv[++ns] = $1; kind[ns] = $3; note[ns] = $5 }
 	$2 == "SURVIVED" && $3 == "equivalent" { neq++ }
@@ -399,7 +415,8 @@ awk -F '\t' -v secs=$(($(now) - start)) '
 		if (n["BAD"] + n["NOBUILD"] > 0)
 			printf "; %d not applied (BAD), %d did not build",
 			    n["BAD"], n["NOBUILD"]
-		printf "\n"
+		printf "\nmutate: %dm%02ds in all, setting up the copy " \
+		    "included\n", all / 60, all % 60
 		if (ran == 0)
 			exit
 		printf "mutate: caught %d of %d: %.1f%%\n", n["CAUGHT"], ran,
