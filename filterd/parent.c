@@ -2,7 +2,9 @@
  * parent: runs in the first filterd process, single-threaded, with the
  * privileges filterd was started with.  It trusts the supervisor only to
  * send well-formed requests; anything else on pchan is logged and ignored.
- * Spawner starts are throttled, so a crash loop cannot become a fork bomb.
+ * Spawner starts are throttled, so a crash loop cannot become a fork bomb;
+ * the throttle defers a start with a timer in the poll loop and never
+ * sleeps, so signals, reloads and requests are served meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,18 +27,35 @@
 #include "filterd/lib/wire.h"
 #include "sandbox/sandbox.h"
 
-/* At most this many spawners a second. */
+/* At most this many spawner starts a second, in bursts of as many. */
 #define PARENT_SPAWNS_PER_SEC	10
+/*
+ * Requests held while the throttle defers them.  The supervisor asks for
+ * one spawner at a time; more is a confused supervisor, and is dropped.
+ */
+#define PARENT_PENDING_MAX	4
 
 struct parent {
 	struct parent_args *a;
 	int		 sigfd;
 	struct buf	*b;
-	time_t		 window;
-	int		 spawns;
+	unsigned	 rate;		/* starts a second at most */
+	long long	 tat;		/* the throttle: when the next start
+					   would be due at the full rate */
+	int		 pending;	/* requests the throttle holds */
+	int		 throttled;	/* said so in the log */
 	int		 status;	/* the supervisor's, once it is gone */
 	int		 done;
 };
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* In the child: the control socket on SPAWNER_FD_CTL, then exec. */
 static void
@@ -98,30 +117,55 @@ parent_start_spawner(const struct parent_args *a, pid_t *pid_r)
 	return sv[0];
 }
 
-/* Starts a spawner, throttled; returns its control socket, or -1. */
-static int
-parent_spawn(struct parent *p, pid_t *pid_r)
+/*
+ * The throttle (a token bucket kept as one time): ms until the next start
+ * is allowed, 0 when it is now.
+ */
+static long long
+parent_throttle_wait(const struct parent *p, long long now)
 {
-	time_t	 now = time(NULL);
+	long long	 burst = (p->rate - 1) * (1000LL / p->rate);
 
-	if (now != p->window) {
-		p->window = now;
-		p->spawns = 0;
+	return p->tat - burst > now ? p->tat - burst - now : 0;
+}
+
+/* Starts a spawner and hands it to the supervisor, with its configuration. */
+static void
+parent_spawn(struct parent *p, long long now)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	p->tat = (p->tat > now ? p->tat : now) + 1000LL / p->rate;
+	if ((fd = parent_start_spawner(p->a, &pid)) == -1)
+		return;		/* the supervisor times out and falls back */
+	if (wire_enc_pid(p->b, WIRE_SPAWNER, pid) == -1 ||
+	    wire_send(p->a->pchan, p->b, fd) == -1 ||
+	    wire_enc_config(p->b, p->a->gen) == -1 ||
+	    wire_send(p->a->pchan, p->b, p->a->conffd) == -1)
+		log_warn("cannot hand the spawner over");
+	close(fd);
+}
+
+/* Starts what the throttle allows of the spawners asked for. */
+static void
+parent_serve(struct parent *p)
+{
+	long long	 now = now_ms();
+
+	while (p->pending > 0 && !p->done &&
+	    parent_throttle_wait(p, now) == 0) {
+		p->pending--;
+		parent_spawn(p, now);
 	}
-	if (++p->spawns > PARENT_SPAWNS_PER_SEC) {
-		log_warnx("spawners are dying too fast, throttling");
-		sleep(1);
-	}
-	return parent_start_spawner(p->a, pid_r);
 }
 
 static void
 parent_request(struct parent *p)
 {
 	const char	*why;
+	long long	 wait;
 	ssize_t		 n;
-	pid_t		 pid;
-	int		 fd;
 
 	n = wire_recv(p->a->pchan, p->b, WIRE_CTL_MAX, NULL);
 	if (n == 0) {
@@ -133,15 +177,35 @@ parent_request(struct parent *p)
 		log_warnx("bad request from the supervisor");
 		return;
 	}
-	if ((fd = parent_spawn(p, &pid)) == -1)
-		return;		/* the supervisor times out and falls back */
-	/* The spawner, then the configuration it runs with. */
-	if (wire_enc_pid(p->b, WIRE_SPAWNER, pid) == -1 ||
-	    wire_send(p->a->pchan, p->b, fd) == -1 ||
-	    wire_enc_config(p->b, p->a->gen) == -1 ||
-	    wire_send(p->a->pchan, p->b, p->a->conffd) == -1)
-		log_warn("cannot hand the spawner over");
-	close(fd);
+	if (p->pending >= PARENT_PENDING_MAX) {
+		log_warnx("too many spawners asked for at once, one dropped");
+		return;
+	}
+	p->pending++;
+	if ((wait = parent_throttle_wait(p, now_ms())) == 0)
+		p->throttled = 0;
+	else {
+		/* Once a bout, not once a start. */
+		if (!p->throttled)
+			log_warnx("spawners are dying too fast: at most %u "
+			    "starts a second", p->rate);
+		p->throttled = 1;
+		log_debug("spawner start held back %lld ms: spawners are "
+		    "dying too fast", wait);
+	}
+	parent_serve(p);
+}
+
+/* How long poll may wait: until the throttle lets a held request go. */
+static int
+parent_timeout(const struct parent *p)
+{
+	long long	 ms;
+
+	if (p->pending == 0)
+		return -1;
+	ms = parent_throttle_wait(p, now_ms());
+	return ms > 60000 ? 60000 : (int)ms;
 }
 
 /* Logs each line of what config_load wrote. */
@@ -266,6 +330,8 @@ parent_main(struct parent_args *a)
 	memset(&p, 0, sizeof(p));
 	p.a = a;
 	p.status = -1;
+	p.rate = a->spawn_rate > 0 && a->spawn_rate <= 1000 ? a->spawn_rate :
+	    PARENT_SPAWNS_PER_SEC;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -281,12 +347,13 @@ parent_main(struct parent_args *a)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = a->pchan;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+		if (poll(pfd, 2, parent_timeout(&p)) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd[0].revents & POLLIN)
 			parent_signals(&p);
 		if (!p.done && (pfd[1].revents & (POLLIN | POLLHUP)))
 			parent_request(&p);
+		parent_serve(&p);
 	}
 	/* The supervisor is gone or going: so are the spawners. */
 	close(a->pchan);

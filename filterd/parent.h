@@ -32,6 +32,8 @@ struct parent_args {
 	uint64_t	*generation;	/* shared with the supervisor, which
 					   may write it: only ever stored */
 	const char	*worker_user;	/* the supervisor's effective user */
+	unsigned	 spawn_rate;	/* spawner starts a second at most,
+					   in bursts of as many; 0: 10 */
 };
 
 /*
