@@ -15,6 +15,16 @@
  * workers the stock closes unused get the same bound, from the
  * dispatcher thread.
  *
+ * With a parent, the dispatcher keeps a standby spawner besides the one in
+ * use: started, configured and with its pool of workers forked, but asked
+ * for nothing.  When the spawner in use retires -- after any worker of it
+ * failed, as the spawner itself does after an abnormal death, or when it
+ * served workers.max_served -- the standby takes over at once and the
+ * parent is asked for the next standby in the background; so a crash
+ * costs the other messages no spawner start.  A message whose worker
+ * fails retires that worker's spawner itself, before any sibling of the
+ * worker (same address layout) is handed out.
+ *
  * Locking: d->lock guards the stock, the pointer to the generation in
  * force and a few flags, and is held for short in-memory updates only.  A
  * message that finds the stock empty waits on d->ready, until its own
@@ -76,6 +86,11 @@
 #define DISPATCH_DYING_MAX	(2 * DISPATCH_STOCK_MAX)
 /* After a failure, before asking the parent again. */
 #define DISPATCH_RETRY_MS	200
+/*
+ * Spawners that end before they hand out a worker (a broken set-up)
+ * are asked for less and less often, down to one every this many ms.
+ */
+#define DISPATCH_RETRY_MAX_MS	10000
 /* The dispatcher thread looks for a reload at least this often. */
 #define DISPATCH_TICK_MS	1000
 
@@ -128,6 +143,12 @@ struct dthread {
 	unsigned	 serials;
 	struct dgen	*cg;		/* its generation, held */
 	long long	 casked;	/* when a worker was asked for; 0 */
+	int		 cserved;	/* it handed out a worker */
+	int		 sctl;		/* the standby spawner, or -1 */
+	pid_t		 spid;
+	struct dgen	*sg;		/* its generation, held */
+	unsigned	 early;		/* spawners lost before serving, in
+					   a row */
 	struct dying	 dying[DISPATCH_DYING_MAX];
 	size_t		 ndying;
 };
@@ -445,11 +466,93 @@ dt_install(struct dispatch *d, int ctl, pid_t pid, struct dgen *g)
 	t->cpid = pid;
 	t->cg = g;
 	t->casked = 0;
+	t->cserved = 0;
 	t->cserial = ++t->serials;
 	pthread_mutex_lock(&d->lock);
 	d->live = t->cserial;
 	d->fault[0] = '\0';
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* Keeps spawner ctl, of generation g (held), as the standby. */
+static void
+dt_standby_set(struct dispatch *d, int ctl, pid_t pid, struct dgen *g)
+{
+	struct dthread	*t = &d->t;
+	int		 fl;
+
+	if ((fl = fcntl(ctl, F_GETFL)) == -1 ||
+	    fcntl(ctl, F_SETFL, fl | O_NONBLOCK) == -1)
+		log_warn("spawner %ld: O_NONBLOCK", (long)pid);
+	t->sctl = ctl;
+	t->spid = pid;
+	t->sg = g;
+}
+
+/* Lets the standby go: closing its socket retires it. */
+static void
+dt_standby_drop(struct dispatch *d, const char *why)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->sctl == -1)
+		return;
+	if (why != NULL)
+		log_debug("standby spawner %ld: %s", (long)t->spid, why);
+	close(t->sctl);
+	t->sctl = -1;
+	dgen_put(&t->sg);
+}
+
+/* With no spawner in use, the standby takes over. */
+static void
+dt_promote(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->ctl != -1 || t->sctl == -1)
+		return;
+	log_debug("standby spawner %ld takes over", (long)t->spid);
+	dt_install(d, t->sctl, t->spid, t->sg);
+	t->sctl = -1;
+	t->sg = NULL;
+}
+
+/*
+ * A spawner ended before it handed out any worker: its set-up may be
+ * broken, so the next one is asked for later, the longer the more such
+ * losses in a row.
+ */
+static void
+dt_early(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+	long long	 wait = DISPATCH_RETRY_MS;
+	unsigned	 i;
+
+	for (i = 0; i < t->early && wait < DISPATCH_RETRY_MAX_MS; i++)
+		wait *= 2;
+	if (wait > DISPATCH_RETRY_MAX_MS)
+		wait = DISPATCH_RETRY_MAX_MS;
+	t->early++;
+	t->pnext = now_ms() + wait;
+}
+
+/* The standby says something: it ended, or it is broken. */
+static void
+dt_sctl_read(struct dispatch *d)
+{
+	struct dthread	*t = &d->t;
+	ssize_t		 n;
+
+	/* Nothing was asked of it: descriptors are closed, frames refused. */
+	n = wire_recv(t->sctl, t->b, WIRE_CTL_MAX, NULL);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	log_warnx("standby spawner %ld %s", (long)t->spid, n == 0 ?
+	    "ended before it was used" : "sent what no one asked for");
+	dt_standby_drop(d, NULL);
+	dt_early(d);
 }
 
 static void
@@ -484,6 +587,8 @@ dt_ctl_read(struct dispatch *d)
 		return;
 	if (n == 0) {
 		dt_fault(d, "spawner %ld retired", (long)t->cpid);
+		if (!t->cserved)
+			dt_early(d);
 		dt_retire(d, "retired");
 		return;
 	}
@@ -505,6 +610,8 @@ dt_ctl_read(struct dispatch *d)
 	w.since = now_ms();
 	w.g = dgen_ref(t->cg);
 	t->casked = 0;
+	t->cserved = 1;
+	t->early = 0;
 	pthread_mutex_lock(&d->lock);
 	if (d->nstock < DISPATCH_STOCK_MAX) {
 		d->stock[d->nstock++] = w;
@@ -533,7 +640,8 @@ dt_ask_parent(struct dispatch *d, long long now)
 	}
 	t->pwait = PARENT_SPAWNER;
 	t->pasked = now;
-	dt_fault(d, "waiting for a spawner from the parent");
+	if (t->ctl == -1)
+		dt_fault(d, "waiting for a spawner from the parent");
 }
 
 /* Forgets what the parent owes; asks again after a while. */
@@ -607,9 +715,18 @@ dt_parent_config(struct dispatch *d, int cfd)
 	}
 	t->pctl = -1;
 	t->pwait = PARENT_IDLE;
-	log_debug("new spawner %ld, configuration generation %llu",
-	    (long)pid, (unsigned long long)id);
-	dt_install(d, ctl, pid, g);
+	if (t->ctl == -1) {
+		log_debug("new spawner %ld, configuration generation %llu",
+		    (long)pid, (unsigned long long)id);
+		dt_install(d, ctl, pid, g);
+	} else if (t->sctl == -1) {
+		log_debug("standby spawner %ld ready, configuration "
+		    "generation %llu", (long)pid, (unsigned long long)id);
+		dt_standby_set(d, ctl, pid, g);
+	} else {
+		close(ctl);		/* not asked for: it retires */
+		dgen_put(&g);
+	}
 }
 
 /* The parent's answer: a spawner, then the configuration it runs with. */
@@ -678,9 +795,28 @@ dt_timeouts(struct dispatch *d, long long now)
 }
 
 /*
- * Sweeps the stock, retires a spawner of an older generation, and asks
- * for what the stock and the messages waiting want.  Returns -1 once the
- * dispatcher stops.
+ * Retires the spawner in use when a message saw one of its workers fail,
+ * and spawners of an older generation; lets the standby take over.
+ */
+static void
+dt_spawners(struct dispatch *d, unsigned live)
+{
+	struct dthread	*t = &d->t;
+
+	if (t->ctl != -1 && live != t->cserial)
+		dt_retire(d, "one of its workers failed");
+	if (t->ctl != -1 && dispatch_stale(d, t->cg))
+		dt_retire(d, "a newer configuration generation is announced");
+	if (t->sctl != -1 && dispatch_stale(d, t->sg))
+		dt_standby_drop(d,
+		    "a newer configuration generation is announced");
+	dt_promote(d);
+}
+
+/*
+ * Sweeps the stock, changes spawners as needed, and asks for what the
+ * stock and the messages waiting want, and for a standby spawner.
+ * Returns -1 once the dispatcher stops.
  */
 static int
 dt_tick(struct dispatch *d)
@@ -690,13 +826,14 @@ dt_tick(struct dispatch *d)
 	struct dgen	*g;
 	size_t		 nout, need;
 	long long	 now = now_ms();
-	int		 given, stale, stop, none, idle;
+	unsigned	 live;
+	int		 given, stop, none, idle;
 
 	pthread_mutex_lock(&d->lock);
 	stop = d->stop;
 	given = d->given;
 	d->given = -1;
-	stale = dispatch_stale(d, d->cur);
+	live = d->live;
 	need = stock_sweep(d, now, out, &nout);
 	/* Nothing left in stock, and nothing more on its way. */
 	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
@@ -710,18 +847,19 @@ dt_tick(struct dispatch *d)
 			close(given);
 		return -1;
 	}
+	dt_spawners(d, live);
 	if (given != -1) {
 		pthread_mutex_lock(&d->lock);
 		g = dgen_ref(d->cur);
 		pthread_mutex_unlock(&d->lock);
 		dt_install(d, given, 0, g);
 	}
-	if (t->ctl != -1 && dispatch_stale(d, t->cg))
-		dt_retire(d, "a newer configuration generation is announced");
 	dt_timeouts(d, now);
+	dt_promote(d);
 	if (t->ctl != -1 && t->casked == 0 && need > 0)
 		dt_ask_worker(d, now);
-	else if (t->ctl == -1 && (need > 0 || stale))
+	/* Without a parent (filterd -t), dt_ask_parent does nothing. */
+	if (t->ctl == -1 || t->sctl == -1)
 		dt_ask_parent(d, now);
 	pthread_mutex_lock(&d->lock);
 	none = t->ctl == -1 && d->given == -1 && t->pchan == -1;
@@ -771,19 +909,23 @@ dispatch_thread(void *arg)
 {
 	struct dispatch	*d = arg;
 	struct dthread	*t = &d->t;
-	struct pollfd	 pfd[3 + DISPATCH_DYING_MAX];
+	struct pollfd	 pfd[4 + DISPATCH_DYING_MAX];
 	char		 drain[64];
 	size_t		 i, ndying;
-	int		 n, ictl, ipar;
+	int		 n, ictl, ipar, isby;
 
 	while (dt_tick(d) == 0) {
 		pfd[0].fd = d->wake[0];
 		pfd[0].events = POLLIN;
 		n = 1;
-		ictl = ipar = -1;
+		ictl = ipar = isby = -1;
 		if (t->ctl != -1) {
 			pfd[ictl = n++].fd = t->ctl;
 			pfd[ictl].events = POLLIN;
+		}
+		if (t->sctl != -1) {
+			pfd[isby = n++].fd = t->sctl;
+			pfd[isby].events = POLLIN;
 		}
 		if (t->pchan != -1) {
 			pfd[ipar = n++].fd = t->pchan;
@@ -805,10 +947,13 @@ dispatch_thread(void *arg)
 				;
 		if (ictl != -1 && pfd[ictl].revents != 0)
 			dt_ctl_read(d);
+		if (isby != -1 && pfd[isby].revents != 0)
+			dt_sctl_read(d);
 		if (ipar != -1 && pfd[ipar].revents != 0)
 			dt_parent_read(d);
 	}
 	dt_retire(d, NULL);
+	dt_standby_drop(d, NULL);
 	if (t->pctl != -1)
 		close(t->pctl);
 	return NULL;
@@ -883,6 +1028,7 @@ dispatch_new(int pchan, const struct config *conf,
 	d->t.pchan = pchan;
 	d->t.pctl = -1;
 	d->t.ctl = -1;
+	d->t.sctl = -1;
 	if ((d->cur = dgen_new(1, NULL, conf)) == NULL ||
 	    dispatch_init(d, pchan) == -1) {
 		if (d->wake[0] != -1) {
@@ -1061,11 +1207,22 @@ fail:
 	return -1;
 }
 
+/* How dispatch_try failed: the fallback, and whether the worker failed. */
+#define TRY_FAILED	(-1)
+#define TRY_WORKER	(-2)	/* died without a verdict or timed out */
+
 static int
 fail(struct outcome *o, const char *why)
 {
 	snprintf(o->why, sizeof(o->why), "%s", why);
-	return -1;
+	return TRY_FAILED;
+}
+
+static int
+worker_failed(struct outcome *o, const char *why)
+{
+	snprintf(o->why, sizeof(o->why), "%s", why);
+	return TRY_WORKER;
 }
 
 /* Reads the one verdict before the deadline; decodes it. */
@@ -1080,7 +1237,7 @@ dispatch_read(const struct stocked *w, struct buf *b, long long deadline,
 	n = recv_within(w->fd, b, WIRE_VERDICT_MAX, &from,
 	    (int)(deadline - now_ms()));
 	if (n == -1 && errno == ETIMEDOUT)
-		return fail(o, "worker timed out");
+		return worker_failed(o, "worker timed out");
 	if (n == -1 && errno == EMSGSIZE)
 		return fail(o, "verdict frame too large or with descriptors");
 	if (n == -1 && errno == EBADMSG)
@@ -1090,7 +1247,7 @@ dispatch_read(const struct stocked *w, struct buf *b, long long deadline,
 	if (n == -1)
 		return fail(o, "cannot read the verdict");
 	if (n == 0)
-		return fail(o, "worker exited without a verdict");
+		return worker_failed(o, "worker exited without a verdict");
 	if (from != w->pid)
 		return fail(o, "a verdict from another process");
 	if (wire_dec_verdict(buf_data(b), buf_len(b), &o->v, &why) == -1)
@@ -1135,9 +1292,11 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 		rc = poll(pfd, nfd, (int)(end > now_ms() ? end - now_ms() : 0));
 		if (rc == -1 && errno == EINTR)
 			continue;
+		if (rc == 0 && why == NULL)
+			return worker_failed(o,
+			    "worker did not exit after its verdict");
 		if (rc <= 0)
-			return fail(o, why != NULL ? why : rc == 0 ?
-			    "worker did not exit after its verdict" :
+			return fail(o, why != NULL ? why :
 			    "cannot wait for the worker to exit");
 		if (pfd[0].revents != 0)
 			break;
@@ -1192,14 +1351,14 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 		log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
 		    m->queue_id : "NOQUEUE", (long)w->pid);
 	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
-		if ((rc = dispatch_after(w, b, o)) == -1)
+		if ((rc = dispatch_after(w, b, o)) < 0)
 			grace = 0;
 		else if (validate_verdict(&o->v, nonce, &w->g->policy,
 		    &why) == -1)
 			rc = fail(o, why);
 	}
 	close(w->fd);
-	if (worker_gone(w->pidfd, w->pid, grace) && rc == -1) {
+	if (worker_gone(w->pidfd, w->pid, grace) && rc < 0) {
 		len = strlen(o->why);
 		snprintf(o->why + len, sizeof(o->why) - len, ", killed");
 	}
@@ -1214,9 +1373,24 @@ dispatch_fallback(const struct config *c, struct verdict *v)
 }
 
 /*
+ * A worker of spawner serial failed: no sibling of it (the same address
+ * layout) is handed out from now on, and the dispatcher thread retires
+ * the spawner and lets the standby take over.
+ */
+static void
+dispatch_lost(struct dispatch *d, unsigned serial)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->live == serial)
+		d->live = 0;
+	pthread_mutex_unlock(&d->lock);
+	dispatch_poke(d);
+}
+
+/*
  * The worker is validated by the policy of the spawner it came from.
  * Returns 0 with the verdict in o, 1 when o was decided without one, or
- * -1 with the reason in o->why.
+ * TRY_FAILED or TRY_WORKER with the reason in o->why.
  */
 static int
 dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
@@ -1224,10 +1398,11 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 {
 	struct stocked	 w;
 	long long	 deadline, limit;
+	int		 rc;
 
 	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
 	if (dispatch_take(d, deadline, &w, o) == -1)
-		return -1;
+		return TRY_FAILED;
 	dgen_put(g_r);
 	*g_r = w.g;
 	o->pid = w.pid;
@@ -1236,25 +1411,32 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	    DISPATCH_GRACE_MS;
 	if (deadline > limit)
 		deadline = limit;	/* before its spawner kills it */
-	return dispatch_use(&w, m, b, deadline, o);
+	/*
+	 * Without a parent (filterd -t) there is no other spawner to take
+	 * over: the spawner's own retirement after an abnormal death does.
+	 */
+	if ((rc = dispatch_use(&w, m, b, deadline, o)) == TRY_WORKER &&
+	    d->parent)
+		dispatch_lost(d, w.spawner);
+	return rc;
 }
 
 void
 dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 {
 	struct dgen	*g = dispatch_hold(d);
-	struct buf	*b;
+	struct buf	*b = NULL;
 	long long	 start = now_ms();
-	int		 rc = -1;
+	int		 rc;
 
 	memset(o, 0, sizeof(*o));
 	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
-		fail(o, "out of memory");
+		rc = fail(o, "out of memory");
 	else
 		rc = dispatch_try(d, m, b, start, &g, o);
 	buf_free(&b);
 	o->ms = (long)(now_ms() - start);
-	if (rc == -1) {
+	if (rc < 0) {
 		o->kind = OUTCOME_FALLBACK;
 		dispatch_fallback(g->conf, &o->v);
 	}

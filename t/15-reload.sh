@@ -4,7 +4,7 @@
 # the configuration it started with (its verdict is validated by the old
 # policy); a bad file is refused with file:line in the log and the running
 # configuration stays in force, and so is one with a new worker_user; the
-# old spawner retires.
+# old spawners (the one in use and the standby) retire.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
@@ -67,6 +67,7 @@ mclient -s "unix:$sock" -q SLOW1 -f a@example.org -r b@example.net \
 slow_pid=$!
 wait_log "$TMP/filterd.log" 'SLOW1: job sent to worker [0-9]+'
 ok $? "the slow message is in a worker"
+old=$(spawner_pids)
 conf_for "$TMP/b.conf" > /dev/null
 kill -HUP "$filterd_pid"
 wait_log "$TMP/filterd.log" 'reloaded, configuration generation 2'
@@ -94,14 +95,19 @@ like "$(cat "$TMP/filterd.log")" 'header not allowed by configuration' \
 like "$(send "$TMP/big.eml")" '^reply 552 5\.3\.4 ' \
     "generation 2's message_size applies to new connections"
 
-# The old spawner retires once its worker is done.
+# The old spawners retire once their workers are done.
+old_gone() {
+	for p in $old; do
+		spawner_pids | grep -qx " *$p" && return 1
+	done
+	return 0
+}
 i=0
-while [ "$(spawner_pids | wc -l)" -gt 1 ] && [ $i -lt 50 ]; do
+while ! old_gone && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-ok $([ "$(spawner_pids | wc -l)" -eq 1 ]; echo $?) \
-    "one spawner is left: the old one retired"
+ok $(old_gone; echo $?) "the old spawners retired"
 
 # A bad file changes nothing.
 lines=$(wc -l < "$TMP/filterd.log")

@@ -3,10 +3,11 @@
 # beyond its own deadline, and no reload.  The spawner is stopped with
 # SIGSTOP: two messages on two connections each get the fallback within
 # worker_timeout, with the reason logged; a reload still takes effect, and
-# the next message is served by the new spawner while the old one is still
-# stopped; let go, the old one retires.  Then the parent is stopped while
-# the supervisor needs a new spawner: a message gets the fallback within
-# its deadline, and once the parent answers, messages are served again.
+# the next message is served by a new spawner while the old ones (in use
+# and standby) are still stopped; let go, they retire.  Then the parent is
+# stopped while the supervisor needs a new spawner: a message gets the
+# fallback within its deadline, and once the parent answers, messages are
+# served again.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
@@ -67,7 +68,7 @@ like "$(cat "$TMP/first.out")" '^reply 550 5\.7\.1 alpha refused$' \
     "a message is served"
 idle_after "$lines"
 
-# The spawner stops answering.
+# The spawners (in use and standby) stop answering.
 old=$(spawner_pids)
 kill -STOP $old
 lines=$(wc -l < "$TMP/filterd.log")
@@ -98,14 +99,17 @@ in_time three
 ok $(spawner_pids | grep -qx " *$old"; echo $?) \
     "while the old spawner is still stopped"
 kill -CONT $old
+# Left: the new spawner in use and its standby.
+settled() {
+	[ "$(spawner_pids | wc -l)" -eq 2 ] && ! spawner_pids | grep -qx " *$old"
+}
 i=0
-while spawner_pids | grep -qx " *$old" && [ $i -lt 50 ]; do
+while ! settled && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-ok $([ "$(spawner_pids | wc -l)" -eq 1 ] &&
-    ! spawner_pids | grep -qx " *$old"; echo $?) \
-    "let go, the old spawner finds its socket closed and retires"
+ok $(settled; echo $?) \
+    "let go, the old spawners find their sockets closed and retire"
 
 # The parent stops answering when the supervisor needs a spawner.
 idle_after "$lines"

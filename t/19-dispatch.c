@@ -10,13 +10,17 @@
  * And no message is answered while its worker lives: one that stays after
  * its verdict is killed first, an empty record after the verdict is a
  * failure, and a worker that exits normally has exited when the answer
- * comes.
+ * comes.  A standby spawner is kept ready: when the spawner in use retires,
+ * the next message is served at once, even by a parent that has stopped
+ * answering.  A worker that dies without a verdict retires its spawner
+ * before any sibling serves.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -44,7 +48,7 @@ enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
 
 /*
  * A fake spawner, in memory shared with its workers' processes, which
- * count themselves in served and unused.
+ * count themselves in served, unused and crashed.
  */
 struct spawner {
 	int		 fd;		/* its end of the control socket */
@@ -53,6 +57,9 @@ struct spawner {
 	unsigned	 handed;	/* atomic, as the counters below */
 	unsigned	 served;	/* workers that got a job */
 	unsigned	 unused;	/* workers closed without one */
+	unsigned	 crashed;	/* workers that gave no verdict */
+	unsigned	 ended;		/* its control socket was closed */
+	uint64_t	 gen;		/* the generation it was handed with */
 	pthread_t	 tid;
 	pid_t		 pids[64];	/* its workers, reaped at its end */
 	unsigned	 nw;
@@ -61,12 +68,12 @@ struct spawner {
 /* A fake parent: a spawner per request, then its configuration. */
 struct parent {
 	int		 fd;
-	int		 silent;
+	unsigned	 silent;	/* atomic */
 	int		 silent_spawners;
 	pthread_mutex_t	 lock;
 	uint64_t	 gen;
 	int		 snap;
-	struct spawner	*spawners[8];
+	struct spawner	*spawners[16];
 	unsigned	 nspawners;	/* atomic */
 	pthread_t	 tid;
 };
@@ -114,7 +121,34 @@ w_exit(int status)
 		syscall(SYS_exit_group, status);
 }
 
-/* In a forked worker, on fd: one job, one valid verdict; or end of file. */
+/* Whether the job's message has a field X-Crash. */
+static int
+job_crashes(int jfd, uint64_t size)
+{
+	struct message	*m;
+	const char	*why;
+	uint64_t	 nonce;
+	size_t		 i;
+	void		*p;
+	int		 crash = 0;
+
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, jfd, 0);
+	if (p == MAP_FAILED || (m = message_new(100000)) == NULL ||
+	    wire_dec_job(p, (size_t)size, &nonce, m, &why) == -1)
+		w_exit(1);
+	for (i = 0; i < m->nhdrs; i++)
+		if (strcasecmp(m->hdrs[i].name, "X-Crash") == 0)
+			crash = 1;
+	message_free(&m);
+	munmap(p, (size_t)size);
+	return crash;
+}
+
+/*
+ * In a forked worker, on fd: one job, one valid verdict; or end of file;
+ * or, for a message with X-Crash, an end without a verdict, as a crashed
+ * worker's.
+ */
 static void __attribute__((noreturn))
 worker_main(struct spawner *s, int fd)
 {
@@ -131,6 +165,10 @@ worker_main(struct spawner *s, int fd)
 	    wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
 	    &why) == -1) {
 		bump(&s->unused);
+		w_exit(0);
+	}
+	if (job_crashes(jfd, size)) {
+		bump(&s->crashed);
 		w_exit(0);
 	}
 	v->nonce = nonce;
@@ -202,6 +240,7 @@ spawner_thread(void *arg)
 	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0)
 		if (!s->silent)
 			spawner_hand(s, b);
+	bump(&s->ended);
 	close(s->fd);
 	buf_free(&b);
 	/* The supervisor closes every worker, by dispatch_free at the latest. */
@@ -243,6 +282,7 @@ parent_answer(struct parent *p, struct buf *b)
 	s = spawner_start(p->silent_spawners, &ctl);
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
+	s->gen = p->gen;
 	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
 	    wire_send(p->fd, b, ctl) == -1 ||
 	    wire_enc_config(b, p->gen) == -1 ||
@@ -262,7 +302,7 @@ parent_thread(void *arg)
 	if (b == NULL)
 		bail("out of memory");
 	while (wire_recv(p->fd, b, WIRE_CTL_MAX, NULL) > 0)
-		if (!p->silent)
+		if (!get(&p->silent))
 			parent_answer(p, b);
 	buf_free(&b);
 	return NULL;
@@ -312,18 +352,39 @@ conf(const char *text)
 	return c;
 }
 
+/* A message from the client at addr, which crashes its worker or not. */
 static struct message *
-msg(void)
+msg_from(const char *addr, int crash)
 {
 	struct message	*m;
 
 	if ((m = message_new(100000)) == NULL ||
+	    message_set(&m->client_addr, addr) == -1 ||
 	    message_set(&m->sender, "a@example.org") == -1 ||
 	    message_add_rcpt(m, "b@example.net") == -1 ||
 	    message_add_header(m, "Subject", "test") == -1 ||
+	    (crash && message_add_header(m, "X-Crash", "yes") == -1) ||
 	    message_add_body(m, "hello\r\n", 7) == -1)
 		bail("message");
 	return m;
+}
+
+static struct message *
+msg(void)
+{
+	return msg_from("192.0.2.1", 0);
+}
+
+/* The fake spawner that made worker pid, or NULL. */
+static struct spawner *
+spawner_of(struct parent *p, pid_t pid)
+{
+	unsigned	 i;
+
+	for (i = 0; i < get(&p->nspawners); i++)
+		if (spawner_owns(p->spawners[i], pid))
+			return p->spawners[i];
+	return NULL;
 }
 
 struct run {
@@ -379,7 +440,7 @@ test_reload(const struct message *m)
 	struct dispatch	*d;
 	struct outcome	 o;
 	struct dgen	*g;
-	struct spawner	*s1;
+	struct spawner	*s1, *s;
 	uint64_t	 announced = 1;
 	unsigned	 left;
 	int		 pchan;
@@ -407,9 +468,9 @@ test_reload(const struct message *m)
 	pthread_mutex_unlock(&p.lock);
 	__atomic_store_n(&announced, 2, __ATOMIC_RELEASE);
 	dispatch_run(d, m, &o);
-	ok(o.kind != OUTCOME_FALLBACK && get(&p.nspawners) == 2 &&
-	    spawner_owns(p.spawners[1], o.pid),
-	    "after the reload, a worker of a new spawner (%ld%s%s)",
+	s = spawner_of(&p, o.pid);
+	ok(o.kind != OUTCOME_FALLBACK && s != NULL && s->gen == 2,
+	    "after the reload, a worker of a spawner of generation 2 (%ld%s%s)",
 	    (long)o.pid, o.kind == OUTCOME_FALLBACK ? ": " : "", o.why);
 	outcome_clear(&o);
 	left = get(&s1->handed) - get(&s1->served);
@@ -447,6 +508,106 @@ test_silent(const struct message *m, int parent_silent)
 		    "waiting for a spawner from the parent");
 	else
 		two_at_once(d, m, "a silent spawner", "has not answered");
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
+/*
+ * The spawner in use retires; the parent stops answering.  The standby,
+ * ready before it was needed, serves the next message at once.
+ */
+static void
+test_standby(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0, *s;
+	uint64_t	 announced = 1;
+	long long	 start, ms;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	dispatch_run(d, m, &o);
+	outcome_clear(&o);
+	ok(wait_for(&p.nspawners, 2, 3000), "a standby spawner is started "
+	    "besides the one in use (%u spawners)", get(&p.nspawners));
+	__atomic_store_n(&p.silent, 1, __ATOMIC_RELEASE);
+	s0 = p.spawners[0];
+	/*
+	 * It retires: its end of the socket reads end of file, and once it
+	 * has handed out all it will, the dispatcher closes what it kept.
+	 */
+	if (shutdown(s0->fd, SHUT_RDWR) == -1)
+		bail("shutdown: %s", strerror(errno));
+	if (!wait_for(&s0->ended, 1, 3000))
+		bail("the first spawner did not end");
+	ok(wait_for(&s0->unused, get(&s0->handed) - get(&s0->served), 3000),
+	    "the workers kept ready from the retired spawner are closed");
+	start = now_ms();
+	dispatch_run(d, m, &o);
+	ms = now_ms() - start;
+	s = spawner_of(&p, o.pid);
+	ok(o.kind == OUTCOME_WORKER && s == p.spawners[1] && ms < 500,
+	    "with the parent silent, the standby serves the next message at "
+	    "once (%lld ms, worker %ld%s%s)", ms, (long)o.pid,
+	    o.kind != OUTCOME_WORKER ? ": " : "", o.why);
+	outcome_clear(&o);
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
+/* Sends m; returns its outcome's kind, why in o (cleared by the caller). */
+static void
+run_from(struct dispatch *d, const char *addr, int crash, struct outcome *o)
+{
+	struct message	*m = msg_from(addr, crash);
+
+	dispatch_run(d, m, o);
+	message_free(&m);
+}
+
+/*
+ * A worker that ends without a verdict: its spawner is retired before any
+ * sibling serves, and the standby takes over.
+ */
+static void
+test_lost(void)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0, *s;
+	uint64_t	 announced = 1;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	if (!wait_for(&p.nspawners, 2, 3000))
+		bail("no standby spawner");
+	s0 = p.spawners[0];
+	run_from(d, "10.0.0.1", 1, &o);
+	ok(o.kind == OUTCOME_FALLBACK && spawner_of(&p, o.pid) == s0 &&
+	    strstr(o.why, "exited without a verdict") != NULL,
+	    "a worker ends without a verdict: the fallback (%s)", o.why);
+	outcome_clear(&o);
+	run_from(d, "10.0.0.2", 0, &o);
+	s = spawner_of(&p, o.pid);
+	ok(o.kind == OUTCOME_WORKER && s != NULL && s != s0,
+	    "the next message is served, by another spawner (worker %ld%s%s)",
+	    (long)o.pid, o.kind != OUTCOME_WORKER ? ": " : "", o.why);
+	outcome_clear(&o);
+	is_int(get(&s0->served), 0, "no sibling of the failed worker served");
+	ok(wait_for(&s0->ended, 1, 3000), "its spawner is retired");
 	dispatch_free(&d);
 	parent_stop(&p, pchan);
 	config_free(&c);
@@ -587,7 +748,7 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(27);
+	plan(34);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
@@ -599,6 +760,8 @@ main(void)
 	    "did not exit after its verdict, killed", "killed 9");
 	test_gone(m, W_EMPTY, "a worker that sends an empty record after its "
 	    "verdict", "an empty record after the verdict", "exited 0");
+	test_standby(m);
+	test_lost();
 	test_gone(m, W_EMPTY_LINGER, "a worker that sends an empty record "
 	    "after its verdict and stays", "an empty record after the verdict, "
 	    "killed", "killed 9");

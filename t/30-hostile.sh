@@ -112,8 +112,10 @@ settle() {
 msg none
 out=$(send)
 like "$out" '^addheader X-Filterd-Rule: lottery$' "a well-behaved worker works"
-# Descriptors are counted once the workers kept ready are closed unused.
+# Descriptors are counted once the workers kept ready are closed unused,
+# and the standby spawner is there.
 wait_log "$TMP/filterd.log" 'idle: [0-9]+ unused workers closed'
+wait_log "$TMP/filterd.log" 'standby spawner [0-9]+ ready'
 sup=$(supervisor_pid)
 settle
 fds_before=$(ls /proc/"$sup"/fd | wc -l)
@@ -209,18 +211,19 @@ while fds_after=$(ls /proc/"$sup"/fd | wc -l) &&
 done
 ok $([ "$fds_after" -eq "$fds_before" ]; echo $?) \
     "no descriptor leaked in the supervisor ($fds_before before, $fds_after after)"
-# The closed ones exit, and their spawner reaps them.
+# The closed ones exit, and their spawner reaps them.  Left: the spawner
+# in use and the standby, each with its pool.
 i=0
 while :; do
 	workers=0
 	for s in $(spawner_pids); do
 		workers=$((workers + $(ps -o pid= --ppid "$s" | wc -l)))
 	done
-	[ "$workers" -eq 2 ] && break
+	[ "$workers" -eq 4 ] && [ "$(spawner_pids | wc -l)" -eq 2 ] && break
 	[ $i -ge 50 ] && break
 	sleep 0.1
 	i=$((i + 1))
 done
-ok $([ "$workers" -eq 2 ] && [ "$(spawner_pids | wc -l)" -eq 1 ]; echo $?) \
-    "one spawner and its pool of 2 workers left ($workers workers)"
+ok $([ "$workers" -eq 4 ] && [ "$(spawner_pids | wc -l)" -eq 2 ]; echo $?) \
+    "two spawners, in use and standby, with their pools: $workers workers"
 tap_done
