@@ -23,7 +23,9 @@
  * parent is asked for the next standby in the background; so a crash
  * costs the other messages no spawner start.  A message whose worker
  * fails retires that worker's spawner itself, before any sibling of the
- * worker (same address layout) is handed out.
+ * worker (same address layout) is handed out.  And the client whose
+ * message it was is penalised (super_penalty.c): for a while its messages
+ * get the fallback without a worker.
  *
  * Locking: d->lock guards the stock, the pointer to the generation in
  * force and a few flags, and is held for short in-memory updates only.  A
@@ -31,6 +33,7 @@
  * deadline at most.  Only the dispatcher thread waits for the parent or a
  * spawner, in poll(), and it reads a new generation's snapshot holding no
  * lock; generations are reference-counted and published by a pointer swap.
+ * The penalties have a lock of their own, never held with d->lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,7 @@
 #include "filterd/super_dispatch.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/message.h"
+#include "filterd/super_penalty.h"
 #include "filterd/super_policy.h"
 #include "filterd/lib/wire.h"
 
@@ -172,6 +176,7 @@ struct dispatch {
 	int		 nosource;	/* no spawner, and none to come */
 	int		 stop;
 	char		 fault[96];	/* why workers are missing, lately */
+	struct penalty	*pen;		/* with a parent only */
 	struct dthread	 t;
 };
 
@@ -1030,6 +1035,7 @@ dispatch_new(int pchan, const struct config *conf,
 	d->t.ctl = -1;
 	d->t.sctl = -1;
 	if ((d->cur = dgen_new(1, NULL, conf)) == NULL ||
+	    (d->parent && (d->pen = penalty_new()) == NULL) ||
 	    dispatch_init(d, pchan) == -1) {
 		if (d->wake[0] != -1) {
 			close(d->wake[0]);
@@ -1037,6 +1043,7 @@ dispatch_new(int pchan, const struct config *conf,
 		}
 		buf_free(&d->t.b);
 		dgen_put(&d->cur);
+		penalty_free(&d->pen);
 		free(d);
 		return NULL;
 	}
@@ -1070,6 +1077,7 @@ dispatch_free(struct dispatch **dp)
 	close(d->wake[1]);
 	buf_free(&d->t.b);
 	dgen_put(&d->cur);
+	penalty_free(&d->pen);
 	pthread_cond_destroy(&d->ready);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -1421,6 +1429,30 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	return rc;
 }
 
+/* A client serving a penalty gets the fallback at once. */
+static int
+dispatch_penalty(struct dispatch *d, const struct dgen *g,
+    const struct message *m, long long now, struct outcome *o)
+{
+	return d->pen != NULL && penalty_check(d->pen, g->conf,
+	    m->client_addr, now, o->why, sizeof(o->why));
+}
+
+/* The client whose message made a worker fail offended. */
+static void
+dispatch_offence(struct dispatch *d, const struct dgen *g,
+    const struct message *m, long long start, const struct outcome *o)
+{
+	char	 what[sizeof(o->why) + 32];
+
+	if (d->pen == NULL)
+		return;
+	snprintf(what, sizeof(what), "worker %ld %s", (long)o->pid,
+	    strncmp(o->why, "worker ", 7) == 0 ? o->why + 7 : o->why);
+	(void)penalty_offence(d->pen, g->conf, m->client_addr, start,
+	    now_ms(), what);
+}
+
 void
 dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 {
@@ -1430,17 +1462,37 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
-	if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
+	if (dispatch_penalty(d, g, m, start, o))
+		rc = TRY_FAILED;
+	else if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
 		rc = fail(o, "out of memory");
 	else
 		rc = dispatch_try(d, m, b, start, &g, o);
 	buf_free(&b);
 	o->ms = (long)(now_ms() - start);
+	if (rc == TRY_WORKER)
+		dispatch_offence(d, g, m, start, o);
 	if (rc < 0) {
 		o->kind = OUTCOME_FALLBACK;
 		dispatch_fallback(g->conf, &o->v);
 	}
 	dispatch_release(d, &g);
+}
+
+int
+dispatch_penalised(struct dispatch *d, const struct message *m,
+    struct outcome *o)
+{
+	struct dgen	*g = dispatch_hold(d);
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = dispatch_penalty(d, g, m, now_ms(), o))) {
+		o->kind = OUTCOME_FALLBACK;
+		dispatch_fallback(g->conf, &o->v);
+	}
+	dispatch_release(d, &g);
+	return rc;
 }
 
 void

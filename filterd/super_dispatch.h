@@ -62,6 +62,16 @@ void			 dispatch_release(struct dispatch *, struct dgen **);
 int			 dispatch_stale(const struct dispatch *,
 			    const struct dgen *);
 
+/*
+ * Whether the client of m serves a penalty (super_penalty.h).  If so, fills
+ * o as dispatch_run would -- the on_failure verdict, OUTCOME_FALLBACK, and
+ * "penalty (...)" in o->why -- and returns 1; no worker is involved.  For a
+ * frontend that knows the client before its messages, to refuse it early;
+ * dispatch_run checks every message again.
+ */
+int	dispatch_penalised(struct dispatch *, const struct message *m,
+	    struct outcome *o);
+
 /* Fills v with the on_failure verdict, as dispatch_run does on failure. */
 void	dispatch_fallback(const struct config *, struct verdict *v);
 /* The same, with the configuration in force. */

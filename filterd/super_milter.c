@@ -81,11 +81,35 @@ milter_addr(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "local");
 }
 
+static sfsistat	milter_apply(SMFICTX *, const struct answer *);
+
+/*
+ * A client serving a penalty is refused for the whole connection, with
+ * the on_failure answer and a log line, before it sends a message: the
+ * cheapest answer to a client that crashes workers again and again.
+ * Returns 1 then, with the answer in *rc_r.
+ */
+static int
+milter_penalised(SMFICTX *ctx, struct session *s, sfsistat *rc_r)
+{
+	struct outcome	 o;
+	struct answer	 a;
+
+	if (s->failed || !dispatch_penalised(milter_dispatch, s->m, &o))
+		return 0;
+	answer_make(&a, &o, 0);
+	answer_log(s->m, &o, &a);
+	*rc_r = milter_apply(ctx, &a);
+	outcome_clear(&o);
+	return 1;
+}
+
 static sfsistat
 milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct session	*s;
 	char		 addr[INET6_ADDRSTRLEN + 1];
+	sfsistat	 rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warnx("out of memory for a new connection");
@@ -104,6 +128,8 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	if (message_set(&s->m->client_addr, addr) == -1 ||
 	    message_set(&s->m->client_name, host ? host : "unknown") == -1)
 		s->failed = 1;
+	if (milter_penalised(ctx, s, &rc))
+		return rc;
 	return SMFIS_CONTINUE;
 }
 

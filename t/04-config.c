@@ -151,6 +151,24 @@ static const struct text_case {
 	    "must name another user than user (both are \"mail\")", 1 },
 	{ "\nuser = \"filterd-worker\";\n", 2, "worker_user must name "
 	    "another user than user (both are \"filterd-worker\")", 1 },
+	/* The penalties (their numbers' bounds are in num_bounds below). */
+	{ "penalty = { enable = 1; };\n", 1, "penalty.enable: expected true "
+	    "or false", 1 },
+	{ "penalty = { exempt = [ \"10.0.0.0/33\" ]; };\n", 1,
+	    "penalty.exempt: \"10.0.0.0/33\" is not an address or an address "
+	    "block", 1 },
+	{ "penalty = { exempt = [ \"::1/129\" ]; };\n", 1, "penalty.exempt: "
+	    "\"::1/129\" is not an address or an address block", 1 },
+	{ "penalty = { exempt = [ \"localhost\", \"10.1/8\" ]; };\n", 1,
+	    "penalty.exempt: \"localhost\" is not an address or an address "
+	    "block", 2 },
+	{ "penalty = { exempt = [ \"10.0.0.0/08\" ]; };\n", 1,
+	    "penalty.exempt: \"10.0.0.0/08\" is not an address or an address "
+	    "block", 1 },
+	{ "penalty = { exempt = [ \"[::1]\" ]; };\n", 1, "penalty.exempt: "
+	    "\"[::1]\" is not an address or an address block", 1 },
+	{ "penalty = { exempt = \"::1\"; };\n", 1, "penalty.exempt: "
+	    "expected a list of strings", 1 },
 };
 
 /* Files that load, for the dump round trip. */
@@ -368,7 +386,7 @@ test_every_setting(void)
 
 	if ((c = load_good("t/data/conf/every-setting.conf", path,
 	    sizeof(path))) == NULL) {
-		skip(15, "every-setting.conf did not load");
+		skip(17, "every-setting.conf did not load");
 		return;
 	}
 	is_str(c->user, "daemon", "every: user");
@@ -394,7 +412,7 @@ test_every_setting(void)
 	    "every: matching");
 	is_int(rules_of(c)->nrules, 16, "every: sixteen rules");
 	if (rules_of(c)->nrules != 16) {
-		skip(12, "not sixteen rules");
+		skip(14, "not sixteen rules");
 		config_free(&c);
 		return;
 	}
@@ -424,6 +442,13 @@ test_every_setting(void)
 	ok(r[12].target == RULE_CLIENT_NAME && r[13].target ==
 	    RULE_CLIENT_ADDR && r[11].target == RULE_HELO,
 	    "every: helo, client name and address rules");
+	ok(!c->penalty && c->penalty_base == 5 && c->penalty_max == 100 &&
+	    c->penalty_forgive == 0 && c->penalty_sources == 64 &&
+	    c->penalty_ipv4_prefix == 24 && c->penalty_ipv6_prefix == 48,
+	    "every: penalty");
+	ok(c->npenalty_exempt == 3 &&
+	    strcmp(c->penalty_exempt[2], "192.0.2.1") == 0,
+	    "every: penalty.exempt, a plain address too");
 	config_free(&c);
 }
 
@@ -435,7 +460,7 @@ test_defaults(void)
 
 	if ((c = load_good("t/data/conf/empty.conf", path,
 	    sizeof(path))) == NULL) {
-		skip(5, "empty.conf did not load");
+		skip(7, "empty.conf did not load");
 		return;
 	}
 	is_str(c->user, "filterd", "defaults: user");
@@ -445,6 +470,14 @@ test_defaults(void)
 	    strcmp(c->allowed_headers[0], "X-Filterd-*") == 0,
 	    "defaults: allowed_headers");
 	is_int(rules_of(c)->nrules, 0, "defaults: no rules");
+	ok(c->penalty && c->penalty_base == 30 && c->penalty_max == 600 &&
+	    c->penalty_forgive == 3600 && c->penalty_sources == 10000 &&
+	    c->penalty_ipv4_prefix == 32 && c->penalty_ipv6_prefix == 64,
+	    "defaults: penalty");
+	ok(c->npenalty_exempt == 2 &&
+	    strcmp(c->penalty_exempt[0], "127.0.0.0/8") == 0 &&
+	    strcmp(c->penalty_exempt[1], "::1/128") == 0,
+	    "defaults: penalty.exempt, loopback, from a default of two");
 	config_free(&c);
 }
 
@@ -733,6 +766,12 @@ static const struct num_bound {
 	{ "scoring.quarantine", "-1000.0", "1000.0", "-1000.5", "1000.5" },
 	{ "scoring.reject", "-1000.0", "1000.0", "-1000.5", "1000.5" },
 	{ "matching.match_limit", "1", "1000000000", "0", "1000000001" },
+	{ "penalty.base", "1", "86400", "0", "86401" },
+	{ "penalty.max", "1", "604800", "0", "604801" },
+	{ "penalty.forgive", "0", "604800", "-1", "604801" },
+	{ "penalty.sources", "16", "1000000", "15", "1000001" },
+	{ "penalty.ipv4_prefix", "8", "32", "7", "33" },
+	{ "penalty.ipv6_prefix", "16", "128", "15", "129" },
 };
 
 /* Loads "group = { key = value; };"; returns whether it loaded. */

@@ -13,7 +13,10 @@
  * comes.  A standby spawner is kept ready: when the spawner in use retires,
  * the next message is served at once, even by a parent that has stopped
  * answering.  A worker that dies without a verdict retires its spawner
- * before any sibling serves.
+ * before any sibling serves, and its client is penalised: its next message
+ * gets the fallback without a worker, another client's does not, and the
+ * penalty ends, and doubles with a second offence; loopback is exempt; a
+ * worker that times out is an offence too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,7 +44,8 @@
 	"listen = \"unix:/tmp/t17.sock\";\n" \
 	"user = \"nobody\";\n" \
 	"on_failure = \"tempfail\";\n" \
-	"limits = { worker_timeout = 1; message_size = " size "; };\n"
+	"limits = { worker_timeout = 1; message_size = " size "; };\n" \
+	"penalty = { base = 2; max = 60; };\n"
 
 /* What a fake worker does after its verdict. */
 enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
@@ -121,7 +125,10 @@ w_exit(int status)
 		syscall(SYS_exit_group, status);
 }
 
-/* Whether the job's message has a field X-Crash. */
+/*
+ * What the job's message asks of the worker: 0 nothing, 1 to end without
+ * a verdict (X-Crash: yes), 2 to stay silent (X-Crash: silent).
+ */
 static int
 job_crashes(int jfd, uint64_t size)
 {
@@ -138,7 +145,7 @@ job_crashes(int jfd, uint64_t size)
 		w_exit(1);
 	for (i = 0; i < m->nhdrs; i++)
 		if (strcasecmp(m->hdrs[i].name, "X-Crash") == 0)
-			crash = 1;
+			crash = strcmp(m->hdrs[i].value, "silent") == 0 ? 2 : 1;
 	message_free(&m);
 	munmap(p, (size_t)size);
 	return crash;
@@ -167,9 +174,13 @@ worker_main(struct spawner *s, int fd)
 		bump(&s->unused);
 		w_exit(0);
 	}
-	if (job_crashes(jfd, size)) {
+	switch (job_crashes(jfd, size)) {
+	case 1:
 		bump(&s->crashed);
 		w_exit(0);
+	case 2:
+		for (;;)
+			pause();	/* until the supervisor kills it */
 	}
 	v->nonce = nonce;
 	v->action = ACTION_ACCEPT;
@@ -352,7 +363,10 @@ conf(const char *text)
 	return c;
 }
 
-/* A message from the client at addr, which crashes its worker or not. */
+/*
+ * A message from the client at addr, whose worker ends without a verdict
+ * (crash 1), stays silent (2) or serves (0).
+ */
 static struct message *
 msg_from(const char *addr, int crash)
 {
@@ -363,7 +377,8 @@ msg_from(const char *addr, int crash)
 	    message_set(&m->sender, "a@example.org") == -1 ||
 	    message_add_rcpt(m, "b@example.net") == -1 ||
 	    message_add_header(m, "Subject", "test") == -1 ||
-	    (crash && message_add_header(m, "X-Crash", "yes") == -1) ||
+	    (crash && message_add_header(m, "X-Crash", crash == 2 ? "silent" :
+	    "yes") == -1) ||
 	    message_add_body(m, "hello\r\n", 7) == -1)
 		bail("message");
 	return m;
@@ -575,18 +590,22 @@ run_from(struct dispatch *d, const char *addr, int crash, struct outcome *o)
 
 /*
  * A worker that ends without a verdict: its spawner is retired before any
- * sibling serves, and the standby takes over.
+ * sibling serves, the standby takes over, and the client is penalised
+ * (base 2 s, doubled on a second offence); other clients and loopback
+ * are not.
  */
 static void
-test_lost(void)
+test_penalty(void)
 {
 	struct config	*c = conf(CONF("100000"));
 	struct parent	 p;
 	struct dispatch	*d;
 	struct outcome	 o;
 	struct spawner	*s0, *s;
+	struct message	*m;
 	uint64_t	 announced = 1;
-	int		 pchan;
+	long long	 crash, start;
+	int		 pchan, served;
 
 	memset(&p, 0, sizeof(p));
 	parent_start(&p, c, &pchan);
@@ -595,19 +614,73 @@ test_lost(void)
 	if (!wait_for(&p.nspawners, 2, 3000))
 		bail("no standby spawner");
 	s0 = p.spawners[0];
+	crash = now_ms();
 	run_from(d, "10.0.0.1", 1, &o);
 	ok(o.kind == OUTCOME_FALLBACK && spawner_of(&p, o.pid) == s0 &&
 	    strstr(o.why, "exited without a verdict") != NULL,
 	    "a worker ends without a verdict: the fallback (%s)", o.why);
 	outcome_clear(&o);
+	start = now_ms();
+	run_from(d, "10.0.0.1", 0, &o);
+	ok(o.kind == OUTCOME_FALLBACK && o.pid == 0 && now_ms() - start < 200 &&
+	    strstr(o.why, "penalty (offence 1, 2 s left)") != NULL,
+	    "the same client's next message: the fallback at once, without a "
+	    "worker (%s)", o.why);
+	outcome_clear(&o);
+	m = msg_from("10.0.0.1", 0);
+	ok(dispatch_penalised(d, m, &o) == 1 && o.kind == OUTCOME_FALLBACK &&
+	    o.v.action == ACTION_TEMPFAIL, "a frontend may ask before the "
+	    "message: the same answer (%s)", o.why);
+	outcome_clear(&o);
+	message_free(&m);
+	m = msg_from("10.0.0.2", 0);
+	ok(dispatch_penalised(d, m, &o) == 0, "another client is not "
+	    "penalised");
+	outcome_clear(&o);
+	message_free(&m);
 	run_from(d, "10.0.0.2", 0, &o);
 	s = spawner_of(&p, o.pid);
 	ok(o.kind == OUTCOME_WORKER && s != NULL && s != s0,
-	    "the next message is served, by another spawner (worker %ld%s%s)",
+	    "another client is served, by another spawner (worker %ld%s%s)",
 	    (long)o.pid, o.kind != OUTCOME_WORKER ? ": " : "", o.why);
 	outcome_clear(&o);
 	is_int(get(&s0->served), 0, "no sibling of the failed worker served");
 	ok(wait_for(&s0->ended, 1, 3000), "its spawner is retired");
+
+	/* The penalty ends after base seconds, not before. */
+	served = 0;
+	while (!served && now_ms() - crash < 6000) {
+		run_from(d, "10.0.0.1", 0, &o);
+		served = o.kind == OUTCOME_WORKER;
+		outcome_clear(&o);
+		if (!served)
+			usleep(100000);
+	}
+	ok(served && now_ms() - crash >= 1900, "the penalty ends after its "
+	    "2 s (%lld ms after the offence)", now_ms() - crash);
+	run_from(d, "10.0.0.1", 1, &o);
+	outcome_clear(&o);
+	run_from(d, "10.0.0.1", 0, &o);
+	ok(o.kind == OUTCOME_FALLBACK && o.pid == 0 &&
+	    strstr(o.why, "penalty (offence 2, 4 s left)") != NULL,
+	    "a second offence: twice as long (%s)", o.why);
+	outcome_clear(&o);
+
+	run_from(d, "127.0.0.1", 1, &o);
+	outcome_clear(&o);
+	run_from(d, "127.0.0.1", 0, &o);
+	ok(o.kind == OUTCOME_WORKER, "loopback is exempt by default (%s)",
+	    o.kind != OUTCOME_WORKER ? o.why : "served");
+	outcome_clear(&o);
+	run_from(d, "10.0.0.5", 2, &o);
+	ok(o.kind == OUTCOME_FALLBACK && strstr(o.why, "timed out") != NULL,
+	    "a worker that stays silent: the fallback (%s)", o.why);
+	outcome_clear(&o);
+	run_from(d, "10.0.0.5", 0, &o);
+	ok(o.kind == OUTCOME_FALLBACK && o.pid == 0 &&
+	    strstr(o.why, "penalty (offence 1,") != NULL,
+	    "a timeout is an offence too (%s)", o.why);
+	outcome_clear(&o);
 	dispatch_free(&d);
 	parent_stop(&p, pchan);
 	config_free(&c);
@@ -748,7 +821,7 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(34);
+	plan(42);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
@@ -761,7 +834,7 @@ main(void)
 	test_gone(m, W_EMPTY, "a worker that sends an empty record after its "
 	    "verdict", "an empty record after the verdict", "exited 0");
 	test_standby(m);
-	test_lost();
+	test_penalty();
 	test_gone(m, W_EMPTY_LINGER, "a worker that sends an empty record "
 	    "after its verdict and stays", "an empty record after the verdict, "
 	    "killed", "killed 9");

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
+#include "filterd/lib/netaddr.h"
 #include "filterd/lib/verdict.h"
 
 #define A(x)	(1U << ACTION_##x)
@@ -64,12 +65,25 @@ static const struct conf_key conf_keys[] = {
 	{ "workers.cpu", T_INT, OFF(cpu), "10", 1, 3600, 0, 0 },
 	{ "workers.max_served", T_INT, OFF(max_served), "1000", 1, 1000000,
 	    0, 0 },
+	{ "penalty.enable", T_BOOL, OFF(penalty), "true", 0, 0, 0, 0 },
+	{ "penalty.base", T_INT, OFF(penalty_base), "30", 1, 86400, 0, 0 },
+	{ "penalty.max", T_INT, OFF(penalty_max), "600", 1, 604800, 0, 0 },
+	{ "penalty.forgive", T_INT, OFF(penalty_forgive), "3600", 0, 604800,
+	    0, 0 },
+	{ "penalty.sources", T_INT, OFF(penalty_sources), "10000", 16,
+	    1000000, 0, 0 },
+	{ "penalty.ipv4_prefix", T_INT, OFF(penalty_ipv4_prefix), "32", 8, 32,
+	    0, 0 },
+	{ "penalty.ipv6_prefix", T_INT, OFF(penalty_ipv6_prefix), "64", 16,
+	    128, 0, 0 },
+	{ "penalty.exempt", T_STRLIST, OFF(penalty_exempt),
+	    "127.0.0.0/8 ::1/128", 0, 0, 0, OFF(npenalty_exempt) },
 	{ "allowed_headers", T_STRLIST, OFF(allowed_headers), "X-Filterd-*",
 	    0, 0, 0, OFF(nallowed) },
 };
 
 /* The core's groups; a module's group is named by the module. */
-static const char *const conf_groups[] = { "limits", "workers" };
+static const char *const conf_groups[] = { "limits", "workers", "penalty" };
 
 /* The list of shared-object modules, handled outside the table. */
 #define MODULES_KEY	"modules"
@@ -169,21 +183,26 @@ conf_set_str(char **dst, const char *s)
 	return 0;
 }
 
-/* A list's default: one string, or none for "". */
+/* A list's default: its strings separated by spaces; none for "". */
 static int
-conf_set_list1(void *base, const struct conf_key *k, const char *s)
+conf_set_listdef(void *base, const struct conf_key *k, const char *s)
 {
 	char	***v = field(base, k);
-	size_t	*n = field_n(base, k);
+	size_t	*n = field_n(base, k), len, max = 1;
+	const char *p;
 
 	*n = 0;
-	if ((*v = calloc(2, sizeof(char *))) == NULL)
+	for (p = s; *p != '\0'; p++)
+		max += *p == ' ';
+	if ((*v = calloc(max + 1, sizeof(char *))) == NULL)
 		return -1;
-	if (*s == '\0')
-		return 0;
-	if (((*v)[0] = strdup(s)) == NULL)
-		return -1;
-	*n = 1;
+	for (; *s != '\0'; s += len + (s[len] == ' ')) {
+		if ((len = strcspn(s, " ")) == 0)
+			continue;
+		if (((*v)[*n] = strndup(s, len)) == NULL)
+			return -1;
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -228,7 +247,7 @@ conf_defaults(void *base, const struct conf_module *m)
 			*(int *)field(base, k) = action_from_name(k->def);
 			break;
 		case T_STRLIST:
-			if (conf_set_list1(base, k, k->def) == -1)
+			if (conf_set_listdef(base, k, k->def) == -1)
 				return -1;
 			break;
 		}
@@ -644,6 +663,9 @@ static void
 conf_check_core(struct conf_loader *l, const struct config *c)
 {
 	const config_setting_t	*s;
+	struct netaddr		 net;
+	size_t			 i;
+	int			 bits;
 
 	/* A worker must not be able to signal the supervisor. */
 	if (strcmp(c->user, c->worker_user) == 0) {
@@ -652,6 +674,12 @@ conf_check_core(struct conf_loader *l, const struct config *c)
 		conf_error(l, s, "worker_user must name another user than "
 		    "user (both are \"%s\")", c->user);
 	}
+	for (i = 0; i < c->npenalty_exempt; i++)
+		if (netaddr_parse_block(c->penalty_exempt[i], &net,
+		    &bits) == -1)
+			conf_error(l, config_lookup(c->cf, "penalty.exempt"),
+			    "penalty.exempt: \"%s\" is not an address or an "
+			    "address block", c->penalty_exempt[i]);
 }
 
 /* Hands each module that reads its own setting (a list) that setting. */

@@ -133,6 +133,15 @@ struct config {
 	int		 memory;	/* MiB */
 	int		 cpu;
 	int		 max_served;	/* workers before a spawner retires */
+	int		 penalty;	/* penalty.enable */
+	int		 penalty_base;	/* seconds, the first offence's */
+	int		 penalty_max;	/* seconds */
+	int		 penalty_forgive; /* quiet s before a clean slate */
+	int		 penalty_sources; /* clients remembered at most */
+	int		 penalty_ipv4_prefix;	/* bits that make one client */
+	int		 penalty_ipv6_prefix;
+	char		**penalty_exempt;	/* address blocks */
+	size_t		 npenalty_exempt;
 	char		**allowed_headers;
 	size_t		 nallowed;
 	struct conf_part *parts;	/* one per config_modules[] entry */
