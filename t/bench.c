@@ -4,6 +4,7 @@
  * the milter says.
  *
  *	bench -s SOCKET [-c concurrency] [-n total] [-w warmup] [-t seconds]
+ *	    [-a client_addr] [-h 'Name: value']... [-d seconds] [-R N]
  *
  * Each of the concurrency threads repeatedly opens a new connection, sends
  * one message (10 header fields, a 2 KiB body, one recipient, Postfix's
@@ -13,6 +14,18 @@
  *
  *	msgs/s=N p50_ms=X p99_ms=Y ok=N errors=N accept=N continue=N
  *	    reject=N tempfail=N discard=N replycode=N other=N
+ *
+ * -a is the client address the milter is told (192.0.2.1); each -h adds
+ * a header field to every message (up to 4).  -d sends for that many
+ * seconds instead of until total (which then bounds the count), and the
+ * rate is of the messages sent in that time.  -R N makes every Nth
+ * message's Subject say "executable" (a word the test configurations
+ * reject), and checks every verdict: such a message must get a 5xx reply,
+ * every other one accept (or continue); the line then ends with
+ *
+ *	    expected_reject=N wrong=N
+ *
+ * wrong counting every message answered otherwise, errors included.
  *
  * Exits 0, or 1 when any message (warm-up included) met a protocol or
  * connection error; a reject or tempfail verdict is not an error.
@@ -35,6 +48,8 @@
 #define BENCH_BODY_LINES	32	/* of 64 bytes: a 2 KiB body */
 #define BENCH_NACTIONS		(MC_ACTION_CONNFAIL + 1)
 #define BENCH_MAX_CONC		1024
+#define BENCH_HEADERS		10	/* the message's own */
+#define BENCH_EXTRA_MAX		4	/* -h */
 
 struct bench {
 	const char	*sock;
@@ -42,12 +57,21 @@ struct bench {
 	unsigned int	 conc;
 	unsigned long	 total;
 	unsigned long	 warmup;
+	const char	*client_addr;
+	struct mc_header extra[BENCH_EXTRA_MAX];
+	size_t		 nextra;
+	unsigned long	 duration_ms;	/* -d, or 0 */
+	unsigned long	 reject_every;	/* -R, or 0 */
 	uint8_t		 body[BENCH_BODY_LINES * 64];
 	/* One phase (warm-up, then measured) at a time: */
 	int		 measuring;
 	unsigned long	 limit;
+	double		 end_ms;	/* -d: no message starts after */
 	unsigned long	 seq_base;
 	atomic_ulong	 next;
+	atomic_ulong	 sent;		/* measured messages begun */
+	atomic_ulong	 expected_reject;
+	atomic_ulong	 wrong;
 	double		*lat_ms;	/* per measured message, or -1 */
 	atomic_ulong	 ok;
 	atomic_ulong	 errors;
@@ -62,7 +86,7 @@ struct sender {
 	struct bench		*b;
 	char			 qid[32];
 	char			 msgid[96];
-	struct mc_header	 h[10];
+	struct mc_header	 h[BENCH_HEADERS + BENCH_EXTRA_MAX];
 	struct mc_macro		 macros[2];
 	const char		*rcpt;
 	struct mc_message	 m;
@@ -72,7 +96,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: bench -s socket [-c concurrency] [-n total] "
-	    "[-w warmup] [-t seconds]\n");
+	    "[-w warmup] [-t seconds]\n"
+	    "\t[-a client_addr] [-h 'Name: value']... [-d seconds] "
+	    "[-R N]\n");
 	exit(2);
 }
 
@@ -122,7 +148,7 @@ bench_make_body(struct bench *b)
 static void
 sender_init(struct sender *s, struct bench *b)
 {
-	static const struct mc_header	 h[10] = {
+	static const struct mc_header	 h[BENCH_HEADERS] = {
 		{ "Received", " from client.example.com (client.example.com "
 		    "[192.0.2.1])\n\tby mx.example.org (Postfix) with ESMTP" },
 		{ "Date", " Mon, 1 Jan 2024 12:00:00 +0000" },
@@ -145,8 +171,9 @@ sender_init(struct sender *s, struct bench *b)
 	s->macros[1] = (struct mc_macro){ SMFIC_MAIL, "{mail_mailer}",
 	    "smtp" };
 	s->rcpt = "bob@example.net";
+	memcpy(s->h + BENCH_HEADERS, b->extra, b->nextra * sizeof(b->extra[0]));
 	s->m.client_name = "client.example.com";
-	s->m.client_addr = "192.0.2.1";
+	s->m.client_addr = b->client_addr;
 	s->m.client_port = 41234;
 	s->m.helo = "client.example.com";
 	s->m.queue_id = s->qid;
@@ -157,7 +184,7 @@ sender_init(struct sender *s, struct bench *b)
 	s->m.rcpts = &s->rcpt;
 	s->m.nrcpts = 1;
 	s->m.headers = s->h;
-	s->m.nheaders = 10;
+	s->m.nheaders = BENCH_HEADERS + b->nextra;
 	s->m.body = b->body;
 	s->m.bodylen = sizeof(b->body);
 }
@@ -173,6 +200,17 @@ bench_error(struct bench *b, const char *msg)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* With -R: whether the verdict is the one the message should get. */
+static int
+bench_right(const struct mc_result *res, int rejected)
+{
+	if (rejected)
+		return res->action == MC_ACTION_REPLYCODE &&
+		    res->reply != NULL && res->reply[0] == '5';
+	return res->action == MC_ACTION_ACCEPT ||
+	    res->action == MC_ACTION_CONTINUE;
+}
+
 /* One connection, one message; returns its latency or -1. */
 static double
 bench_one(struct sender *s, unsigned long seq)
@@ -182,18 +220,28 @@ bench_one(struct sender *s, unsigned long seq)
 	struct mc_result	 res;
 	char			 err[512];
 	double			 t0, t1;
+	int			 rejected;
 
 	(void)snprintf(s->qid, sizeof(s->qid), "%04X%07lX",
 	    (unsigned int)getpid() & 0xffff, seq & 0xfffffff);
 	(void)snprintf(s->msgid, sizeof(s->msgid),
 	    " <%s.%lu@client.example.com>", s->qid, seq);
+	rejected = b->reject_every > 0 && seq % b->reject_every == 0;
+	s->h[4].value = rejected ? " An executable for you" :
+	    " Quarterly report, as discussed";
+	if (b->measuring && rejected)
+		atomic_fetch_add(&b->expected_reject, 1);
 	t0 = now_ms();
 	if ((c = mc_open(b->sock, b->timeout_ms, err, sizeof(err))) == NULL) {
 		bench_error(b, err);
+		if (b->measuring)
+			atomic_fetch_add(&b->wrong, 1);
 		return -1;
 	}
 	if (mc_send(c, &s->m, &res) == -1) {
 		bench_error(b, mc_error(c));
+		if (b->measuring)
+			atomic_fetch_add(&b->wrong, 1);
 		mc_result_free(&res);
 		mc_close(&c);
 		return -1;
@@ -202,6 +250,8 @@ bench_one(struct sender *s, unsigned long seq)
 	if (b->measuring) {
 		atomic_fetch_add(&b->ok, 1);
 		atomic_fetch_add(&b->verdicts[res.action], 1);
+		if (!bench_right(&res, rejected))
+			atomic_fetch_add(&b->wrong, 1);
 	}
 	mc_result_free(&res);
 	mc_close(&c);
@@ -218,6 +268,10 @@ bench_thread(void *arg)
 
 	sender_init(&s, b);
 	while ((t = atomic_fetch_add(&b->next, 1)) < b->limit) {
+		if (b->end_ms > 0 && now_ms() >= b->end_ms)
+			break;
+		if (b->measuring)
+			atomic_fetch_add(&b->sent, 1);
 		lat = bench_one(&s, b->seq_base + t);
 		if (b->measuring)
 			b->lat_ms[t] = lat;
@@ -238,6 +292,8 @@ bench_phase(struct bench *b, unsigned long n, int measuring)
 	b->limit = n;
 	atomic_store(&b->next, 0);
 	t0 = now_ms();
+	b->end_ms = measuring && b->duration_ms > 0 ?
+	    t0 + (double)b->duration_ms : 0;
 	for (i = 0; i < b->conc; i++)
 		if ((e = pthread_create(&tid[i], NULL, bench_thread, b)) != 0) {
 			fprintf(stderr, "bench: pthread_create: %s\n",
@@ -277,7 +333,7 @@ bench_report(struct bench *b, double wall_ms)
 {
 	double		*v;
 	size_t		 i, n = 0;
-	unsigned long	 other;
+	unsigned long	 other, sent = atomic_load(&b->sent);
 
 	if ((v = calloc(b->total, sizeof(*v))) == NULL) {
 		fprintf(stderr, "bench: out of memory\n");
@@ -292,8 +348,8 @@ bench_report(struct bench *b, double wall_ms)
 	    atomic_load(&b->verdicts[MC_ACTION_CONNFAIL]);
 	printf("msgs/s=%.0f p50_ms=%.3f p99_ms=%.3f ok=%lu errors=%lu "
 	    "accept=%lu continue=%lu reject=%lu tempfail=%lu discard=%lu "
-	    "replycode=%lu other=%lu\n",
-	    wall_ms > 0 ? (double)b->total * 1e3 / wall_ms : 0.0,
+	    "replycode=%lu other=%lu",
+	    wall_ms > 0 ? (double)sent * 1e3 / wall_ms : 0.0,
 	    percentile(v, n, 50), percentile(v, n, 99),
 	    atomic_load(&b->ok), atomic_load(&b->errors),
 	    atomic_load(&b->verdicts[MC_ACTION_ACCEPT]),
@@ -302,13 +358,31 @@ bench_report(struct bench *b, double wall_ms)
 	    atomic_load(&b->verdicts[MC_ACTION_TEMPFAIL]),
 	    atomic_load(&b->verdicts[MC_ACTION_DISCARD]),
 	    atomic_load(&b->verdicts[MC_ACTION_REPLYCODE]), other);
+	if (b->reject_every > 0)
+		printf(" expected_reject=%lu wrong=%lu",
+		    atomic_load(&b->expected_reject), atomic_load(&b->wrong));
+	putchar('\n');
 	free(v);
+}
+
+/* "-h 'Name: value'": the value keeps its leading blank, as MTAs send it. */
+static void
+bench_header(struct bench *b, char *arg)
+{
+	char	*colon = strchr(arg, ':');
+
+	if (b->nextra == BENCH_EXTRA_MAX || colon == NULL || colon == arg)
+		usage();
+	*colon = '\0';
+	b->extra[b->nextra].name = arg;
+	b->extra[b->nextra++].value = colon + 1;
 }
 
 static struct bench *
 bench_new(int argc, char *argv[])
 {
 	struct bench	*b;
+	unsigned long	 i;
 	int		 ch;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
@@ -319,8 +393,23 @@ bench_new(int argc, char *argv[])
 	b->total = 5000;
 	b->warmup = 200;
 	b->timeout_ms = 10000;
-	while ((ch = getopt(argc, argv, "c:n:s:t:w:")) != -1) {
+	b->client_addr = "192.0.2.1";
+	while ((ch = getopt(argc, argv, "a:c:d:h:n:R:s:t:w:")) != -1) {
 		switch (ch) {
+		case 'a':
+			b->client_addr = optarg;
+			break;
+		case 'd':
+			b->duration_ms = 1000 * parse_num(optarg, 1, 3600,
+			    "duration");
+			break;
+		case 'h':
+			bench_header(b, optarg);
+			break;
+		case 'R':
+			b->reject_every = parse_num(optarg, 1, 1000000,
+			    "reject interval");
+			break;
 		case 'c':
 			b->conc = (unsigned int)parse_num(optarg, 1,
 			    BENCH_MAX_CONC, "concurrency");
@@ -348,6 +437,9 @@ bench_new(int argc, char *argv[])
 		fprintf(stderr, "bench: out of memory\n");
 		exit(1);
 	}
+	/* -1: not sent (with -d, not all are), or not answered. */
+	for (i = 0; i < b->total; i++)
+		b->lat_ms[i] = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	bench_make_body(b);
 	return b;
