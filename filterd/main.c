@@ -23,6 +23,7 @@
 #include "filterd/parent.h"
 #include "filterd/spawner.h"
 #include "filterd/super.h"
+#include "sandbox/sandbox.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -193,15 +194,14 @@ main(int argc, char *argv[])
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
-		close(sv[0]);
 		/* Its own name, so that "killall -HUP filterd" reaches only
 		   the parent: libmilter stops on SIGHUP. */
 		(void)prctl(PR_SET_NAME, "filterd-super", 0, 0, 0);
-		log_init("filterd/supervisor", a.foreground, a.verbose);
-		close(a.conffd);	/* it gets each spawner's from us */
+		/* It closes sv[0] and conffd: it gets each spawner's from
+		   us. */
 		rc = supervisor_main(c, sv[1], frontend, a.generation);
 		config_free(&c);
-		exit(rc);
+		sandbox_proc_exit(rc);
 	}
 	close(sv[1]);
 	if (frontend == FRONTEND_OPENSMTPD)
