@@ -1,8 +1,9 @@
 /*
- * filterd: a sandboxed mail filter daemon.  main() checks the
- * configuration, then splits into the parent (which starts spawners), the
- * supervisor (which speaks to the MTA) and, through exec, spawners (which
- * fork one sandboxed worker per message).
+ * filterd: a sandboxed mail filter daemon.  main() has the configuration
+ * checked in a sandboxed child (parent_check.c) and loads what it checked,
+ * then splits into the parent (which starts spawners), the supervisor
+ * (which speaks to the MTA) and, through exec, spawners (which fork one
+ * sandboxed worker per message).  It never loads a module itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +18,10 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
-#include "filters/host.h"
 #include "filterd/offline.h"
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
+#include "filterd/parent_check.h"
 #include "filterd/spawner.h"
 #include "filterd/super.h"
 #include "sandbox/sandbox.h"
@@ -34,19 +35,30 @@ usage(void)
 	exit(2);
 }
 
-/* Compiles what the spawner would: rules with bad patterns fail here. */
-static int
-check_modules(const struct config *c)
+/* A line of the configuration check's (parent_check.c). */
+static void
+report_stderr(void *arg, const char *line)
 {
-	struct modules	*ms;
-	char		 err[512];
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+}
 
-	if ((ms = modules_load(c, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
+/*
+ * Checks the configuration in a sandboxed child, modules and all, and
+ * loads what it checked: its snapshot.  Exits 1 when it has errors.
+ */
+static struct config *
+check_config(const char *path, int *conffd_r)
+{
+	struct config	*c = NULL;
+
+	if ((*conffd_r = parent_check(path, report_stderr, NULL)) == -1 ||
+	    (c = config_load_fd(*conffd_r, path, stderr)) == NULL) {
+		fprintf(stderr, "filterd: %s: configuration has errors\n",
+		    path);
+		exit(1);
 	}
-	modules_free(&ms);
-	return 0;
+	return c;
 }
 
 /*
@@ -154,12 +166,7 @@ main(int argc, char *argv[])
 	}
 	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
 	    a.verbose);
-	if ((c = config_load(a.confpath, stderr)) == NULL ||
-	    check_modules(c) == -1) {
-		fprintf(stderr, "filterd: %s: configuration has errors\n",
-		    a.confpath);
-		exit(1);
-	}
+	c = check_config(a.confpath, &a.conffd);
 	if (dump) {
 		config_dump(c, stdout);
 		exit(0);
@@ -172,9 +179,8 @@ main(int argc, char *argv[])
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
 	a.self = self;
-	/* What every spawner runs with, until a reload replaces it. */
-	if ((a.conffd = config_snapshot(c)) == -1)
-		fatal("configuration snapshot");
+	/* The checked snapshot: what every spawner runs with, until a
+	   reload replaces it. */
 	a.gen = 1;
 	if (testmsg != NULL) {
 		a.foreground = 1;

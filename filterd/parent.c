@@ -1,8 +1,10 @@
 /*
  * parent: runs in the first filterd process, single-threaded, with the
- * privileges filterd was started with.  It trusts the supervisor only to
- * send well-formed requests; anything else on pchan is logged and ignored.
- * Spawner starts are throttled, so a crash loop cannot become a fork bomb.
+ * privileges filterd was started with.  It reads no mail and loads no
+ * module: configuration checks run in a sandboxed child (parent_check.c).
+ * It trusts the supervisor only to send well-formed requests; anything
+ * else on pchan is logged and ignored.  Spawner starts are throttled, so
+ * a crash loop cannot become a fork bomb.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filterd/lib/config.h"
 #include "filterd/lib/log.h"
-#include "filters/host.h"
 #include "filterd/parent.h"
+#include "filterd/parent_check.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
 
@@ -143,52 +144,29 @@ parent_request(struct parent *p)
 	close(fd);
 }
 
-/* Logs each line of what config_load wrote. */
 static void
-parent_log_lines(char *text)
+parent_report(void *arg, const char *line)
 {
-	char	*line, *next;
-
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		log_warnx("%s", line);
-	}
+	(void)arg;
+	log_warnx("%s", line);
 }
 
 /*
- * SIGHUP: the file is checked as filterd -n checks it, modules and all.
- * Only a good one replaces the snapshot; spawners started from now on get
- * it, and the supervisor, told of the new generation, swaps its spawner
- * and validator when it next starts a message.  Messages in flight finish
- * with the spawner and policy they began with.
+ * SIGHUP: the file is checked as filterd -n checks it, modules and all,
+ * in a sandboxed child (parent_check.c).  Only a good one replaces the
+ * snapshot: the child's.  Spawners started from now on get it, and the
+ * supervisor, told of the new generation, swaps its spawner and validator
+ * when it next starts a message.  Messages in flight finish with the
+ * spawner and policy they began with.  A check that fails, or cannot be
+ * made, changes nothing.
  */
 static void
 parent_reload(struct parent *p)
 {
-	struct config	*c;
-	struct modules	*ms = NULL;
-	FILE		*errf;
-	char		*errs = NULL, err[512];
-	size_t		 errlen = 0;
-	int		 fd = -1;
+	int	 fd;
 
 	log_info("%s: reloading", p->a->confpath);
-	if ((errf = open_memstream(&errs, &errlen)) == NULL) {
-		log_warn("reload");
-		return;
-	}
-	c = config_load(p->a->confpath, errf);
-	fclose(errf);
-	parent_log_lines(errs);
-	free(errs);
-	if (c != NULL && (ms = modules_load(c, err, sizeof(err))) == NULL)
-		log_warnx("%s", err);
-	if (ms != NULL && (fd = config_snapshot(c)) == -1)
-		log_warn("configuration snapshot");
-	modules_free(&ms);
-	config_free(&c);
-	if (fd == -1) {
+	if ((fd = parent_check(p->a->confpath, parent_report, NULL)) == -1) {
 		log_warnx("%s: reload failed, the running configuration "
 		    "stays in force", p->a->confpath);
 		return;
