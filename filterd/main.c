@@ -154,6 +154,14 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	/*
+	 * Nothing but stdio of what whoever started us left open; a spawner
+	 * has its control socket and its snapshot from the parent.
+	 */
+	if (!spawner && close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
+		fprintf(stderr, "filterd: close_range: %s\n", strerror(errno));
+		exit(1);
+	}
 	/* Spawners re-read the file after daemon() has gone to "/". */
 	if (a.confpath[0] != '/' && realpath(a.confpath, confabs) != NULL)
 		a.confpath = confabs;

@@ -1,10 +1,11 @@
 /*
- * parent: runs in the first filterd process, single-threaded, with the
- * privileges filterd was started with.  It reads no mail and loads no
- * module: configuration checks run in a sandboxed child (parent_check.c).
- * It trusts the supervisor only to send well-formed requests; anything
- * else on pchan is logged and ignored.  Spawner starts are throttled, so
- * a crash loop cannot become a fork bomb.
+ * parent: runs in the first filterd process, single-threaded, as the user
+ * filterd was started as (root, usually) but with only the capabilities
+ * it uses (parent_caps below).  It reads no mail and loads no module:
+ * configuration checks run in a sandboxed child (parent_check.c).  It
+ * trusts the supervisor only to send well-formed requests; anything else
+ * on pchan is logged and ignored.  Spawner starts are throttled, so a
+ * crash loop cannot become a fork bomb.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,6 +26,9 @@
 #include "filterd/parent_check.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
+#include "sandbox/sandbox.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* At most this many spawners a second. */
 #define PARENT_SPAWNS_PER_SEC	10
@@ -197,6 +202,12 @@ parent_signals(struct parent *p)
 		if (pid == p->a->supervisor) {
 			p->status = status;
 			p->done = 1;
+			if (WIFSIGNALED(status))
+				log_warnx("the supervisor was killed by signal "
+				    "%d (%s)%s", WTERMSIG(status),
+				    strsignal(WTERMSIG(status)),
+				    WTERMSIG(status) == SIGSYS ?
+				    ": sandbox violation" : "");
 		} else if (WIFSIGNALED(status) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0))
 			log_warnx("spawner %ld ended abnormally (status %d)",
@@ -204,14 +215,45 @@ parent_signals(struct parent *p)
 	}
 }
 
+/*
+ * The capabilities the parent uses, when it runs as root:
+ * - CAP_KILL: to signal the supervisor and the spawners, which run as
+ *   another user (SIGTERM at shutdown, SIGHUP to retire), and to kill a
+ *   configuration check that does not finish;
+ * - CAP_SETUID, CAP_SETGID, CAP_SETPCAP: for the configuration check's
+ *   child, forked with ours, to drop to the configured user and empty
+ *   its bounding set (sandbox_privdrop).
+ */
+static const int parent_caps[] = {
+	CAP_KILL, CAP_SETUID, CAP_SETGID, CAP_SETPCAP,
+};
+
+/*
+ * What a spawner, exec'd as root, starts with (the bounding set is all a
+ * root exec gets) and needs for its set-up (spawner_setup):
+ * - CAP_SYS_ADMIN: new network and IPC namespaces for its workers,
+ *   without a user namespace (sandbox_spawner_enter);
+ * - CAP_SYS_CHROOT: its empty root directory;
+ * - CAP_SETUID, CAP_SETGID: its user (and its workers');
+ * - CAP_SETPCAP: to empty its own bounding set.
+ */
+static const int spawner_caps[] = {
+	CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID, CAP_SETPCAP,
+};
+
 int
 parent_main(struct parent_args *a)
 {
 	struct parent	 p;
 	struct pollfd	 pfd[2];
 	sigset_t	 set;
+	char		 err[256];
 	int		 status;
 
+	/* The supervisor has its socket open already: the rest can go. */
+	if (sandbox_caps_limit(parent_caps, NITEMS(parent_caps), spawner_caps,
+	    NITEMS(spawner_caps), err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	memset(&p, 0, sizeof(p));
 	p.a = a;
 	p.status = -1;

@@ -168,6 +168,18 @@ int	sandbox_privdrop(const char *user, const char *dir, char *err,
 	    size_t errlen);
 
 /*
+ * Keeps, effective and permitted, the capabilities listed in keep that
+ * the process has, and no other; none inheritable or ambient; and in the
+ * bounding set only those listed in bound (what an exec as root may get
+ * back).  Then reads them back to verify.  Works as root and as any
+ * user; a process without CAP_SETPCAP cannot shrink its bounding set,
+ * which is accepted as sandbox_drop_caps does.  Capability numbers are
+ * those of <sys/capability.h>.
+ */
+int	sandbox_caps_limit(const int *keep, size_t nkeep, const int *bound,
+	    size_t nbound, char *err, size_t errlen);
+
+/*
  * Drops every capability, including the bounding set and ambient ones,
  * then re-reads them to verify.  Works as root and as any user; call it
  * after sandbox_privdrop.  A process without CAP_SETPCAP cannot shrink its
