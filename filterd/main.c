@@ -1,8 +1,9 @@
 /*
- * filterd: a sandboxed mail filter daemon.  main() checks the
- * configuration, then splits into the parent (which starts spawners), the
- * supervisor (which speaks to the MTA) and, through exec, spawners (which
- * fork one sandboxed worker per message).
+ * filterd: a sandboxed mail filter daemon.  main() has the configuration
+ * checked in a sandboxed child (parent_check.c) and loads what it checked,
+ * then splits into the parent (which starts spawners), the supervisor
+ * (which speaks to the MTA) and, through exec, spawners (which fork one
+ * sandboxed worker per message).  It never loads a module itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +18,10 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
-#include "filters/host.h"
 #include "filterd/offline.h"
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
+#include "filterd/parent_check.h"
 #include "filterd/spawner.h"
 #include "filterd/super.h"
 #include "sandbox/sandbox.h"
@@ -34,44 +35,30 @@ usage(void)
 	exit(2);
 }
 
-/*
- * Compiles what the spawner would, without JIT: rules with bad patterns
- * fail here, and this process, the parent and supervisor to be, never
- * gets executable memory.
- */
-static int
-check_modules(const struct config *c)
+/* A line of the configuration check's (parent_check.c). */
+static void
+report_stderr(void *arg, const char *line)
 {
-	struct modules	*ms;
-	char		 err[512];
-
-	if ((ms = modules_load_flags(c, MODULES_NOJIT, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	modules_free(&ms);
-	return 0;
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
 }
 
 /*
- * As root, the users must exist, be other than root, and differ: a worker
- * with the supervisor's uid could signal it.  Not root, filterd changes no
- * ids and does not look them up.
+ * Checks the configuration in a sandboxed child, modules and all, and
+ * loads what it checked: its snapshot.  Exits 1 when it has errors.
  */
-static int
-check_users(const struct config *c)
+static struct config *
+check_config(const char *path, int *conffd_r)
 {
-	struct sandbox_ids	 ids;
-	char			 err[256];
-	int			 bad;
+	struct config	*c = NULL;
 
-	if (geteuid() != 0 ||
-	    sandbox_users(c->user, c->worker_user, &ids, &bad, err,
-	    sizeof(err)) == 0)
-		return 0;
-	config_error_at(c, bad ? "worker_user" : "user", stderr, err);
-	return -1;
+	if ((*conffd_r = parent_check(path, report_stderr, NULL)) == -1 ||
+	    (c = config_load_fd(*conffd_r, path, stderr)) == NULL) {
+		fprintf(stderr, "filterd: %s: configuration has errors\n",
+		    path);
+		exit(1);
+	}
+	return c;
 }
 
 /*
@@ -167,6 +154,14 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	/*
+	 * Nothing but stdio of what whoever started us left open; a spawner
+	 * has its control socket and its snapshot from the parent.
+	 */
+	if (!spawner && close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
+		fprintf(stderr, "filterd: close_range: %s\n", strerror(errno));
+		exit(1);
+	}
 	/* Spawners re-read the file after daemon() has gone to "/". */
 	if (a.confpath[0] != '/' && realpath(a.confpath, confabs) != NULL)
 		a.confpath = confabs;
@@ -179,12 +174,7 @@ main(int argc, char *argv[])
 	}
 	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
 	    a.verbose);
-	if ((c = config_load(a.confpath, stderr)) == NULL ||
-	    check_modules(c) == -1 || check_users(c) == -1) {
-		fprintf(stderr, "filterd: %s: configuration has errors\n",
-		    a.confpath);
-		exit(1);
-	}
+	c = check_config(a.confpath, &a.conffd);
 	if (dump) {
 		config_dump(c, stdout);
 		exit(0);
@@ -197,9 +187,8 @@ main(int argc, char *argv[])
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
 	a.self = self;
-	/* What every spawner runs with, until a reload replaces it. */
-	if ((a.conffd = config_snapshot(c)) == -1)
-		fatal("configuration snapshot");
+	/* The checked snapshot: what every spawner runs with, until a
+	   reload replaces it. */
 	a.gen = 1;
 	a.worker_user = c->worker_user;
 	if (testmsg != NULL) {
@@ -220,15 +209,14 @@ main(int argc, char *argv[])
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
-		close(sv[0]);
 		/* Its own name, so that "killall -HUP filterd" reaches only
 		   the parent: libmilter stops on SIGHUP. */
 		(void)prctl(PR_SET_NAME, "filterd-super", 0, 0, 0);
-		log_init("filterd/supervisor", a.foreground, a.verbose);
-		close(a.conffd);	/* it gets each spawner's from us */
+		/* It closes sv[0] and conffd: it gets each spawner's from
+		   us. */
 		rc = supervisor_main(c, sv[1], frontend, a.generation);
 		config_free(&c);
-		exit(rc);
+		sandbox_proc_exit(rc);
 	}
 	close(sv[1]);
 	if (frontend == FRONTEND_OPENSMTPD)

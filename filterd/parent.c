@@ -1,10 +1,13 @@
 /*
- * parent: runs in the first filterd process, single-threaded, with the
- * privileges filterd was started with.  It trusts the supervisor only to
- * send well-formed requests; anything else on pchan is logged and ignored.
- * Spawner starts are throttled, so a crash loop cannot become a fork bomb;
- * the throttle defers a start with a timer in the poll loop and never
- * sleeps, so signals, reloads and requests are served meanwhile.
+ * parent: runs in the first filterd process, single-threaded, as the user
+ * filterd was started as (root, usually) but with only the capabilities
+ * it uses (parent_caps below).  It reads no mail and loads no module:
+ * configuration checks run in a sandboxed child (parent_check.c).  It
+ * trusts the supervisor only to send well-formed requests; anything else
+ * on pchan is logged and ignored.  Spawner starts are throttled, so a
+ * crash loop cannot become a fork bomb; the throttle defers a start with
+ * a timer in the poll loop and never sleeps, so signals, reloads and
+ * requests are served meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,11 +25,13 @@
 
 #include "filterd/lib/config.h"
 #include "filterd/lib/log.h"
-#include "filters/host.h"
 #include "filterd/parent.h"
+#include "filterd/parent_check.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
 #include "sandbox/sandbox.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* At most this many spawner starts a second, in bursts of as many. */
 #define PARENT_SPAWNS_PER_SEC	10
@@ -208,79 +214,56 @@ parent_timeout(const struct parent *p)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
-/* Logs each line of what config_load wrote. */
 static void
-parent_log_lines(char *text)
+parent_report(void *arg, const char *line)
 {
-	char	*line, *next;
-
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		log_warnx("%s", line);
-	}
+	(void)arg;
+	log_warnx("%s", line);
 }
 
 /*
- * The users of a new configuration, as start-up checks them.  The
- * supervisor took worker_user's effective ids at start, so that it can
- * kill workers: a new worker_user would put them out of its reach.
+ * The new configuration's worker_user, which the check in the child
+ * looked up.  The supervisor took worker_user's effective ids at start, so
+ * that it can kill workers: a new worker_user would put them out of its
+ * reach.  Reads the checked snapshot, which loads no module.
  */
 static int
-parent_check_users(const struct parent *p, const struct config *c)
+parent_check_users(const struct parent *p, int fd)
 {
-	struct sandbox_ids	 ids;
-	char			 err[256];
-	int			 bad;
+	struct config	*c;
+	int		 rc = 0;
 
+	if ((c = config_load_fd(fd, p->a->confpath, stderr)) == NULL)
+		return -1;
 	if (strcmp(c->worker_user, p->a->worker_user) != 0) {
 		log_warnx("%s: worker_user changes only at restart (running: "
 		    "%s)", p->a->confpath, p->a->worker_user);
-		return -1;
+		rc = -1;
 	}
-	if (geteuid() == 0 && sandbox_users(c->user, c->worker_user, &ids,
-	    &bad, err, sizeof(err)) == -1) {
-		log_warnx("%s: %s", p->a->confpath, err);
-		return -1;
-	}
-	return 0;
+	config_free(&c);
+	return rc;
 }
 
 /*
- * SIGHUP: the file is checked as filterd -n checks it, modules and all.
- * Only a good one replaces the snapshot; spawners started from now on get
- * it, and the supervisor, told of the new generation, swaps its spawner
- * and validator when it next starts a message.  Messages in flight finish
- * with the spawner and policy they began with.
+ * SIGHUP: the file is checked as filterd -n checks it, modules and all,
+ * in a sandboxed child (parent_check.c).  Only a good one replaces the
+ * snapshot: the child's.  Spawners started from now on get it, and the
+ * supervisor, told of the new generation, swaps its spawner and validator
+ * when it next starts a message.  Messages in flight finish with the
+ * spawner and policy they began with.  A check that fails, or cannot be
+ * made, changes nothing.
  */
 static void
 parent_reload(struct parent *p)
 {
-	struct config	*c;
-	struct modules	*ms = NULL;
-	FILE		*errf;
-	char		*errs = NULL, err[512];
-	size_t		 errlen = 0;
-	int		 fd = -1;
+	int	 fd;
 
 	log_info("%s: reloading", p->a->confpath);
-	if ((errf = open_memstream(&errs, &errlen)) == NULL) {
-		log_warn("reload");
-		return;
+	if ((fd = parent_check(p->a->confpath, parent_report, NULL)) != -1 &&
+	    parent_check_users(p, fd) == -1) {
+		close(fd);
+		fd = -1;
 	}
-	c = config_load(p->a->confpath, errf);
-	fclose(errf);
-	parent_log_lines(errs);
-	free(errs);
-	if (c != NULL && parent_check_users(p, c) == -1)
-		config_free(&c);
-	if (c != NULL && (ms = modules_load_flags(c, MODULES_NOJIT, err,
-	    sizeof(err))) == NULL)
-		log_warnx("%s", err);
-	if (ms != NULL && (fd = config_snapshot(c)) == -1)
-		log_warn("configuration snapshot");
-	modules_free(&ms);
-	config_free(&c);
 	if (fd == -1) {
 		log_warnx("%s: reload failed, the running configuration "
 		    "stays in force", p->a->confpath);
@@ -312,6 +295,12 @@ parent_signals(struct parent *p)
 		if (pid == p->a->supervisor) {
 			p->status = status;
 			p->done = 1;
+			if (WIFSIGNALED(status))
+				log_warnx("the supervisor was killed by signal "
+				    "%d (%s)%s", WTERMSIG(status),
+				    strsignal(WTERMSIG(status)),
+				    WTERMSIG(status) == SIGSYS ?
+				    ": sandbox violation" : "");
 		} else if (WIFSIGNALED(status) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0))
 			log_warnx("spawner %ld ended abnormally (status %d)",
@@ -319,14 +308,45 @@ parent_signals(struct parent *p)
 	}
 }
 
+/*
+ * The capabilities the parent uses, when it runs as root:
+ * - CAP_KILL: to signal the supervisor and the spawners, which run as
+ *   another user (SIGTERM at shutdown, SIGHUP to retire), and to kill a
+ *   configuration check that does not finish;
+ * - CAP_SETUID, CAP_SETGID, CAP_SETPCAP: for the configuration check's
+ *   child, forked with ours, to drop to the configured user and empty
+ *   its bounding set (sandbox_privdrop).
+ */
+static const int parent_caps[] = {
+	CAP_KILL, CAP_SETUID, CAP_SETGID, CAP_SETPCAP,
+};
+
+/*
+ * What a spawner, exec'd as root, starts with (the bounding set is all a
+ * root exec gets) and needs for its set-up (spawner_setup):
+ * - CAP_SYS_ADMIN: new network and IPC namespaces for its workers,
+ *   without a user namespace (sandbox_spawner_enter);
+ * - CAP_SYS_CHROOT: its empty root directory;
+ * - CAP_SETUID, CAP_SETGID: its user (and its workers');
+ * - CAP_SETPCAP: to empty its own bounding set.
+ */
+static const int spawner_caps[] = {
+	CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID, CAP_SETPCAP,
+};
+
 int
 parent_main(struct parent_args *a)
 {
 	struct parent	 p;
 	struct pollfd	 pfd[2];
 	sigset_t	 set;
+	char		 err[256];
 	int		 status;
 
+	/* The supervisor has its socket open already: the rest can go. */
+	if (sandbox_caps_limit(parent_caps, NITEMS(parent_caps), spawner_caps,
+	    NITEMS(spawner_caps), err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	memset(&p, 0, sizeof(p));
 	p.a = a;
 	p.status = -1;

@@ -1,18 +1,20 @@
 /*
- * parent: the first filterd process.  Single-threaded; keeps the
- * privileges filterd was started with, and uses them for one thing: to
- * fork and exec a fresh spawner whenever the supervisor asks for one.  It
- * reaps its children and ends the whole daemon on SIGTERM or when the
- * supervisor exits.
+ * parent: the first filterd process.  Single-threaded; keeps of the
+ * privileges filterd was started with only the capabilities it uses, for
+ * one thing: to fork and exec a fresh spawner whenever the supervisor
+ * asks for one (and to check a configuration in a child).  It reaps its
+ * children and ends the whole daemon on SIGTERM or when the supervisor
+ * exits.
  *
  * It also holds the configuration in force, as a sealed snapshot
  * (config_snapshot) numbered by a generation.  Every spawner is exec'd
  * with the snapshot on SPAWNER_FD_CONF, and every spawner handed to the
  * supervisor is followed by a WIRE_CONFIG frame with its generation and
- * snapshot.  On SIGHUP the parent re-reads the file, checks it as
- * filterd -n does, and only if it is good makes it the new snapshot and
- * announces the new generation in *generation, which the supervisor
- * watches; a bad file is logged and changes nothing.
+ * snapshot.  On SIGHUP the parent has the file checked as filterd -n
+ * checks it, in a sandboxed child (parent_check.h), and only if it is
+ * good makes the child's snapshot the new one and announces the new
+ * generation in *generation, which the supervisor watches; a bad file is
+ * logged and changes nothing.
  */
 #ifndef FILTERD_PARENT_H
 #define FILTERD_PARENT_H

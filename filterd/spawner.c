@@ -1,6 +1,7 @@
 /*
  * spawner: runs in its own exec'd process, single-threaded, without
- * privileges once set up.  It trusts the configuration and the modules; it
+ * privileges and under its seccomp policy (sandbox/seccomp_procs.c) once
+ * set up.  It trusts the configuration and the modules; it
  * trusts the supervisor on the control socket only to send well-formed
  * requests (anything else retires the spawner).  It never reads a message:
  * only workers do.
@@ -344,12 +345,7 @@ spawner_exit(struct spawner *s)
 	buf_free(&s->b);
 	free(s->kids);
 	config_free(&s->conf);
-#ifdef FD_SANITIZERS
-	/* LeakSanitizer cannot read /proc from inside the chroot. */
-	if (geteuid() != 0 && access("/proc/self/maps", R_OK) == -1)
-		_exit(0);
-#endif
-	exit(0);
+	sandbox_proc_exit(0);
 }
 
 static void __attribute__((noreturn))
@@ -476,6 +472,9 @@ spawner_setup(struct spawner *s, const char *confpath)
 	if ((s->b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
 		fatal("buf_new");
 	s->ctl = SPAWNER_FD_CTL;
+	/* Last, before the first request is read: no exec, no thread. */
+	if (sandbox_proc_enter(SANDBOX_PROC_SPAWNER, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 void

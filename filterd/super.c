@@ -3,9 +3,11 @@
  * its socket is open, then without capabilities as the configured user,
  * with the effective ids of worker_user so that it can kill workers and
  * they cannot signal it (sandbox/privdrop.c); or as the invoking user,
- * still without capabilities.  In opensmtpd
- * mode there is no socket: smtpd's stream is stdin and stdout.  Trusts the
- * configuration; trusts neither the MTA nor the workers.
+ * still without capabilities.  From before its first thread and its
+ * first read it runs under its seccomp policy (sandbox/seccomp_procs.c).
+ * In opensmtpd mode there is no socket: smtpd's stream is stdin and
+ * stdout.  Trusts the configuration; trusts neither the MTA nor the
+ * workers.
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,6 +21,28 @@
 #include "filterd/super_opensmtpd.h"
 #include "filterd/super.h"
 
+/*
+ * Only stdio (smtpd's stream in opensmtpd mode) and the channel to the
+ * parent stay open: nothing else that whoever started filterd, or the
+ * parent, held at the fork.  syslog's socket is among them: it is closed
+ * first and opened again, or glibc would write to its number.
+ */
+static int
+super_close_fds(int pchan)
+{
+	int	 rc = 0;
+
+	log_detach();
+	if (pchan > STDERR_FILENO + 1)
+		rc = close_range(STDERR_FILENO + 1, (unsigned)pchan - 1, 0);
+	if (rc == 0)
+		rc = close_range((unsigned)pchan + 1, ~0U, 0);
+	log_init("filterd/supervisor", log_foreground(), log_verbose());
+	if (rc == -1)
+		log_warn("close_range");
+	return rc;
+}
+
 int
 supervisor_main(const struct config *c, int pchan, int frontend,
     const uint64_t *announced)
@@ -27,6 +51,8 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 	char		 err[256];
 	int		 rc;
 
+	if (super_close_fds(pchan) == -1)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	/* OpenSMTPD hands us stdin and stdout: there is nothing to open. */
 	if (frontend == FRONTEND_MILTER && milter_listen(c) == -1)
@@ -44,6 +70,15 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 	/* Nothing here ever execs; say so to the kernel. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_warn("PR_SET_NO_NEW_PRIVS");
+		return 1;
+	}
+	/*
+	 * Before the dispatcher's thread and libmilter's, and before a byte
+	 * from the MTA: from here on, threads only, no file, no process.
+	 */
+	if (sandbox_proc_enter(SANDBOX_PROC_SUPERVISOR, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return 1;
 	}
 	if ((d = dispatch_new(pchan, c, announced)) == NULL) {

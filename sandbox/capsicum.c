@@ -355,3 +355,40 @@ sandbox_worker_job(int fd, char *err, size_t errlen)
 {
 	return capsicum_limit(&job_rights, fd, err, errlen);
 }
+
+/*
+ * The supervisor's, the spawner's and the checker's own confinement is
+ * seccomp's on Linux (seccomp_procs.c).  It is not done on FreeBSD yet:
+ * these processes run there with their privileges dropped but outside
+ * capability mode, and sandbox_proc_enter() is a no-op that succeeds.
+ */
+int
+sandbox_proc_enter(enum sandbox_proc p, char *err, size_t errlen)
+{
+	(void)p;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+int
+sandbox_proc_dump(enum sandbox_proc p, int fd, char *err, size_t errlen)
+{
+	(void)p;
+	(void)fd;
+	sandbox_seterr(err, errlen, "no policy to dump: capsicum");
+	return -1;
+}
+
+const char *
+sandbox_proc_name(enum sandbox_proc p)
+{
+	return p == SANDBOX_PROC_SUPERVISOR ? "supervisor" :
+	    p == SANDBOX_PROC_SPAWNER ? "spawner" : "checker";
+}
+
+void
+sandbox_proc_exit(int status)
+{
+	exit(status);
+}

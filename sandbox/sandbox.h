@@ -128,6 +128,53 @@ int	sandbox_worker_enter(const struct sandbox_filter *,
  */
 int	sandbox_worker_job(int fd, char *err, size_t errlen);
 
+/*
+ * The processes that confine themselves under a seccomp policy of their
+ * own (seccomp_procs.c), each once its set-up is done and before it reads
+ * any input.
+ */
+enum sandbox_proc {
+	SANDBOX_PROC_SUPERVISOR,	/* threads only; no file, no process */
+	SANDBOX_PROC_SPAWNER,		/* forks workers; no exec, no thread */
+	SANDBOX_PROC_CHECKER,		/* loads modules; no network */
+};
+
+/*
+ * Sets no-new-privs, checks that READ_IMPLIES_EXEC is off, then builds
+ * the policy of process p and loads it on every thread of the calling
+ * process.  Returns 0, or -1 with a message in err; then nothing was
+ * loaded, and the caller must not go on.  Any call outside the policy
+ * kills the whole process with SIGSYS, so:
+ * - the supervisor may make threads (clone3 fails with ENOSYS, so that
+ *   glibc uses clone, whose flags the filter reads), never a process;
+ *   it opens no file (open fails with EACCES) and makes no socket but a
+ *   unix one for syslog; it may kill a worker through its pidfd;
+ * - the spawner may fork (never a thread), kill with SIGKILL, and do what
+ *   its child does up to sandbox_worker_enter(), and what a worker does
+ *   after it;
+ * - the checker may open files read-only and map them executable when
+ *   not writable (dlopen); opens for writing, sockets, anonymous
+ *   executable memory and mprotect to executable fail with EACCES;
+ * - none may exec, ptrace, or map memory writable and executable;
+ * - end with sandbox_proc_exit(), not exit().
+ * On FreeBSD it does nothing yet, and returns 0 (capsicum.c).
+ */
+int	sandbox_proc_enter(enum sandbox_proc p, char *err, size_t errlen);
+
+/* Writes the policy of p in libseccomp's PFC form to fd, for review. */
+int	sandbox_proc_dump(enum sandbox_proc p, int fd, char *err,
+	    size_t errlen);
+
+/* "supervisor", "spawner", "checker". */
+const char	*sandbox_proc_name(enum sandbox_proc p);
+
+/*
+ * Ends a process that called sandbox_proc_enter(): exit(), except in a
+ * sanitizer build, where LeakSanitizer's check at exit would need ptrace
+ * and a new process; there it ends with exit_group, without the check.
+ */
+void	sandbox_proc_exit(int status) __attribute__((noreturn));
+
 /* The users sandbox_privdrop() switches to. */
 struct sandbox_ids {
 	uid_t	uid;	/* user: the supervisor and the spawner */
@@ -166,6 +213,18 @@ int	sandbox_privdrop(const char *user, const char *worker_user,
  * getgroups only.
  */
 int	sandbox_worker_user(char *err, size_t errlen);
+
+/*
+ * Keeps, effective and permitted, the capabilities listed in keep that
+ * the process has, and no other; none inheritable or ambient; and in the
+ * bounding set only those listed in bound (what an exec as root may get
+ * back).  Then reads them back to verify.  Works as root and as any
+ * user; a process without CAP_SETPCAP cannot shrink its bounding set,
+ * which is accepted as sandbox_drop_caps does.  Capability numbers are
+ * those of <sys/capability.h>.
+ */
+int	sandbox_caps_limit(const int *keep, size_t nkeep, const int *bound,
+	    size_t nbound, char *err, size_t errlen);
 
 /*
  * Drops every capability, including the bounding set and ambient ones,

@@ -15,7 +15,8 @@
  * architecture but native x86_64 (libseccomp's arch check catches i386
  * "int $0x80" by AUDIT_ARCH_I386 and x32 numbers by the 0x40000000 bit),
  * allow a short list with argument checks, and fail a few harmless path
- * probes with EACCES.
+ * probes with EACCES.  sandbox_policy_build() builds it, and the policies
+ * of the other processes (seccomp_procs.c), from their tables.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -42,6 +43,7 @@
 #include "sandbox/landlock.h"
 #include "sandbox/limits.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/seccomp_rules.h"
 #include "sandbox/seterr.h"
 
 struct sandbox_filter {
@@ -50,29 +52,6 @@ struct sandbox_filter {
 	int			 landlock_abi;	/* 0: no Landlock, */
 	const char		*landlock_why;	/* for this reason */
 };
-
-struct policy_rule {
-	const char		*name;
-	int			 nr;
-	unsigned int		 ncmp;
-	struct scmp_arg_cmp	 cmp[2];
-};
-
-/*
- * Descriptor arguments are compared on their low 32 bits, as the kernel
- * reads them (unsigned int), so that both (long)-1 and (unsigned)-1 match.
- */
-#define FD_IS(a, fd)	{ .arg = (a), .op = SCMP_CMP_MASKED_EQ, \
-			    .datum_a = 0xffffffffULL, .datum_b = (fd) }
-#define ANON_FD		0xffffffffULL
-#define NO_EXEC(a)	{ .arg = (a), .op = SCMP_CMP_MASKED_EQ, \
-			    .datum_a = PROT_EXEC, .datum_b = 0 }
-#define IS_NULL(a)	{ .arg = (a), .op = SCMP_CMP_EQ, .datum_a = 0 }
-#define INT_IS(a, v)	{ .arg = (a), .op = SCMP_CMP_MASKED_EQ, \
-			    .datum_a = 0xffffffffULL, .datum_b = (v) }
-
-#define RULE(sys, n, ...) \
-	{ #sys, SCMP_SYS(sys), (n), { __VA_ARGS__ } }
 
 /*
  * What a worker may do.  It reads its job from SANDBOX_FD_CHAN (the request
@@ -177,54 +156,70 @@ static const struct policy_rule eacces_rules[] = {
 	RULE(readlinkat, 0),
 };
 
-#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+static const struct policy_part worker_policy[] = {
+	{ SCMP_ACT_ALLOW, allow_rules, NITEMS(allow_rules) },
+	{ SCMP_ACT_ERRNO(EACCES), eacces_rules, NITEMS(eacces_rules) },
+};
 
 static int
-filter_add(scmp_filter_ctx ctx, uint32_t action,
-    const struct policy_rule *r, size_t n, char *err, size_t errlen)
+filter_add(scmp_filter_ctx ctx, const struct policy_part *p, char *err,
+    size_t errlen)
 {
 	size_t	i;
 	int	rc;
 
-	for (i = 0; i < n; i++) {
-		rc = seccomp_rule_add_exact_array(ctx, action, r[i].nr,
-		    r[i].ncmp, r[i].cmp);
+	for (i = 0; i < p->nrules; i++) {
+		rc = seccomp_rule_add_exact_array(ctx, p->action,
+		    p->rules[i].nr, p->rules[i].ncmp, p->rules[i].cmp);
 		if (rc < 0) {
 			sandbox_seterr(err, errlen, "seccomp rule for %s: %s",
-			    r[i].name, strerror(-rc));
+			    p->rules[i].name, strerror(-rc));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int
-filter_build(struct sandbox_filter *f, char *err, size_t errlen)
+scmp_filter_ctx
+sandbox_policy_build(const struct policy_part *parts, size_t nparts,
+    char *err, size_t errlen)
 {
-	int	rc;
+	scmp_filter_ctx	ctx;
+	size_t		i;
+	int		rc;
 
 	/* SECCOMP_RET_KILL_PROCESS needs API level 3 (Linux 4.14). */
 	if (seccomp_api_get() < 3) {
 		sandbox_seterr(err, errlen, "kernel lacks SECCOMP_RET_KILL_PROCESS");
-		return -1;
+		return NULL;
 	}
 	/* seccomp_init() adds the native architecture, and only that. */
-	if ((f->ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		sandbox_seterr(err, errlen, "seccomp_init failed");
-		return -1;
+		return NULL;
 	}
-	rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_ACT_BADARCH,
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS);
 	if (rc < 0) {
 		sandbox_seterr(err, errlen, "seccomp bad arch action: %s",
 		    strerror(-rc));
-		return -1;
+		seccomp_release(ctx);
+		return NULL;
 	}
-	if (filter_add(f->ctx, SCMP_ACT_ALLOW, allow_rules,
-	    NITEMS(allow_rules), err, errlen) == -1)
-		return -1;
-	return filter_add(f->ctx, SCMP_ACT_ERRNO(EACCES), eacces_rules,
-	    NITEMS(eacces_rules), err, errlen);
+	for (i = 0; i < nparts; i++)
+		if (filter_add(ctx, &parts[i], err, errlen) == -1) {
+			seccomp_release(ctx);
+			return NULL;
+		}
+	return ctx;
+}
+
+static int
+filter_build(struct sandbox_filter *f, char *err, size_t errlen)
+{
+	f->ctx = sandbox_policy_build(worker_policy, NITEMS(worker_policy),
+	    err, errlen);
+	return f->ctx == NULL ? -1 : 0;
 }
 
 /* Reads back what seccomp_export_bpf() wrote to fd. */
@@ -318,8 +313,8 @@ sandbox_filter_dump(const struct sandbox_filter *f, int fd)
  * A personality with READ_IMPLIES_EXEC would make a PROT_READ mapping
  * executable behind the filter's back.
  */
-static int
-worker_check_personality(char *err, size_t errlen)
+int
+sandbox_check_personality(char *err, size_t errlen)
 {
 	int	pers;
 
@@ -392,7 +387,7 @@ sandbox_worker_enter(const struct sandbox_filter *f,
 	int	llfd;
 
 	if (sandbox_limits_check(l, err, errlen) == -1 ||
-	    worker_check_personality(err, errlen) == -1)
+	    sandbox_check_personality(err, errlen) == -1)
 		return -1;
 	/* The ruleset is a descriptor: made before RLIMIT_NOFILE. */
 	if (sandbox_landlock_prepare(f->landlock_abi, &llfd, err,

@@ -2,13 +2,14 @@
 # 08-module: shared-object modules.  The example module loads, runs in the
 # worker and acts; a module with the wrong ABI, a missing file or a failing
 # init stops filterd at start-up with a clear error; what a module does is
-# validated like everything else.
+# validated like everything else; only sandboxed children and spawners
+# load modules, never the parent.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 example="$top_builddir/filters/example/example.so"
 [ -f "$example" ] || skip_all "filters/example/example.so not built"
-plan 22
+plan 34
 
 # module_conf REJECT [PATH] [extra sed]: the test configuration.
 module_conf() {
@@ -85,6 +86,64 @@ like "$out" '^log: part 4 depth 1 text/plain name=notes.txt attachment=1 ' \
     "a text part with a disposition attachment"
 like "$out" '^log: past the last part: nothing$' \
     "an index past the count gets NULL and 0"
+
+# The parent never loads a module: filterd -n, the check at start and a
+# reload load them in a child, as the configured user, under the
+# checker's seccomp policy.  probemod says where it is loaded.
+sock=$(conf_for "$top_srcdir/t/data/module.conf")
+sed -i '/^modules = (/,/^);/d' "$TMP/filterd.conf"
+echo "modules = ( { path = \"$top_builddir/t/probemod.so\"; } );" \
+    >> "$TMP/filterd.conf"
+if [ "$(id -u)" -eq 0 ]; then
+	want_uid=$(id -u "${FILTERD_TEST_USER:-nobody}")
+else
+	want_uid=$(id -u)
+fi
+"$top_builddir/filterd/filterd" -n -f "$TMP/filterd.conf" >/dev/null \
+    2>"$TMP/n.err" &
+npid=$!
+wait "$npid"
+ok $? "filterd -n accepts the probe module"
+probe=$(grep '^probemod: loaded' "$TMP/n.err")
+like "$probe" \
+    "^probemod: loaded in pid [0-9]+ ppid $npid uid $want_uid seccomp 2\$" \
+    "filterd -n loads it in a child, as uid $want_uid, under seccomp"
+unlike "$probe" "in pid $npid " "and not itself"
+FILTERD_PROBE_DIE="$TMP/die" start_filterd "$top_builddir/filterd/filterd"
+ok $? "filterd starts with the probe module"
+n=$(wc -l < "$TMP/filterd.log")
+kill -HUP "$filterd_pid"
+wait_log_after "$n" 'reloaded, configuration generation 2'
+probe=$(grep '^probemod: loaded' "$TMP/filterd.log")
+ok $([ "$(printf '%s\n' "$probe" |
+    grep -c "ppid $filterd_pid uid $want_uid seccomp 2\$")" -eq 2 ]; echo $?) \
+    "the check at start and the reload's load it in a sandboxed child"
+[ -n "$probe" ] || diag "no line from probemod in the log"
+unlike "$probe" "in pid $filterd_pid " "the parent never loads it"
+ok $(! grep -q 'probemod\.so' "/proc/$filterd_pid/maps"; echo $?) \
+    "nor has it mapped"
+# A check that dies (the module forks: its sandbox kills it) is a reload
+# that fails, and changes nothing.  The check runs as the test user, who
+# must reach the file.
+chmod 711 "$TMP"
+touch "$TMP/die"
+n=$(wc -l < "$TMP/filterd.log")
+kill -HUP "$filterd_pid"
+wait_log_after "$n" 'reload failed'
+log=$(tail -n +$((n + 1)) "$TMP/filterd.log")
+like "$log" 'configuration check process was killed by signal 31' \
+    "a check that dies is logged"
+like "$log" 'reload failed, the running configuration stays in force' \
+    "and the reload fails safe"
+unlike "$log" 'configuration generation 3' "no new generation"
+rm -f "$TMP/die"
+n=$(wc -l < "$TMP/filterd.log")
+kill -HUP "$filterd_pid"
+wait_log_after "$n" 'reloaded, configuration generation'
+like "$(tail -n +$((n + 1)) "$TMP/filterd.log")" \
+    'reloaded, configuration generation 3' "the next good check reloads"
+ok $(kill -0 "$filterd_pid"; echo $?) "filterd is still running"
+kill "$filterd_pid"; wait "$filterd_pid" 2>/dev/null; rm -f "$sock"
 
 module_conf false "$top_builddir/t/badabi.so"
 out=$(check)

@@ -100,6 +100,7 @@ struct tcase {
 static struct sandbox_filter	*t_filter;
 static pid_t			 t_parent;
 static int			 t_ia32;
+static int			 t_stacked;	/* under the spawner's too */
 
 /*
  * Ends a child.  Not _exit(): under ASan that is intercepted to run
@@ -935,6 +936,13 @@ child_main(int (*act)(void), int chan, int job, unsigned int flags)
 	alarm(CHILD_ALARM);
 	child_fds(chan, job, flags);
 	child_limits(flags, &lim);
+	/*
+	 * A worker is forked from a spawner under its own policy, and
+	 * filters stack: what the worker's allows must pass both.
+	 */
+	if (!(flags & F_NOENTER) && t_stacked &&
+	    sandbox_proc_enter(SANDBOX_PROC_SPAWNER, err, sizeof(err)) == -1)
+		child_fail(EXIT_ENTER, err);
 	if (!(flags & F_NOENTER) &&
 	    sandbox_worker_enter(t_filter, &lim, err, sizeof(err)) == -1)
 		child_fail(EXIT_ENTER, err);
@@ -1111,7 +1119,8 @@ test_case(const struct tcase *c)
 		return;
 	}
 	status = run_child(c->act, c->flags, out, sizeof(out));
-	if (!ok(outcome_ok(c->want, status), "%s: %s", c->name,
+	if (!ok(outcome_ok(c->want, status), "%s%s: %s",
+	    t_stacked ? "forked from a spawner: " : "", c->name,
 	    outcome_str(c->want))) {
 		status_str(status, st, sizeof(st));
 		diag("child: %s", st);
@@ -2028,7 +2037,7 @@ main(void)
 	t_parent = getpid();
 	if ((t_wuser = getenv("FILTERD_TEST_WORKER_USER")) == NULL)
 		t_wuser = "filterd-worker";
-	plan(FILTER_TESTS + (int)NITEMS(cases) + STATUS_TESTS +
+	plan(FILTER_TESTS + 2 * (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
 	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS +
 	    LANDLOCK_TESTS + NS_TESTS + SEQUENCE_TESTS);
@@ -2038,6 +2047,10 @@ main(void)
 	test_filter_dump();
 	for (i = 0; i < NITEMS(cases); i++)
 		test_case(&cases[i]);
+	t_stacked = 1;
+	for (i = 0; i < NITEMS(cases); i++)
+		test_case(&cases[i]);
+	t_stacked = 0;
 	test_status();
 	test_limits();
 	test_enter_errors();

@@ -1,12 +1,15 @@
 /*
- * t/12-seccomp-pfc.c: the worker's seccomp policy against its golden copy,
- * t/data/seccomp-x86_64.pfc, so that every change to the policy shows up
- * in review as a change to that file.  Runs as a test program, as any
- * user; trusts the golden file only as text to compare with.
+ * t/12-seccomp-pfc.c: the seccomp policies against their golden copies,
+ * so that every change to a policy shows up in review as a change to a
+ * file: the worker's in t/data/seccomp-x86_64.pfc, the supervisor's, the
+ * spawner's and the configuration checker's in
+ * t/data/seccomp-{supervisor,spawner,checker}-x86_64.pfc.  Runs as a test
+ * program, as any user; trusts the golden files only as text to compare
+ * with.
  *
- * The golden file is sandbox_filter_dump()'s output (libseccomp's pseudo
- * filter code) under a three-line header that names the libseccomp
- * version that wrote it.  Another version may print the same policy
+ * A golden file is sandbox_filter_dump()'s or sandbox_proc_dump()'s
+ * output (libseccomp's pseudo filter code) under a three-line header that
+ * names the libseccomp version that wrote it.  Another version may print the same policy
  * differently, so the comparison is skipped, with a reason, under any
  * other version and on any other architecture; CI runs the version the
  * file was made with.  On a mismatch the test prints a unified diff (by
@@ -14,7 +17,7 @@
  *
  *	FILTERD_REGEN_GOLDEN=1 make check TESTS=t/12-seccomp-pfc
  *
- * which rewrites it in the source tree, for review with git diff.
+ * which rewrites them in the source tree, for review with git diff.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -36,6 +39,7 @@
 #include "t/tap.h"
 
 #define GOLDEN_PATH	"t/data/seccomp-x86_64.pfc"
+#define GOLDEN_MAX	64	/* of a golden file's path in the tree */
 #define REGEN_VAR	"FILTERD_REGEN_GOLDEN"
 #define REGEN_HOW	REGEN_VAR "=1 make check TESTS=t/12-seccomp-pfc"
 #define TEXT_MAX	(1 << 20)	/* far above the ~5 KB of policy */
@@ -87,46 +91,67 @@ text_read_file(const char *path, struct text *t)
 	return rc;
 }
 
-/* The header of the golden file, for this libseccomp. */
+/* The header of a golden file, for this libseccomp. */
 static void
-golden_header(char *buf, size_t len)
+golden_header(const char *what, char *buf, size_t len)
 {
 	const struct scmp_version	*v = seccomp_version();
 
 	(void)snprintf(buf, len,
-	    "# filterd's worker seccomp policy, from sandbox_filter_dump().\n"
+	    "# filterd's %s seccomp policy, from %s.\n"
 	    "# libseccomp %u.%u.%u. After a deliberate change to the policy:\n"
-	    "# %s\n", v->major, v->minor, v->micro, REGEN_HOW);
+	    "# %s\n", what, strcmp(what, "worker") == 0 ?
+	    "sandbox_filter_dump()" : "sandbox_proc_dump()", v->major,
+	    v->minor, v->micro, REGEN_HOW);
 }
 
-/* The header, then the dump of f: what the golden file should hold. */
+/*
+ * The header, then the dump of f (or, f NULL, of process p's policy):
+ * what the golden file should hold.
+ */
 static int
-policy_text(const struct sandbox_filter *f, struct text *t)
+policy_text(const struct sandbox_filter *f, enum sandbox_proc p,
+    struct text *t)
 {
-	char	hdr[512];
+	char	hdr[512], err[256];
 	size_t	hlen;
 	int	fd, rc;
 
-	golden_header(hdr, sizeof(hdr));
+	golden_header(f != NULL ? "worker" : sandbox_proc_name(p), hdr,
+	    sizeof(hdr));
 	hlen = strlen(hdr);
 	if ((fd = memfd_create("pfc", MFD_CLOEXEC)) == -1)
 		bail("memfd_create: %s", strerror(errno));
 	if (write(fd, hdr, hlen) != (ssize_t)hlen)
 		bail("write: %s", strerror(errno));
-	rc = sandbox_filter_dump(f, fd);
+	if (f != NULL)
+		rc = sandbox_filter_dump(f, fd);
+	else if ((rc = sandbox_proc_dump(p, fd, err, sizeof(err))) == -1)
+		diag("sandbox_proc_dump: %s", err);
 	if (rc == 0)
 		rc = text_read_fd(fd, t);
 	(void)close(fd);
 	return rc;
 }
 
+/* Where the golden file of p lives in the tree; the worker's for -1. */
+static void
+golden_rel(int p, char *buf, size_t len)
+{
+	if (p == -1)
+		(void)snprintf(buf, len, "%s", GOLDEN_PATH);
+	else
+		(void)snprintf(buf, len, "t/data/seccomp-%s-x86_64.pfc",
+		    sandbox_proc_name((enum sandbox_proc)p));
+}
+
 static const char *
-golden_path(char *buf, size_t len)
+golden_path(const char *rel, char *buf, size_t len)
 {
 	const char	*top = getenv("top_srcdir");
 
 	(void)snprintf(buf, len, "%s/%s", top != NULL && *top != '\0' ? top :
-	    ".", GOLDEN_PATH);
+	    ".", rel);
 	return buf;
 }
 
@@ -201,7 +226,7 @@ diag_lines(char *buf, int *left)
 
 /* Runs diff -u golden actual and shows its output as diag lines. */
 static int
-diff_show(const char *golden, const char *actual)
+diff_show(const char *rel, const char *golden, const char *actual)
 {
 	char	buf[4096], carry[8192];
 	size_t	clen = 0;
@@ -215,8 +240,8 @@ diff_show(const char *golden, const char *actual)
 		(void)dup2(p[1], 1);
 		(void)dup2(p[1], 2);
 		(void)close(p[0]);
-		execlp("diff", "diff", "-u", "-L", GOLDEN_PATH, "-L",
-		    "sandbox_filter_dump()", golden, actual, (char *)NULL);
+		execlp("diff", "diff", "-u", "-L", rel, "-L", "the dump",
+		    golden, actual, (char *)NULL);
 		_exit(127);
 	}
 	(void)close(p[1]);
@@ -256,7 +281,7 @@ diff_first(const struct text *g, const struct text *a)
 }
 
 static void
-mismatch_explain(const char *path, const struct text *g,
+mismatch_explain(const char *rel, const char *path, const struct text *g,
     const struct text *a)
 {
 	char	tmp[] = "/tmp/filterd-pfc.XXXXXX";
@@ -264,32 +289,33 @@ mismatch_explain(const char *path, const struct text *g,
 
 	if ((fd = mkstemp(tmp)) != -1) {
 		if (write(fd, a->p, a->len) == (ssize_t)a->len)
-			shown = diff_show(path, tmp) == 0;
+			shown = diff_show(rel, path, tmp) == 0;
 		(void)close(fd);
 		(void)unlink(tmp);
 	}
 	if (!shown)
 		diff_first(g, a);
-	diag("the seccomp policy differs from %s.", GOLDEN_PATH);
+	diag("the seccomp policy differs from %s.", rel);
 	diag("If the change is deliberate, regenerate the file and commit it");
 	diag("with the change, for review:");
 	diag("  %s", REGEN_HOW);
 }
 
-#define GOLDEN_TESTS	1
+/* The worker's and the three processes'. */
+#define GOLDEN_TESTS	4
 
 static void
-test_golden(const struct text *a)
+test_golden(const char *rel, const struct text *a)
 {
 	struct text	g;
 	char		path[4096], gv[32], rv[32];
 
-	golden_path(path, sizeof(path));
+	golden_path(rel, path, sizeof(path));
 	if (getenv(REGEN_VAR) != NULL && strcmp(getenv(REGEN_VAR), "1") == 0) {
 		if (!ok(golden_write(path, a) == 0, "regenerated %s", path))
 			diag("writing %s: %s", path, strerror(errno));
 		else
-			diag("now review it: git diff %s", GOLDEN_PATH);
+			diag("now review it: git diff %s", rel);
 		return;
 	}
 	if (text_read_file(path, &g) == -1) {
@@ -307,8 +333,8 @@ test_golden(const struct text *a)
 		    gv[0] != '\0' ? gv : "(unknown)", rv);
 		skip(1, path);
 	} else if (!ok(g.len == a->len && memcmp(g.p, a->p, a->len) == 0,
-	    "policy matches %s", GOLDEN_PATH))
-		mismatch_explain(path, &g, a);
+	    "policy matches %s", rel))
+		mismatch_explain(rel, path, &g, a);
 	text_free(&g);
 }
 
@@ -317,7 +343,8 @@ main(void)
 {
 	struct sandbox_filter	*f1, *f2;
 	struct text		 a, b, c;
-	char			 err[256];
+	char			 err[256], rel[GOLDEN_MAX];
+	int			 p;
 
 	if (seccomp_arch_native() != SCMP_ARCH_X86_64) {
 		printf("1..0 # SKIP the golden policy is for x86_64 only\n");
@@ -327,16 +354,25 @@ main(void)
 	if ((f1 = sandbox_filter_new(err, sizeof(err))) == NULL ||
 	    (f2 = sandbox_filter_new(err, sizeof(err))) == NULL)
 		bail("sandbox_filter_new: %s", err);
-	ok(policy_text(f1, &a) == 0 && a.len > 0, "sandbox_filter_dump");
-	ok(policy_text(f1, &b) == 0 && a.len == b.len &&
+	ok(policy_text(f1, 0, &a) == 0 && a.len > 0, "sandbox_filter_dump");
+	ok(policy_text(f1, 0, &b) == 0 && a.len == b.len &&
 	    memcmp(a.p, b.p, a.len) == 0, "a second dump is the same");
-	ok(policy_text(f2, &c) == 0 && a.len == c.len &&
+	ok(policy_text(f2, 0, &c) == 0 && a.len == c.len &&
 	    memcmp(a.p, c.p, a.len) == 0,
 	    "the dump of a second filter is the same");
-	test_golden(&a);
+	golden_rel(-1, rel, sizeof(rel));
+	test_golden(rel, &a);
 	text_free(&a);
 	text_free(&b);
 	text_free(&c);
+	for (p = SANDBOX_PROC_SUPERVISOR; p <= SANDBOX_PROC_CHECKER; p++) {
+		if (policy_text(NULL, (enum sandbox_proc)p, &a) == -1)
+			bail("cannot dump the %s policy",
+			    sandbox_proc_name((enum sandbox_proc)p));
+		golden_rel(p, rel, sizeof(rel));
+		test_golden(rel, &a);
+		text_free(&a);
+	}
 	sandbox_filter_free(&f1);
 	sandbox_filter_free(&f2);
 	return done_testing();

@@ -381,7 +381,7 @@ osmtpd_main() {
 osmtpd_cases() {
 	local v="$1" proto="$2"
 
-	plan 49
+	plan 50
 
 	# smtpd runs the filter as its own user: it must reach the test files.
 	chmod 755 "$TMP"
@@ -554,6 +554,17 @@ osmtpd_cases() {
 	    awk '{ print $1 }')
 	[ -n "$pids" ]
 	ok $? "filterd runs under smtpd ($(echo $pids | wc -w) processes)"
+	# Its event loop, dispatch threads and dispatcher: all under seccomp.
+	sup=$(ps -o pid=,comm= -p "$(echo $pids | tr ' ' ',')" |
+	    awk '$2 == "filterd-super" { print $1 }')
+	bad=""
+	for t in /proc/"$sup"/task/*; do
+		[ "$(awk '$1 == "Seccomp:" { print $2 }' "$t/status")" = 2 ] ||
+		    bad="$bad ${t##*/}"
+	done
+	ok $([ -n "$sup" ] && [ -z "$bad" ]; echo $?) \
+	    "every thread of filterd's supervisor is in seccomp filter mode"
+	[ -z "$bad" ] || diag "supervisor $sup, threads without:$bad"
 	kill "$smtpd_pid"
 	n=100
 	while [ $n -gt 0 ] && kill -0 "$smtpd_pid" 2>/dev/null; do

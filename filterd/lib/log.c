@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "filterd/lib/log.h"
@@ -24,8 +25,20 @@ log_init(const char *ident, int foreground, int verbose)
 	log_ident = ident;
 	log_fg = foreground;
 	log_verb = verbose;
+	/*
+	 * syslog(3) stamps each line in local time and reads the zone file
+	 * on first use: now, before a sandbox closes the file system.
+	 * LOG_NDELAY connects to syslogd now for the same reason.
+	 */
+	tzset();
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_detach(void)
+{
+	closelog();
 }
 
 int

@@ -10,6 +10,11 @@
 
 /* ident names the process role ("filterd", "filterd/spawner"). */
 void	log_init(const char *ident, int foreground, int verbose);
+/*
+ * Closes syslog's socket, before the caller closes descriptors wholesale
+ * (glibc would go on writing to the number); log_init() opens it again.
+ */
+void	log_detach(void);
 int	log_foreground(void);
 int	log_verbose(void);
 
