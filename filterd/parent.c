@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filterd/lib/clock.h"
 #include "filterd/lib/config.h"
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
@@ -53,15 +54,6 @@ struct parent {
 	int		 status;	/* the supervisor's, once it is gone */
 	int		 done;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In the child: the control socket on SPAWNER_FD_CTL, then exec. */
 static void
@@ -157,7 +149,7 @@ parent_spawn(struct parent *p, long long now)
 static void
 parent_serve(struct parent *p)
 {
-	long long	 now = now_ms();
+	long long	 now = clock_ms();
 
 	while (p->pending > 0 && !p->done &&
 	    parent_throttle_wait(p, now) == 0) {
@@ -188,7 +180,7 @@ parent_request(struct parent *p)
 		return;
 	}
 	p->pending++;
-	if ((wait = parent_throttle_wait(p, now_ms())) == 0)
+	if ((wait = parent_throttle_wait(p, clock_ms())) == 0)
 		p->throttled = 0;
 	else {
 		/* Once a bout, not once a start. */
@@ -210,7 +202,7 @@ parent_timeout(const struct parent *p)
 
 	if (p->pending == 0)
 		return -1;
-	ms = parent_throttle_wait(p, now_ms());
+	ms = parent_throttle_wait(p, clock_ms());
 	return ms > 60000 ? 60000 : (int)ms;
 }
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "filterd/lib/buf.h"
+#include "filterd/lib/clock.h"
 #include "filterd/lib/config.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/wire.h"
@@ -189,15 +190,6 @@ struct check {
 	int		 bad;		/* a record we refused */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A line from the child, with anything not printable as '?'. */
 static void
 check_report(struct check *k, const uint8_t *p, size_t len)
@@ -257,8 +249,8 @@ check_read(struct check *k, int sock, long long deadline)
 		return;
 	}
 	for (;;) {
-		rc = poll(&pfd, 1, (int)(deadline > now_ms() ?
-		    deadline - now_ms() : 0));
+		rc = poll(&pfd, 1, (int)(deadline > clock_ms() ?
+		    deadline - clock_ms() : 0));
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc <= 0)
@@ -278,7 +270,7 @@ check_reap(pid_t pid, long long deadline)
 	pid_t	 rc;
 
 	while ((rc = waitpid(pid, &status, WNOHANG)) == 0 &&
-	    now_ms() < deadline)
+	    clock_ms() < deadline)
 		(void)poll(NULL, 0, 10);
 	if (rc == 0) {
 		(void)kill(pid, SIGKILL);
@@ -335,7 +327,7 @@ parent_check(const char *path, void (*report)(void *, const char *),
 	if (pid == 0)
 		child_main(path, sv[1]);
 	close(sv[1]);
-	deadline = now_ms() + CHECK_TIMEOUT_MS;
+	deadline = clock_ms() + CHECK_TIMEOUT_MS;
 	check_read(&k, sv[0], deadline);
 	close(sv[0]);
 	status = check_reap(pid, deadline);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filterd/lib/clock.h"
 #include "filterd/lib/config.h"
 #include "filters/host.h"
 #include "filterd/lib/log.h"
@@ -56,15 +57,6 @@ struct spawner {
 	unsigned long		 served;
 	struct buf		*b;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In the new worker: descriptors, signals, sandbox, then the job. */
 static void
@@ -159,7 +151,7 @@ spawner_fork(struct spawner *s)
 		kill(pid, SIGKILL);
 		close(c->fd);
 		c->fd = -1;
-		c->deadline = now_ms() + SPAWNER_GRACE_MS;
+		c->deadline = clock_ms() + SPAWNER_GRACE_MS;
 		return -1;
 	}
 	s->npool++;
@@ -213,7 +205,7 @@ spawner_retire(struct spawner *s, const char *why)
 		if (s->kids[i].fd == -1)
 			continue;
 		spawner_close(&s->kids[i]);	/* the idle worker reads EOF */
-		s->kids[i].deadline = now_ms() + SPAWNER_GRACE_MS;
+		s->kids[i].deadline = clock_ms() + SPAWNER_GRACE_MS;
 	}
 	s->npool = 0;
 }
@@ -306,7 +298,7 @@ spawner_serve(struct spawner *s)
 		return;
 	}
 	spawner_close(c);
-	c->deadline = now_ms() + s->conf->worker_timeout * 1000LL +
+	c->deadline = clock_ms() + s->conf->worker_timeout * 1000LL +
 	    SPAWNER_GRACE_MS;
 	s->npool--;
 	/* A fresh address layout now and then, even without a crash. */
@@ -318,7 +310,7 @@ spawner_serve(struct spawner *s)
 static long long
 spawner_deadlines(struct spawner *s)
 {
-	long long	 now = now_ms(), next = -1;
+	long long	 now = clock_ms(), next = -1;
 	size_t		 i;
 
 	for (i = 0; i < s->nkids; i++) {

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filterd/lib/clock.h"
 #include "filterd/lib/config.h"
 #include "filterd/super_answer.h"
 #include "filterd/super_dispatch.h"
@@ -180,15 +181,6 @@ struct dispatch {
 	struct dthread	 t;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes over own (may be NULL when conf is the caller's). */
 static struct dgen *
 dgen_new(uint64_t id, struct config *own, const struct config *conf)
@@ -311,11 +303,11 @@ static int
 pidfd_wait(int pidfd, int ms)
 {
 	struct pollfd	 pfd = { pidfd, POLLIN, 0 };
-	long long	 end = now_ms() + ms;
+	long long	 end = clock_ms() + ms;
 	int		 rc;
 
 	for (;;) {
-		rc = poll(&pfd, 1, (int)(end > now_ms() ? end - now_ms() : 0));
+		rc = poll(&pfd, 1, (int)(end > clock_ms() ? end - clock_ms() : 0));
 		if (rc != -1 || errno != EINTR)
 			return rc > 0 ? 1 : rc;
 	}
@@ -363,7 +355,7 @@ dying_add(struct dthread *t, const struct stocked *w)
 	y = &t->dying[t->ndying++];
 	y->pidfd = w->pidfd;
 	y->pid = w->pid;
-	y->kill_at = now_ms() + DISPATCH_EXIT_MS;
+	y->kill_at = clock_ms() + DISPATCH_EXIT_MS;
 	y->killed = 0;
 }
 
@@ -540,7 +532,7 @@ dt_early(struct dispatch *d)
 	if (wait > DISPATCH_RETRY_MAX_MS)
 		wait = DISPATCH_RETRY_MAX_MS;
 	t->early++;
-	t->pnext = now_ms() + wait;
+	t->pnext = clock_ms() + wait;
 }
 
 /* The standby says something: it ended, or it is broken. */
@@ -612,7 +604,7 @@ dt_ctl_read(struct dispatch *d)
 	w.fd = fds[0];
 	w.pidfd = fds[1];
 	w.spawner = t->cserial;
-	w.since = now_ms();
+	w.since = clock_ms();
 	w.g = dgen_ref(t->cg);
 	t->casked = 0;
 	t->cserved = 1;
@@ -659,7 +651,7 @@ dt_parent_reset(struct dispatch *d)
 		close(t->pctl);		/* that spawner retires */
 	t->pctl = -1;
 	t->pwait = PARENT_IDLE;
-	t->pnext = now_ms() + DISPATCH_RETRY_MS;
+	t->pnext = clock_ms() + DISPATCH_RETRY_MS;
 }
 
 /*
@@ -830,7 +822,7 @@ dt_tick(struct dispatch *d)
 	struct stocked	 out[DISPATCH_STOCK_MAX];
 	struct dgen	*g;
 	size_t		 nout, need;
-	long long	 now = now_ms();
+	long long	 now = clock_ms();
 	unsigned	 live;
 	int		 given, stop, none, idle;
 
@@ -881,7 +873,7 @@ dt_tick(struct dispatch *d)
 static int
 dt_timeout(const struct dthread *t)
 {
-	long long	 now = now_ms(), next = now + DISPATCH_TICK_MS;
+	long long	 now = clock_ms(), next = now + DISPATCH_TICK_MS;
 	size_t		 i;
 
 	if (t->casked != 0 && t->casked + DISPATCH_CTL_TIMEOUT_MS < next)
@@ -1066,10 +1058,10 @@ dispatch_free(struct dispatch **dp)
 	/* The thread is gone: see the last workers go here. */
 	while (d->t.ndying > 0) {
 		if (pidfd_wait(d->t.dying[0].pidfd, (int)(d->t.dying[0].kill_at -
-		    now_ms())) == 1)
+		    clock_ms())) == 1)
 			dying_forget(&d->t, 0);
 		else
-			dying_tick(&d->t, now_ms());
+			dying_tick(&d->t, clock_ms());
 	}
 	if (d->given != -1)
 		close(d->given);
@@ -1161,8 +1153,8 @@ dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
 	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
 	pthread_mutex_lock(&d->lock);
 	d->waiters++;
-	while ((rc = stock_take(d, now_ms(), w_r)) == -1 && !d->nosource &&
-	    !d->stop && now_ms() < deadline) {
+	while ((rc = stock_take(d, clock_ms(), w_r)) == -1 && !d->nosource &&
+	    !d->stop && clock_ms() < deadline) {
 		if (!poked) {
 			pthread_mutex_unlock(&d->lock);
 			dispatch_poke(d);	/* we wait */
@@ -1243,7 +1235,7 @@ dispatch_read(const struct stocked *w, struct buf *b, long long deadline,
 	pid_t		 from = 0;
 
 	n = recv_within(w->fd, b, WIRE_VERDICT_MAX, &from,
-	    (int)(deadline - now_ms()));
+	    (int)(deadline - clock_ms()));
 	if (n == -1 && errno == ETIMEDOUT)
 		return worker_failed(o, "worker timed out");
 	if (n == -1 && errno == EMSGSIZE)
@@ -1291,13 +1283,13 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 	struct pollfd	 pfd[2] = { { w->pidfd, POLLIN, 0 },
 			    { w->fd, POLLIN, 0 } };
 	const char	*why = NULL;
-	long long	 end = now_ms() + DISPATCH_EXIT_MS;
+	long long	 end = clock_ms() + DISPATCH_EXIT_MS;
 	nfds_t		 nfd = 2;
 	pid_t		 from;
 	int		 rc;
 
 	for (;;) {
-		rc = poll(pfd, nfd, (int)(end > now_ms() ? end - now_ms() : 0));
+		rc = poll(pfd, nfd, (int)(end > clock_ms() ? end - clock_ms() : 0));
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc == 0 && why == NULL)
@@ -1450,7 +1442,7 @@ dispatch_offence(struct dispatch *d, const struct dgen *g,
 	snprintf(what, sizeof(what), "worker %ld %s", (long)o->pid,
 	    strncmp(o->why, "worker ", 7) == 0 ? o->why + 7 : o->why);
 	(void)penalty_offence(d->pen, g->conf, m->client_addr, start,
-	    now_ms(), what);
+	    clock_ms(), what);
 }
 
 void
@@ -1458,7 +1450,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 {
 	struct dgen	*g = dispatch_hold(d);
 	struct buf	*b = NULL;
-	long long	 start = now_ms();
+	long long	 start = clock_ms();
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
@@ -1469,7 +1461,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	else
 		rc = dispatch_try(d, m, b, start, &g, o);
 	buf_free(&b);
-	o->ms = (long)(now_ms() - start);
+	o->ms = (long)(clock_ms() - start);
 	if (rc == TRY_WORKER)
 		dispatch_offence(d, g, m, start, o);
 	if (rc < 0) {
@@ -1487,7 +1479,7 @@ dispatch_penalised(struct dispatch *d, const struct message *m,
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
-	if ((rc = dispatch_penalty(d, g, m, now_ms(), o))) {
+	if ((rc = dispatch_penalty(d, g, m, clock_ms(), o))) {
 		o->kind = OUTCOME_FALLBACK;
 		dispatch_fallback(g->conf, &o->v);
 	}

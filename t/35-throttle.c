@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "filterd/lib/buf.h"
+#include "filterd/lib/clock.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/wire.h"
 #include "filterd/parent.h"
@@ -39,15 +40,6 @@ static char	 script[64];
 static int	 errfd = -1;		/* the parent's standard error */
 static char	 errtext[65536];
 static size_t	 errlen;
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The stand-in spawner: it ends when its control socket (fd 3) does. */
 static void
@@ -159,10 +151,10 @@ count_lines(const char *needle)
 static int
 wait_err(const char *needle, unsigned n, int ms)
 {
-	long long	 end = now_ms() + ms;
+	long long	 end = clock_ms() + ms;
 
-	while (count_lines(needle) <= n && now_ms() < end)
-		read_err((int)(end - now_ms()));
+	while (count_lines(needle) <= n && clock_ms() < end)
+		read_err((int)(end - clock_ms()));
 	return count_lines(needle) > n;
 }
 
@@ -209,11 +201,11 @@ answer(int pchan, struct buf *b)
 static int
 wait_child(pid_t pid, int ms)
 {
-	long long	 end = now_ms() + ms;
+	long long	 end = clock_ms() + ms;
 	int		 status;
 
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= end)
+		if (clock_ms() >= end)
 			return -1;
 		usleep(5000);
 	}
@@ -242,7 +234,7 @@ test_rate(struct buf *b)
 
 	sup = start_supervisor();
 	par = start_parent(sup, 0, &pchan);
-	t0 = now_ms();
+	t0 = clock_ms();
 	for (i = 0; i < IN_FLIGHT; i++)
 		ask(pchan, b);
 	for (i = 0; i < STARTS; i++) {
@@ -252,7 +244,7 @@ test_rate(struct buf *b)
 		if (i + IN_FLIGHT < STARTS)
 			ask(pchan, b);
 	}
-	total = now_ms() - t0;
+	total = clock_ms() - t0;
 	is_int(answered, STARTS, "every spawner asked for is started");
 	ok(total >= (STARTS - 10) * 100 - 100, "%d starts take %lld ms: ten "
 	    "at once, then ten a second", STARTS, total);
@@ -269,7 +261,7 @@ ended(pid_t sup, long long *t_r)
 	int	 status;
 
 	if (*t_r == 0 && waitpid(sup, &status, WNOHANG) == sup)
-		*t_r = now_ms();
+		*t_r = clock_ms();
 	return *t_r != 0;
 }
 
@@ -287,8 +279,8 @@ test_held(struct buf *b)
 	par = start_parent(sup, 1, &pchan);
 	ask(pchan, b);
 	ask(pchan, b);
-	t1 = answer(pchan, b) == 0 ? now_ms() : 0;
-	t2 = answer(pchan, b) == 0 ? now_ms() : 0;
+	t1 = answer(pchan, b) == 0 ? clock_ms() : 0;
+	t2 = answer(pchan, b) == 0 ? clock_ms() : 0;
 	ok(t1 > 0 && t2 - t1 >= 800, "at one start a second, the second "
 	    "start comes a second after the first (%lld ms)", t2 - t1);
 
@@ -301,10 +293,10 @@ test_held(struct buf *b)
 	/* Which comes first: the supervisor's end, or the held start? */
 	pfd.fd = pchan;
 	pfd.events = POLLIN;
-	end = now_ms() + 5000;
-	while ((!ended(sup, &tsup) || tstart == 0) && now_ms() < end) {
+	end = clock_ms() + 5000;
+	while ((!ended(sup, &tsup) || tstart == 0) && clock_ms() < end) {
 		if (tstart == 0 && poll(&pfd, 1, 5) == 1)
-			tstart = answer(pchan, b) == 0 ? now_ms() : -1;
+			tstart = answer(pchan, b) == 0 ? clock_ms() : -1;
 		else if (tstart != 0)
 			usleep(5000);
 	}
