@@ -90,15 +90,5 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 	else
 		rc = milter_run(c, d);
 	dispatch_free(&d);
-#ifdef FD_SANITIZERS
-	/*
-	 * LeakSanitizer checks at exit from a clone of this process that
-	 * ptraces it, which the kernel refuses while the real and effective
-	 * ids differ.  No worker is left to kill: take user's ids back.
-	 */
-	if (setresgid((gid_t)-1, getgid(), (gid_t)-1) == -1 ||
-	    setresuid((uid_t)-1, getuid(), (uid_t)-1) == -1)
-		log_warn("setresuid for LeakSanitizer");
-#endif
 	return rc;
 }
