@@ -9,7 +9,6 @@
 #include <libmilter/mfdef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,59 +67,9 @@ session_get(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
-/*
- * SMFIC_QUIT_NC ends an SMTP session but not the milter connection:
- * libmilter calls xxfi_close and then xxfi_connect again, without a new
- * negotiation.  The session dies at close, so what was negotiated on a
- * connection is kept here from close to that connect: a few recent
- * connections, looked up by their context.
- */
-#define MILTER_MEMO	64
-
-static struct {
-	const SMFICTX	*ctx;
-	unsigned long	 noreply;
-} milter_memo[MILTER_MEMO];
-static size_t		 milter_memo_next;
-static pthread_mutex_t	 milter_memo_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-milter_memo_put(const SMFICTX *ctx, unsigned long noreply)
-{
-	size_t	 i;
-
-	pthread_mutex_lock(&milter_memo_lock);
-	for (i = 0; i < MILTER_MEMO && milter_memo[i].ctx != ctx; i++)
-		;
-	if (i == MILTER_MEMO) {
-		i = milter_memo_next;
-		milter_memo_next = (milter_memo_next + 1) % MILTER_MEMO;
-	}
-	milter_memo[i].ctx = ctx;
-	milter_memo[i].noreply = noreply;
-	pthread_mutex_unlock(&milter_memo_lock);
-}
-
-/* Returns 1 with the steps in *noreply_r, or 0 when ctx is not known. */
-static int
-milter_memo_get(const SMFICTX *ctx, unsigned long *noreply_r)
-{
-	size_t	 i;
-	int	 found = 0;
-
-	pthread_mutex_lock(&milter_memo_lock);
-	for (i = 0; i < MILTER_MEMO && !found; i++)
-		if (milter_memo[i].ctx == ctx) {
-			*noreply_r = milter_memo[i].noreply;
-			found = 1;
-		}
-	pthread_mutex_unlock(&milter_memo_lock);
-	return found;
-}
-
 /* A session for a new connection, or NULL when out of memory. */
 static struct session *
-session_new(SMFICTX *ctx, unsigned long noreply)
+session_new(SMFICTX *ctx)
 {
 	struct session	*s;
 
@@ -133,7 +82,6 @@ session_new(SMFICTX *ctx, unsigned long noreply)
 		free(s);
 		return NULL;
 	}
-	s->noreply = noreply;
 	smfi_setpriv(ctx, s);
 	return s;
 }
@@ -189,17 +137,19 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct session	*s;
 	unsigned long	 noreply = 0;
 
 	(void)f0;
 	(void)f2;
 	(void)f3;
-	if (f1 & SMFIP_SKIP)
-		noreply = f1 & MILTER_NOREPLY;
-	if (session_get(ctx) == NULL && session_new(ctx, noreply) == NULL) {
+	if ((s = session_get(ctx)) == NULL && (s = session_new(ctx)) == NULL) {
 		log_warnx("out of memory for a new connection");
 		return SMFIS_REJECT;	/* libmilter drops the connection */
 	}
+	if (f1 & SMFIP_SKIP)
+		noreply = f1 & MILTER_NOREPLY;
+	s->noreply = noreply;
 	*pf0 = MILTER_ACTIONS;
 	*pf1 = noreply | (f1 & MILTER_NOSEND);
 	*pf2 = *pf3 = 0;
@@ -261,12 +211,16 @@ milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct session	*s = session_get(ctx);
 	char		 addr[INET6_ADDRSTRLEN + 1];
-	unsigned long	 noreply = 0;
 
-	/* After SMFIC_QUIT_NC: what was negotiated still holds. */
-	if (s == NULL && (!milter_memo_get(ctx, &noreply) ||
-	    (s = session_new(ctx, noreply)) == NULL)) {
-		log_warnx("out of memory or options lost for a connection");
+	/*
+	 * The session is made at negotiation.  A libmilter that closed it at
+	 * SMFIC_QUIT_NC and goes on without negotiating again would leave us
+	 * not knowing what the MTA awaits: every message of the connection is
+	 * then refused (Debian's libmilter calls neither xxfi_close nor
+	 * xxfi_connect there, and Postfix never sends SMFIC_QUIT_NC).
+	 */
+	if (s == NULL) {
+		log_warnx("a connection without options: refused");
 		return SMFIS_TEMPFAIL;
 	}
 	milter_addr(sa, addr, sizeof(addr));
@@ -563,7 +517,6 @@ milter_close(SMFICTX *ctx)
 	struct session	*s = session_get(ctx);
 
 	if (s != NULL) {
-		milter_memo_put(ctx, s->noreply);
 		outcome_clear(&s->pen);
 		rfc5322_free(&s->rp);
 		message_free(&s->m);
