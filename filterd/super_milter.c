@@ -2,7 +2,8 @@
  * super_milter: runs in the supervisor, in libmilter's threads.  Everything the
  * MTA sends is untrusted and bounded before it is stored; everything that
  * goes back to the MTA comes from a validated verdict or from the
- * configuration.  Every callback returns a legal SMFIS_* code.
+ * configuration.  Every callback returns a legal SMFIS_* code, and
+ * SMFIS_NOREPLY exactly at the steps negotiated as no-reply.
  */
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
