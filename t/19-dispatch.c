@@ -297,8 +297,15 @@ parent_answer(struct parent *p, struct buf *b)
 	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
 	    wire_send(p->fd, b, ctl) == -1 ||
 	    wire_enc_config(b, p->gen) == -1 ||
-	    wire_send(p->fd, b, p->snap) == -1)
-		bail("cannot hand a spawner out");
+	    wire_send(p->fd, b, p->snap) == -1) {
+		/*
+		 * The dispatcher may be freed while its last request (a
+		 * standby, often) is being answered: parent_stop closed its
+		 * end.  The spawner's thread ends when ctl closes below.
+		 */
+		if (errno != EPIPE && errno != ECONNRESET)
+			bail("cannot hand a spawner out: %s", strerror(errno));
+	}
 	pthread_mutex_unlock(&p->lock);
 	close(ctl);
 	bump(&p->nspawners);
