@@ -1292,9 +1292,15 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 		rc = poll(pfd, nfd, (int)(end > clock_ms() ? end - clock_ms() : 0));
 		if (rc == -1 && errno == EINTR)
 			continue;
+		/*
+		 * Not the worker's failure as far as the client goes: a
+		 * healthy worker on a host short of CPU can be this slow to
+		 * exit.  Its message still gets the fallback (the worker is
+		 * killed before the answer), but the client is not
+		 * penalised for it and the spawner is not retired.
+		 */
 		if (rc == 0 && why == NULL)
-			return worker_failed(o,
-			    "worker did not exit after its verdict");
+			return fail(o, "worker did not exit after its verdict");
 		if (rc <= 0)
 			return fail(o, why != NULL ? why :
 			    "cannot wait for the worker to exit");
