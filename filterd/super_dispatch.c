@@ -1,8 +1,11 @@
 /*
  * super_dispatch: runs in the supervisor.  A dispatcher thread of its own
  * talks to the parent and to the spawner, and keeps a small stock of ready
- * workers; the frontend threads that run messages take a worker from that
- * stock and talk to the worker only.  The spawner is trusted to hand out
+ * workers: it grants the spawner workers ahead of demand, several at a
+ * time, and the spawner pushes each one as soon as it is ready.  The
+ * frontend threads that run messages take a worker from that stock -- a
+ * dequeue under a short lock, with no round trip to anyone -- and talk to
+ * the worker only.  The spawner is trusted to hand out
  * sandboxed workers; the worker is not trusted at all -- silence, garbage,
  * extra frames and early exits all become the fallback for this one
  * message, never an error of the supervisor.
@@ -62,8 +65,13 @@
 
 /* How long to wait for the spawner or the parent to answer. */
 #define DISPATCH_CTL_TIMEOUT_MS	10000
-/* Workers kept ready beyond those that messages wait for, while busy. */
-#define DISPATCH_STOCK		2
+/*
+ * Workers kept ready beyond those that messages wait for, while busy;
+ * more are granted once fewer than DISPATCH_STOCK_LOW are ready or on
+ * their way, so that one grant tops up for several messages.
+ */
+#define DISPATCH_STOCK		4
+#define DISPATCH_STOCK_LOW	2
 /* The stock is kept full for this long after a worker was last taken. */
 #define DISPATCH_BUSY_MS	1000
 #define DISPATCH_STOCK_MAX	32
@@ -147,7 +155,8 @@ struct dthread {
 	unsigned	 cserial;
 	unsigned	 serials;
 	struct dgen	*cg;		/* its generation, held */
-	long long	 casked;	/* when a worker was asked for; 0 */
+	long long	 casked;	/* since when the spawner owes workers
+					   and has sent none; 0: owes none */
 	int		 cserved;	/* it handed out a worker */
 	int		 sctl;		/* the standby spawner, or -1 */
 	pid_t		 spid;
@@ -171,6 +180,8 @@ struct dispatch {
 	struct stocked	 stock[DISPATCH_STOCK_MAX];
 	size_t		 nstock;
 	unsigned	 waiters;	/* messages waiting for a worker */
+	unsigned	 owed;		/* granted by the spawner in use, not
+					   arrived yet */
 	long long	 taken;		/* when a worker was last taken */
 	unsigned	 live;		/* serial of the spawner in use; 0 */
 	int		 given;		/* from dispatch_set_spawner, or -1 */
@@ -268,14 +279,36 @@ stock_take(struct dispatch *d, long long now, struct stocked *w_r)
 }
 
 /*
+ * How many more workers to grant: none while the stock and those on their
+ * way are at least the low mark, else enough to reach the high one.  The
+ * messages waiting count in both; while mail flows (a worker was taken in
+ * the last DISPATCH_BUSY_MS), DISPATCH_STOCK more are kept ready.
+ * Without a parent (filterd -t), only what is waited for.  Locked.
+ */
+static size_t
+stock_need(const struct dispatch *d, long long now)
+{
+	size_t	 have = d->nstock + d->owed, want, low;
+
+	want = low = d->waiters;
+	if (d->parent && now - d->taken < DISPATCH_BUSY_MS) {
+		want += DISPATCH_STOCK;
+		low += DISPATCH_STOCK_LOW;
+	}
+	if (want > DISPATCH_STOCK_MAX)
+		want = DISPATCH_STOCK_MAX;
+	return have < low && have < want ? want - have : 0;
+}
+
+/*
  * Moves the workers no message may use any more to out (*nout of them);
- * returns how many more the stock wants.  Locked.
+ * returns how many more to grant.  Locked.
  */
 static size_t
 stock_sweep(struct dispatch *d, long long now, struct stocked *out,
     size_t *nout)
 {
-	size_t	 i, n = 0, want;
+	size_t	 i, n = 0;
 
 	*nout = 0;
 	for (i = 0; i < d->nstock; i++)
@@ -284,13 +317,7 @@ stock_sweep(struct dispatch *d, long long now, struct stocked *out,
 		else
 			out[(*nout)++] = d->stock[i];
 	d->nstock = n;
-	/* Without a parent (filterd -t), only what is asked for. */
-	want = d->waiters;
-	if (d->parent && now - d->taken < DISPATCH_BUSY_MS)
-		want += DISPATCH_STOCK;
-	if (want > DISPATCH_STOCK_MAX)
-		want = DISPATCH_STOCK_MAX;
-	return want > n ? want - n : 0;
+	return stock_need(d, now);
 }
 
 /* Workers' ends */
@@ -438,12 +465,13 @@ dt_retire(struct dispatch *d, const char *why)
 		return;
 	if (why != NULL)
 		log_debug("spawner %ld: %s", (long)t->cpid, why);
-	close(t->ctl);
+	close(t->ctl);		/* workers still on their way are closed */
 	t->ctl = -1;
 	t->casked = 0;
 	dgen_put(&t->cg);
 	pthread_mutex_lock(&d->lock);
 	d->live = 0;
+	d->owed = 0;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -552,64 +580,82 @@ dt_sctl_read(struct dispatch *d)
 	dt_early(d);
 }
 
+/* Grants the spawner in use n more workers. */
 static void
-dt_ask_worker(struct dispatch *d, long long now)
+dt_ask_worker(struct dispatch *d, long long now, size_t n)
 {
 	struct dthread	*t = &d->t;
 
-	if (wire_enc_request(t->b) == -1 || wire_send(t->ctl, t->b, -1) == -1) {
-		log_warn("spawner %ld: cannot ask for a worker", (long)t->cpid);
-		dt_fault(d, "cannot ask spawner %ld for a worker",
+	if (n > WIRE_GRANT_MAX)
+		n = WIRE_GRANT_MAX;
+	if (wire_enc_grant(t->b, (unsigned)n) == -1 ||
+	    wire_send(t->ctl, t->b, -1) == -1) {
+		log_warn("spawner %ld: cannot grant workers", (long)t->cpid);
+		dt_fault(d, "cannot ask spawner %ld for workers",
 		    (long)t->cpid);
 		dt_retire(d, NULL);
 		return;
 	}
-	t->casked = now;
+	if (t->casked == 0)
+		t->casked = now;
+	pthread_mutex_lock(&d->lock);
+	d->owed += (unsigned)n;
+	pthread_mutex_unlock(&d->lock);
 	dt_fault(d, "spawner %ld has not answered", (long)t->cpid);
 }
 
-/* A spawner's answer: a worker for the stock. */
-static void
-dt_ctl_read(struct dispatch *d)
+/*
+ * One frame from the spawner in use: a granted worker for the stock.
+ * Returns 1 when it was one and more are owed, 0 when there is no more to
+ * read now, -1 once the spawner is retired.
+ */
+static int
+dt_ctl_read1(struct dispatch *d)
 {
 	struct dthread	*t = &d->t;
 	struct stocked	 w;
 	const char	*why = "unexpected frame";
 	ssize_t		 n;
+	unsigned	 owed;
 	int		 fds[2], kept = 0;
 
 	/* The worker's channel, and a pidfd of it. */
 	n = wire_recv_fds(t->ctl, t->b, WIRE_CTL_MAX, fds, 2);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n == 0) {
 		dt_fault(d, "spawner %ld retired", (long)t->cpid);
 		if (!t->cserved)
 			dt_early(d);
 		dt_retire(d, "retired");
-		return;
+		return -1;
 	}
-	if (n == -1 || t->casked == 0 || wire_dec_pid(buf_data(t->b),
+	pthread_mutex_lock(&d->lock);
+	owed = d->owed;
+	pthread_mutex_unlock(&d->lock);
+	if (n == -1 || owed == 0 || wire_dec_pid(buf_data(t->b),
 	    buf_len(t->b), WIRE_WORKER, &w.pid, &why) == -1) {
 		if (n > 0) {
 			close(fds[0]);
 			close(fds[1]);
 		}
 		log_warnx("spawner %ld: %s", (long)t->cpid,
-		    n == -1 ? "cannot read its answer" : why);
+		    n == -1 ? "cannot read its answer" : owed == 0 ?
+		    "a worker that was not granted" : why);
 		dt_fault(d, "spawner %ld failed", (long)t->cpid);
 		dt_retire(d, NULL);
-		return;
+		return -1;
 	}
 	w.fd = fds[0];
 	w.pidfd = fds[1];
 	w.spawner = t->cserial;
 	w.since = clock_ms();
 	w.g = dgen_ref(t->cg);
-	t->casked = 0;
+	t->casked = owed > 1 ? w.since : 0;
 	t->cserved = 1;
 	t->early = 0;
 	pthread_mutex_lock(&d->lock);
+	d->owed--;
 	if (d->nstock < DISPATCH_STOCK_MAX) {
 		d->stock[d->nstock++] = w;
 		d->fault[0] = '\0';
@@ -619,6 +665,18 @@ dt_ctl_read(struct dispatch *d)
 	pthread_mutex_unlock(&d->lock);
 	if (!kept)
 		stock_close(t, &w, 1);
+	return owed > 1;
+}
+
+/*
+ * What the spawner in use sent: as long as it owes more, the next worker
+ * is read without another poll, for it usually follows at once.
+ */
+static void
+dt_ctl_read(struct dispatch *d)
+{
+	while (dt_ctl_read1(d) == 1)
+		;
 }
 
 static void
@@ -831,14 +889,7 @@ dt_tick(struct dispatch *d)
 	given = d->given;
 	d->given = -1;
 	live = d->live;
-	need = stock_sweep(d, now, out, &nout);
-	/* Nothing left in stock, and nothing more on its way. */
-	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
 	pthread_mutex_unlock(&d->lock);
-	stock_close(t, out, nout);
-	dying_tick(t, now);
-	if (idle)
-		log_debug("idle: %zu unused workers closed", nout);
 	if (stop) {
 		if (given != -1)
 			close(given);
@@ -853,8 +904,18 @@ dt_tick(struct dispatch *d)
 	}
 	dt_timeouts(d, now);
 	dt_promote(d);
-	if (t->ctl != -1 && t->casked == 0 && need > 0)
-		dt_ask_worker(d, now);
+	/* After the spawners changed: a retired one's workers go now. */
+	pthread_mutex_lock(&d->lock);
+	need = stock_sweep(d, now, out, &nout);
+	/* Nothing left in stock, and nothing more on its way. */
+	idle = nout > 0 && d->nstock == 0 && need == 0 && d->owed == 0;
+	pthread_mutex_unlock(&d->lock);
+	stock_close(t, out, nout);
+	dying_tick(t, now);
+	if (idle)
+		log_debug("idle: %zu unused workers closed", nout);
+	if (t->ctl != -1 && need > 0)
+		dt_ask_worker(d, now, need);
 	/* Without a parent (filterd -t), dt_ask_parent does nothing. */
 	if (t->ctl == -1 || t->sctl == -1)
 		dt_ask_parent(d, now);
@@ -1147,7 +1208,7 @@ dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
     struct outcome *o)
 {
 	struct timespec	 ts;
-	int		 rc, poked = 0;
+	int		 rc, poked = 0, short_of;
 
 	ts.tv_sec = (time_t)(deadline / 1000);
 	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
@@ -1167,8 +1228,11 @@ dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
 	if (rc == -1)
 		snprintf(o->why, sizeof(o->why), "no worker available%s%s",
 		    d->fault[0] != '\0' ? ": " : "", d->fault);
+	/* Most takes leave enough: the dispatcher thread sleeps on. */
+	short_of = stock_need(d, clock_ms()) > 0;
 	pthread_mutex_unlock(&d->lock);
-	dispatch_poke(d);	/* the stock is short of one */
+	if (short_of)
+		dispatch_poke(d);
 	return rc;
 }
 
@@ -1400,6 +1464,7 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	long long	 deadline, limit;
 	int		 rc;
 
+	memset(&w, 0, sizeof(w));
 	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
 	if (dispatch_take(d, deadline, &w, o) == -1)
 		return TRY_FAILED;

@@ -63,6 +63,8 @@ struct spawner {
 	unsigned	 unused;	/* workers closed without one */
 	unsigned	 crashed;	/* workers that gave no verdict */
 	unsigned	 ended;		/* its control socket was closed */
+	unsigned	 granted;	/* workers the supervisor granted */
+	unsigned	 grants;	/* in that many frames */
 	uint64_t	 gen;		/* the generation it was handed with */
 	pthread_t	 tid;
 	pid_t		 pids[64];	/* its workers, reaped at its end */
@@ -101,6 +103,12 @@ static void
 bump(unsigned *p)
 {
 	__atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL);
+}
+
+static void
+bump_by(unsigned *p, unsigned n)
+{
+	__atomic_add_fetch(p, n, __ATOMIC_ACQ_REL);
 }
 
 /* Waits up to ms for *p to reach want. */
@@ -244,13 +252,19 @@ spawner_thread(void *arg)
 {
 	struct spawner	*s = arg;
 	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
-	unsigned	 i;
+	const char	*why;
+	unsigned	 i, n;
 
 	if (b == NULL)
 		bail("out of memory");
-	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0)
-		if (!s->silent)
+	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0) {
+		if (wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1)
+			bail("the supervisor sent a bad grant: %s", why);
+		bump_by(&s->granted, n);
+		bump(&s->grants);
+		while (!s->silent && n-- > 0)
 			spawner_hand(s, b);
+	}
 	bump(&s->ended);
 	close(s->fd);
 	buf_free(&b);

@@ -113,6 +113,37 @@ wire_dec_request(const uint8_t *p, size_t n, const char **why_r)
 }
 
 int
+wire_enc_grant(struct buf *b, unsigned n)
+{
+	size_t	 off;
+
+	if (wire_begin(b, WIRE_GRANT, &off) == -1 ||
+	    buf_put_u32(b, (uint32_t)n) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_grant(const uint8_t *p, size_t n, unsigned *n_r, const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 count;
+
+	if (wire_open(&r, p, n, WIRE_GRANT, why_r) == -1)
+		return -1;
+	if (rd_u32(&r, &count) == -1 || wire_close(&r, why_r) == -1) {
+		*why_r = "bad grant frame";
+		return -1;
+	}
+	if (count == 0 || count > WIRE_GRANT_MAX) {
+		*why_r = "bad number of workers granted";
+		return -1;
+	}
+	*n_r = count;
+	return 0;
+}
+
+int
 wire_enc_pid(struct buf *b, int type, pid_t pid)
 {
 	size_t	 off;

@@ -49,10 +49,20 @@ enum wire_type {
 	WIRE_CONFIG,		/* parent -> supervisor, after WIRE_SPAWNER:
 				   the spawner's configuration generation,
 				   + its snapshot memfd */
+	WIRE_GRANT,		/* supervisor -> spawner: n more workers */
 };
 
 int	wire_enc_request(struct buf *);
 int	wire_dec_request(const uint8_t *, size_t, const char **why_r);
+
+/*
+ * WIRE_GRANT: the supervisor wants n more workers, 1 to WIRE_GRANT_MAX;
+ * the spawner sends them as soon as it has them, each in a WIRE_WORKER
+ * frame, and never one that was not granted.
+ */
+#define WIRE_GRANT_MAX		64
+int	wire_enc_grant(struct buf *, unsigned n);
+int	wire_dec_grant(const uint8_t *, size_t, unsigned *n_r, const char **);
 
 /* WIRE_WORKER and WIRE_SPAWNER: a pid, with a descriptor attached. */
 int	wire_enc_pid(struct buf *, int type, pid_t);
