@@ -104,6 +104,9 @@
  * are asked for less and less often, down to one every this many ms.
  */
 #define DISPATCH_RETRY_MAX_MS	10000
+/* A message's buffer: for its verdict, and its job when sent inline. */
+#define DISPATCH_BUF_MAX	(WIRE_VERDICT_MAX > WIRE_JOB_INLINE_MAX ? \
+				 WIRE_VERDICT_MAX : WIRE_JOB_INLINE_MAX)
 /* The dispatcher thread looks for a reload at least this often. */
 #define DISPATCH_TICK_MS	1000
 
@@ -1000,8 +1003,10 @@ dispatch_thread(void *arg)
 			continue;
 		}
 		dt_dying_read(t, pfd + n, ndying);
+		/* Until a short read: the pipe is empty then. */
 		if (pfd[0].revents != 0)
-			while (read(d->wake[0], drain, sizeof(drain)) > 0)
+			while (read(d->wake[0], drain, sizeof(drain)) ==
+			    (ssize_t)sizeof(drain))
 				;
 		if (ictl != -1 && pfd[ictl].revents != 0)
 			dt_ctl_read(d);
@@ -1282,6 +1287,30 @@ fail(struct outcome *o, const char *why)
 	return TRY_FAILED;
 }
 
+/*
+ * Sends the job to w: inline when it fits WIRE_JOB_INLINE_MAX, else in a
+ * sealed memfd.  b holds at least that much.  Returns 0, or TRY_FAILED.
+ */
+static int
+dispatch_send(const struct stocked *w, const struct message *m,
+    uint64_t nonce, struct buf *b, struct outcome *o)
+{
+	uint64_t	 size;
+	int		 jfd, rc;
+
+	if (message_size(m) < WIRE_JOB_INLINE_MAX &&
+	    wire_enc_job(b, nonce, m) == 0 &&
+	    buf_len(b) <= WIRE_JOB_INLINE_MAX)
+		return wire_send(w->fd, b, -1) == -1 ?
+		    fail(o, "cannot send the job") : 0;
+	if ((jfd = dispatch_job(m, nonce, &size)) == -1)
+		return fail(o, "cannot write the job");
+	rc = wire_enc_jobref(b, nonce, size) == -1 ||
+	    wire_send(w->fd, b, jfd) == -1 ? fail(o, "cannot send the job") : 0;
+	close(jfd);
+	return rc;
+}
+
 static int
 worker_failed(struct outcome *o, const char *why)
 {
@@ -1339,10 +1368,11 @@ dispatch_extra(ssize_t n)
  * wait: a worker that sends one and exits is not killed, so that how it
  * ends does not depend on how fast it is.  Returns 0 once it is gone and
  * sent nothing; -1 with the reason in o->why, and then it is gone too
- * unless time was up.
+ * unless time was up.  *gone_r says whether its exit was seen.
  */
 static int
-dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
+dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o,
+    int *gone_r)
 {
 	struct pollfd	 pfd[2] = { { w->pidfd, POLLIN, 0 },
 			    { w->fd, POLLIN, 0 } };
@@ -1369,8 +1399,12 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 		    &from));
 		nfd = 1;
 	}
-	/* Gone: end of file comes after anything it sent. */
-	if (why == NULL && nfd == 2 && poll(&pfd[1], 1, 0) == 1)
+	*gone_r = 1;
+	/*
+	 * Gone, so its end of the channel is closed (no other process has
+	 * it): what it sent, or end of file, is there without a poll.
+	 */
+	if (why == NULL && nfd == 2)
 		why = dispatch_extra(wire_recv_peer(w->fd, b, WIRE_VERDICT_MAX,
 		    &from));
 	return why == NULL ? 0 : fail(o, why);
@@ -1388,8 +1422,8 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
     long long deadline, struct outcome *o)
 {
 	const char	*why;
-	uint64_t	 nonce, size;
-	int		 jfd, rc, grace = DISPATCH_EXIT_MS;
+	uint64_t	 nonce;
+	int		 rc, grace = DISPATCH_EXIT_MS, gone = 0;
 	size_t		 len;
 
 	/*
@@ -1402,27 +1436,21 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 		rc = 1;
 	} else if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		rc = fail(o, "getrandom failed");
-	else if ((jfd = dispatch_job(m, nonce, &size)) == -1)
-		rc = fail(o, "cannot write the job");
-	else {
-		rc = wire_enc_jobref(b, nonce, size) == -1 ||
-		    wire_send(w->fd, b, jfd) == -1 ? fail(o,
-		    "cannot send the job") : 0;
-		close(jfd);
-	}
+	else
+		rc = dispatch_send(w, m, nonce, b, o);
 	/* What a test waits for, rather than for a while. */
 	if (rc == 0)
 		log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
 		    m->queue_id : "NOQUEUE", (long)w->pid);
 	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
-		if ((rc = dispatch_after(w, b, o)) < 0)
+		if ((rc = dispatch_after(w, b, o, &gone)) < 0)
 			grace = 0;
 		else if (validate_verdict(&o->v, nonce, &w->g->policy,
 		    &why) == -1)
 			rc = fail(o, why);
 	}
 	close(w->fd);
-	if (worker_gone(w->pidfd, w->pid, grace) && rc < 0) {
+	if (!gone && worker_gone(w->pidfd, w->pid, grace) && rc < 0) {
 		len = strlen(o->why);
 		snprintf(o->why + len, sizeof(o->why) - len, ", killed");
 	}
@@ -1521,7 +1549,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	memset(o, 0, sizeof(*o));
 	if (dispatch_penalty(d, g, m, start, o))
 		rc = TRY_FAILED;
-	else if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
+	else if ((b = buf_new(DISPATCH_BUF_MAX + 1)) == NULL)
 		rc = fail(o, "out of memory");
 	else
 		rc = dispatch_try(d, m, b, start, &g, o);

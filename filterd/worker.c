@@ -34,33 +34,27 @@ worker_exit(int status)
 		;
 }
 
-/* Receives the job reference and maps the job; returns its bytes. */
+/*
+ * Maps the job whose reference b holds, in the memfd fd; returns its
+ * bytes, or NULL.
+ */
 static const uint8_t *
-worker_map_job(const struct config *c, uint64_t *nonce_r, size_t *len_r)
+worker_map_job(const struct config *c, const struct buf *b, int fd,
+    uint64_t *nonce_r, size_t *len_r)
 {
-	struct buf	*b;
 	uint64_t	 size;
 	const char	*why;
 	char		 err[128];
 	void		*p;
-	int		 fd;
 
-	if ((b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
-		return NULL;
-	/* End of file: the spawner retired before this worker got a job. */
-	if (wire_recv(SANDBOX_FD_CHAN, b, WIRE_CTL_MAX, &fd) == 0)
-		worker_exit(WORKER_EXIT_OK);
 	/* Narrowed before anything sizes, maps or reads it (FreeBSD). */
-	if (fd != -1 && sandbox_worker_job(fd, err, sizeof(err)) == -1)
+	if (sandbox_worker_job(fd, err, sizeof(err)) == -1)
 		worker_exit(WORKER_EXIT_SANDBOX);
 	if (fd != SANDBOX_FD_JOB ||
 	    wire_dec_jobref(buf_data(b), buf_len(b), nonce_r, &size,
 	    &why) == -1 ||
-	    size == 0 || size > (uint64_t)c->message_size + WIRE_JOB_OVERHEAD) {
-		buf_free(&b);
+	    size == 0 || size > (uint64_t)c->message_size + WIRE_JOB_OVERHEAD)
 		return NULL;
-	}
-	buf_free(&b);
 	/* A size past the end of the memfd would fault when read. */
 	if (lseek(SANDBOX_FD_JOB, 0, SEEK_END) != (off_t)size)
 		return NULL;
@@ -71,22 +65,54 @@ worker_map_job(const struct config *c, uint64_t *nonce_r, size_t *len_r)
 	return p;
 }
 
+/*
+ * Receives the job: a small one inline, as the one frame on the channel
+ * without a descriptor; a larger one as a reference to a sealed memfd
+ * that comes with it.  Either is decoded into m by the one job decoder,
+ * and the nonce of a reference must be the job's.  Returns the nonce;
+ * anything else ends the worker.
+ */
+static uint64_t
+worker_job(const struct config *c, struct message *m)
+{
+	struct buf	*b;
+	const uint8_t	*job;
+	const char	*why;
+	uint64_t	 nonce, jnonce;
+	size_t		 len;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((b = buf_new(WIRE_JOB_INLINE_MAX + 1)) == NULL)
+		worker_exit(WORKER_EXIT_IO);
+	n = wire_recv(SANDBOX_FD_CHAN, b, WIRE_JOB_INLINE_MAX, &fd);
+	/* End of file: the spawner retired before this worker got a job. */
+	if (n == 0)
+		worker_exit(WORKER_EXIT_OK);
+	if (n == -1)
+		worker_exit(WORKER_EXIT_IO);
+	if (fd == -1) {
+		job = buf_data(b);
+		len = buf_len(b);
+	} else if ((job = worker_map_job(c, b, fd, &nonce, &len)) == NULL)
+		worker_exit(WORKER_EXIT_IO);
+	if (wire_dec_job(job, len, &jnonce, m, &why) == -1 ||
+	    (fd != -1 && jnonce != nonce))
+		worker_exit(WORKER_EXIT_IO);
+	return jnonce;
+}
+
 void
 worker_run(const struct config *c, const struct modules *mods)
 {
 	struct message	*m;
 	struct verdict	*v;
 	struct buf	*b;
-	const uint8_t	*job;
-	const char	*why;
-	uint64_t	 nonce, jnonce;
-	size_t		 len;
+	uint64_t	 nonce;
 
-	if ((job = worker_map_job(c, &nonce, &len)) == NULL)
+	if ((m = message_new((size_t)c->message_size)) == NULL)
 		worker_exit(WORKER_EXIT_IO);
-	if ((m = message_new((size_t)c->message_size)) == NULL ||
-	    wire_dec_job(job, len, &jnonce, m, &why) == -1 || jnonce != nonce)
-		worker_exit(WORKER_EXIT_IO);
+	nonce = worker_job(c, m);
 	if ((v = verdict_new()) == NULL ||
 	    (b = buf_new(WIRE_VERDICT_MAX)) == NULL)
 		worker_exit(WORKER_EXIT_IO);

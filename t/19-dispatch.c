@@ -64,6 +64,8 @@ struct spawner {
 	unsigned	 crashed;	/* workers that gave no verdict */
 	unsigned	 ended;		/* its control socket was closed */
 	unsigned	 granted;	/* workers the supervisor granted */
+	unsigned	 inline_jobs;	/* jobs that came inline */
+	unsigned	 memfd_jobs;	/* and in a memfd */
 	unsigned	 grants;	/* in that many frames */
 	uint64_t	 gen;		/* the generation it was handed with */
 	pthread_t	 tid;
@@ -138,25 +140,51 @@ w_exit(int status)
  * a verdict (X-Crash: yes), 2 to stay silent (X-Crash: silent).
  */
 static int
-job_crashes(int jfd, uint64_t size)
+job_crashes(const uint8_t *p, size_t size, uint64_t *nonce_r)
 {
 	struct message	*m;
 	const char	*why;
-	uint64_t	 nonce;
 	size_t		 i;
-	void		*p;
 	int		 crash = 0;
 
-	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, jfd, 0);
-	if (p == MAP_FAILED || (m = message_new(100000)) == NULL ||
-	    wire_dec_job(p, (size_t)size, &nonce, m, &why) == -1)
+	if ((m = message_new(100000)) == NULL ||
+	    wire_dec_job(p, size, nonce_r, m, &why) == -1)
 		w_exit(1);
 	for (i = 0; i < m->nhdrs; i++)
 		if (strcasecmp(m->hdrs[i].name, "X-Crash") == 0)
 			crash = strcmp(m->hdrs[i].value, "silent") == 0 ? 2 : 1;
 	message_free(&m);
-	munmap(p, (size_t)size);
 	return crash;
+}
+
+/*
+ * The job: inline, or in a memfd its reference names.  Counts which way
+ * it came; returns its bytes.
+ */
+static const uint8_t *
+job_read(struct spawner *s, int fd, struct buf *b, size_t *size_r)
+{
+	const char	*why;
+	uint64_t	 nonce, size;
+	void		*p;
+	int		 jfd = -1;
+
+	if (wire_recv(fd, b, WIRE_JOB_INLINE_MAX, &jfd) <= 0)
+		return NULL;
+	if (jfd == -1) {
+		bump(&s->inline_jobs);
+		*size_r = buf_len(b);
+		return buf_data(b);
+	}
+	if (wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
+	    &why) == -1)
+		w_exit(1);
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, jfd, 0);
+	if (p == MAP_FAILED)
+		w_exit(1);
+	bump(&s->memfd_jobs);
+	*size_r = (size_t)size;
+	return p;
 }
 
 /*
@@ -168,21 +196,19 @@ static void __attribute__((noreturn))
 worker_main(struct spawner *s, int fd)
 {
 	struct verdict	*v = verdict_new();
-	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 1);
+	struct buf	*b = buf_new(WIRE_JOB_INLINE_MAX + 1);
 	struct buf	*empty = buf_new(1);
-	const char	*why;
-	uint64_t	 nonce, size;
-	int		 jfd = -1;
+	const uint8_t	*job;
+	uint64_t	 nonce;
+	size_t		 size;
 
 	if (v == NULL || b == NULL || empty == NULL)
 		w_exit(1);
-	if (wire_recv(fd, b, WIRE_CTL_MAX, &jfd) <= 0 ||
-	    wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
-	    &why) == -1) {
+	if ((job = job_read(s, fd, b, &size)) == NULL) {
 		bump(&s->unused);
 		w_exit(0);
 	}
-	switch (job_crashes(jfd, size)) {
+	switch (job_crashes(job, size, &nonce)) {
 	case 1:
 		bump(&s->crashed);
 		w_exit(0);
@@ -308,11 +334,13 @@ parent_answer(struct parent *p, struct buf *b)
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
 	s->gen = p->gen;
-	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
+	/* The dispatcher may be gone meanwhile: the spawner then ends. */
+	if ((wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
 	    wire_send(p->fd, b, ctl) == -1 ||
 	    wire_enc_config(b, p->gen) == -1 ||
-	    wire_send(p->fd, b, p->snap) == -1)
-		bail("cannot hand a spawner out");
+	    wire_send(p->fd, b, p->snap) == -1) && errno != EPIPE &&
+	    errno != ECONNRESET)
+		bail("cannot hand a spawner out: %s", strerror(errno));
 	pthread_mutex_unlock(&p->lock);
 	close(ctl);
 	bump(&p->nspawners);

@@ -577,7 +577,8 @@ wire_rx_take(struct msghdr *msg, struct wire_rx *rx)
  * file alike), or -1; on -1 no descriptor is left open.
  */
 static ssize_t
-wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx)
+wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx,
+    int flags)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
@@ -602,7 +603,7 @@ wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx)
 	msg.msg_control = cmsgbuf.buf;
 	msg.msg_controllen = sizeof(cmsgbuf.buf);
 	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
@@ -625,7 +626,7 @@ wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
 
 	if (fd_r != NULL)
 		*fd_r = -1;
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, 0)) == -1)
 		return -1;
 	if (rx.nfds > 1 || (rx.nfds == 1 && fd_r == NULL)) {
 		wire_rx_close(&rx);
@@ -646,7 +647,7 @@ wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r, size_t nfds)
 
 	for (i = 0; i < nfds; i++)
 		fds_r[i] = -1;
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, 0)) == -1)
 		return -1;
 	/* No frame is empty: nothing comes with end of file. */
 	if (n == 0) {
@@ -668,7 +669,7 @@ wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r)
 	struct wire_rx	 rx;
 	ssize_t		 n;
 
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, MSG_DONTWAIT)) == -1)
 		return -1;
 	if (rx.nfds > 0) {
 		wire_rx_close(&rx);

@@ -4,9 +4,10 @@
  *
  * A frame is one SOCK_SEQPACKET datagram: a header (u8 version, u8 type,
  * u16 zero, u32 payload length) and the payload, integers big-endian,
- * strings as u32 length + bytes.  The job itself is too large for a
- * datagram: it is one frame written into a sealed memfd whose descriptor
- * travels with a small JOBREF frame.
+ * strings as u32 length + bytes.  A job of at most WIRE_JOB_INLINE_MAX
+ * bytes travels as the one frame on the worker's channel; a larger one is
+ * too large for a datagram: it is one frame written into a sealed memfd
+ * whose descriptor travels with a small JOBREF frame.
  *
  * There is one decoder per frame type.  Each reads every field, bounds
  * every length, requires the exact end of the frame, and returns 0 or -1
@@ -36,6 +37,11 @@ struct verdict;
  * the job with it and the worker refuses a larger one.
  */
 #define WIRE_JOB_OVERHEAD	(4 * 1024 * 1024)
+/*
+ * The largest job sent inline.  Below it a memfd costs more than the
+ * copy through the socket; the socket's send buffer holds it whole.
+ */
+#define WIRE_JOB_INLINE_MAX	(64 * 1024)
 
 enum wire_type {
 	WIRE_REQUEST = 1,	/* supervisor -> spawner: a worker, please;
@@ -124,7 +130,8 @@ ssize_t	wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r,
  * process's pid namespace sees it) in *pid_r.  Returns the length, 0 only
  * at end of file, or -1 with errno EBADMSG for an empty record, EPROTO
  * for a record without credentials (the option is not set), EMSGSIZE for
- * an oversized frame or one with descriptors (closed).
+ * an oversized frame or one with descriptors (closed).  It never waits:
+ * with nothing there, it returns -1 with errno EAGAIN.
  */
 ssize_t	wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r);
 int	wire_passcred(int sock);
