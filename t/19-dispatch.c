@@ -16,7 +16,12 @@
  * before any sibling serves, and its client is penalised: its next message
  * gets the fallback without a worker, another client's does not, and the
  * penalty ends, and doubles with a second offence; loopback is exempt; a
- * worker that times out is an offence too.
+ * worker that times out is an offence too.  Workers are pushed ahead of
+ * demand: while mail flows four wait in the supervisor's stock, one grant
+ * tops it up for several messages, four messages at once are served from
+ * the stock with the spawner silent, and when a worker fails, the
+ * siblings its spawner pushed ahead are closed unused.  A small job goes
+ * inline, a larger one in a memfd.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -56,7 +61,7 @@ enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
  */
 struct spawner {
 	int		 fd;		/* its end of the control socket */
-	int		 silent;	/* reads requests, answers none */
+	unsigned	 silent;	/* atomic: reads grants, answers none */
 	int		 mode;		/* W_*, for the workers it forks */
 	unsigned	 handed;	/* atomic, as the counters below */
 	unsigned	 served;	/* workers that got a job */
@@ -77,7 +82,7 @@ struct spawner {
 struct parent {
 	int		 fd;
 	unsigned	 silent;	/* atomic */
-	int		 silent_spawners;
+	unsigned	 silent_spawners;
 	pthread_mutex_t	 lock;
 	uint64_t	 gen;
 	int		 snap;
@@ -288,7 +293,7 @@ spawner_thread(void *arg)
 			bail("the supervisor sent a bad grant: %s", why);
 		bump_by(&s->granted, n);
 		bump(&s->grants);
-		while (!s->silent && n-- > 0)
+		while (!get(&s->silent) && n-- > 0)
 			spawner_hand(s, b);
 	}
 	bump(&s->ended);
@@ -303,7 +308,7 @@ spawner_thread(void *arg)
 
 /* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
 static struct spawner *
-spawner_start(int silent, int *ctl_r)
+spawner_start(unsigned silent, int *ctl_r)
 {
 	struct spawner	*s;
 	int		 sv[2];
@@ -620,6 +625,79 @@ test_standby(const struct message *m)
 	config_free(&c);
 }
 
+/* n messages at once; each must be served, by s, within ms. */
+static void
+n_at_once(struct dispatch *d, struct parent *p, const struct message *m,
+    struct spawner *s, int n, long long ms, const char *what)
+{
+	struct run	 r[8];
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].d = d;
+		r[i].m = m;
+		if (pthread_create(&r[i].tid, NULL, run_thread, &r[i]) != 0)
+			bail("pthread_create");
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(r[i].tid, NULL);
+		ok(r[i].o.kind == OUTCOME_WORKER &&
+		    spawner_of(p, r[i].o.pid) == s && r[i].ms < ms,
+		    "%s: message %d is served at once (%lld ms%s%s)", what,
+		    i + 1, r[i].ms, r[i].o.kind != OUTCOME_WORKER ? ": " : "",
+		    r[i].o.why);
+		outcome_clear(&r[i].o);
+	}
+}
+
+/*
+ * Workers are pushed ahead of demand: while mail flows the spawner keeps
+ * four more in the supervisor's stock, one grant tops it up for several
+ * messages, and with the spawner silent four messages at once are still
+ * served from the stock, none of them waiting for it.
+ */
+static void
+test_push(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0;
+	uint64_t	 announced = 1;
+	unsigned	 grants, handed;
+	int		 pchan, i, all = 1;
+
+	memset(&p, 0, sizeof(p));
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	dispatch_run(d, m, &o);
+	outcome_clear(&o);
+	s0 = p.spawners[0];
+	ok(wait_for(&s0->handed, 5, 3000), "ahead of demand, the spawner "
+	    "pushes four workers more than the first message took (%u)",
+	    get(&s0->handed));
+	grants = get(&s0->grants);
+	for (i = 0; i < 12; i++) {
+		dispatch_run(d, m, &o);
+		all &= o.kind == OUTCOME_WORKER && spawner_of(&p, o.pid) == s0;
+		outcome_clear(&o);
+	}
+	ok(all, "twelve messages are served");
+	ok(get(&s0->grants) - grants <= 6, "with no more than six grants: "
+	    "one tops up for several messages (%u)", get(&s0->grants) - grants);
+	handed = get(&s0->served) + 4;
+	ok(wait_for(&s0->handed, handed, 3000), "four are ready again (%u "
+	    "handed out, %u served)", get(&s0->handed), get(&s0->served));
+	__atomic_store_n(&s0->silent, 1, __ATOMIC_RELEASE);
+	n_at_once(d, &p, m, s0, 4, 500, "the spawner silent");
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
 /* Sends m; returns its outcome's kind, why in o (cleared by the caller). */
 static void
 run_from(struct dispatch *d, const char *addr, int crash, struct outcome *o)
@@ -647,6 +725,7 @@ test_penalty(void)
 	struct message	*m;
 	uint64_t	 announced = 1;
 	long long	 crash, start;
+	unsigned	 handed;
 	int		 pchan, served;
 
 	memset(&p, 0, sizeof(p));
@@ -656,12 +735,21 @@ test_penalty(void)
 	if (!wait_for(&p.nspawners, 2, 3000))
 		bail("no standby spawner");
 	s0 = p.spawners[0];
+	/* Mail flows: the spawner pushes workers ahead. */
+	run_from(d, "10.0.0.9", 0, &o);
+	outcome_clear(&o);
+	ok(wait_for(&s0->handed, 5, 3000), "four more workers of the "
+	    "spawner are ready in the supervisor (%u handed out, 1 served)",
+	    get(&s0->handed));
+	handed = get(&s0->handed);
 	crash = now_ms();
 	run_from(d, "10.0.0.1", 1, &o);
 	ok(o.kind == OUTCOME_FALLBACK && spawner_of(&p, o.pid) == s0 &&
 	    strstr(o.why, "exited without a verdict") != NULL,
 	    "a worker ends without a verdict: the fallback (%s)", o.why);
 	outcome_clear(&o);
+	ok(wait_for(&s0->unused, handed - 2, 3000), "the %u siblings it "
+	    "left in the stock are closed unused", handed - 2);
 	start = now_ms();
 	run_from(d, "10.0.0.1", 0, &o);
 	ok(o.kind == OUTCOME_FALLBACK && o.pid == 0 && now_ms() - start < 200 &&
@@ -686,7 +774,7 @@ test_penalty(void)
 	    "another client is served, by another spawner (worker %ld%s%s)",
 	    (long)o.pid, o.kind != OUTCOME_WORKER ? ": " : "", o.why);
 	outcome_clear(&o);
-	is_int(get(&s0->served), 0, "no sibling of the failed worker served");
+	is_int(get(&s0->served), 1, "no sibling of the failed worker served");
 	ok(wait_for(&s0->ended, 1, 3000), "its spawner is retired");
 
 	/* The penalty ends after base seconds, not before. */
@@ -758,6 +846,45 @@ test_no_parent(const struct message *m)
 	pthread_join(s->tid, NULL);
 	is_int(get(&s->handed), 1, "no worker asked for ahead of demand");
 	munmap(s, sizeof(*s));
+	config_free(&c);
+}
+
+/*
+ * A small job goes inline on the worker's channel, a job over
+ * WIRE_JOB_INLINE_MAX in a memfd; the worker gets the same message.
+ */
+static void
+test_forms(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct message	*big = msg_from("192.0.2.1", 0);
+	struct dispatch	*d;
+	struct spawner	*s;
+	struct outcome	 o;
+	char		 body[WIRE_JOB_INLINE_MAX];
+	int		 ctl;
+
+	memset(body, 'b', sizeof(body));
+	if (message_add_body(big, body, sizeof(body)) == -1)
+		bail("message");
+	if ((d = dispatch_new(-1, c, NULL)) == NULL)
+		bail("dispatch_new");
+	s = spawner_start(0, &ctl);
+	dispatch_set_spawner(d, ctl);
+	dispatch_run(d, m, &o);
+	ok(o.kind == OUTCOME_WORKER && get(&s->inline_jobs) == 1 &&
+	    get(&s->memfd_jobs) == 0, "a small job goes inline (%s)",
+	    o.kind == OUTCOME_WORKER ? "served" : o.why);
+	outcome_clear(&o);
+	dispatch_run(d, big, &o);
+	ok(o.kind == OUTCOME_WORKER && get(&s->inline_jobs) == 1 &&
+	    get(&s->memfd_jobs) == 1, "a job over WIRE_JOB_INLINE_MAX goes "
+	    "in a memfd (%s)", o.kind == OUTCOME_WORKER ? "served" : o.why);
+	outcome_clear(&o);
+	dispatch_free(&d);
+	pthread_join(s->tid, NULL);
+	munmap(s, sizeof(*s));
+	message_free(&big);
 	config_free(&c);
 }
 
@@ -863,13 +990,15 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(42);
+	plan(42 + 8 + 2 + 2);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
 	test_silent(m, 1);
+	test_push(m);
 	test_no_parent(m);
 	test_lowered_limit();
+	test_forms(m);
 	test_gone(m, W_EXIT, "a worker that exits", NULL, "exited 0");
 	test_gone(m, W_LINGER, "a worker that stays after its verdict",
 	    "did not exit after its verdict, killed", "killed 9");
