@@ -1083,6 +1083,8 @@ dispatch_new(int pchan, const struct config *conf,
 		return NULL;
 	d->wake[0] = d->wake[1] = -1;
 	d->parent = pchan != -1;
+	/* Large bodies go to a memfd as they come: the worker's job. */
+	message_spill_above(WIRE_JOB_INLINE_MAX / 2);
 	d->announced = announced;
 	d->path = conf->path;
 	d->given = -1;
@@ -1288,21 +1290,38 @@ fail(struct outcome *o, const char *why)
 }
 
 /*
- * Sends the job to w: inline when it fits WIRE_JOB_INLINE_MAX, else in a
- * sealed memfd.  b holds at least that much.  Returns 0, or TRY_FAILED.
+ * Sends the job to w in the cheapest of its forms (wire.h) that fits:
+ * inline, when all of it fits WIRE_JOB_INLINE_MAX; as a JOBHEAD with the
+ * memfd the body went to as it came, when the rest fits; else all of it
+ * in a new memfd.  b holds at least WIRE_JOB_INLINE_MAX.  Returns 0 with
+ * the form in *form_r, or TRY_FAILED.
  */
 static int
 dispatch_send(const struct stocked *w, const struct message *m,
-    uint64_t nonce, struct buf *b, struct outcome *o)
+    uint64_t nonce, struct buf *b, const char **form_r, struct outcome *o)
 {
 	uint64_t	 size;
 	int		 jfd, rc;
 
-	if (message_size(m) < WIRE_JOB_INLINE_MAX &&
+	*form_r = "inline";
+	if (!message_body_spilled(m) &&
+	    message_size(m) < WIRE_JOB_INLINE_MAX &&
 	    wire_enc_job(b, nonce, m) == 0 &&
-	    buf_len(b) <= WIRE_JOB_INLINE_MAX)
-		return wire_send(w->fd, b, -1) == -1 ?
+	    buf_len(b) <= WIRE_JOB_INLINE_MAX) {
+		if (wire_send(w->fd, b, -1) == 0)
+			return 0;
+		/* A send buffer made smaller than the job: a memfd then. */
+		if (errno != EMSGSIZE && errno != ENOBUFS)
+			return fail(o, "cannot send the job");
+	} else if (message_body_spilled(m) &&
+	    wire_enc_jobhead(b, nonce, m) == 0 &&
+	    buf_len(b) <= WIRE_JOB_INLINE_MAX &&
+	    (jfd = message_body_fd(m)) != -1) {
+		*form_r = "its body in the memfd it was written to";
+		return wire_send(w->fd, b, jfd) == -1 ?
 		    fail(o, "cannot send the job") : 0;
+	}
+	*form_r = "whole in a memfd";
 	if ((jfd = dispatch_job(m, nonce, &size)) == -1)
 		return fail(o, "cannot write the job");
 	rc = wire_enc_jobref(b, nonce, size) == -1 ||
@@ -1421,7 +1440,7 @@ static int
 dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
     long long deadline, struct outcome *o)
 {
-	const char	*why;
+	const char	*why, *form = NULL;
 	uint64_t	 nonce;
 	int		 rc, grace = DISPATCH_EXIT_MS, gone = 0;
 	size_t		 len;
@@ -1437,11 +1456,11 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 	} else if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		rc = fail(o, "getrandom failed");
 	else
-		rc = dispatch_send(w, m, nonce, b, o);
+		rc = dispatch_send(w, m, nonce, b, &form, o);
 	/* What a test waits for, rather than for a while. */
 	if (rc == 0)
-		log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
-		    m->queue_id : "NOQUEUE", (long)w->pid);
+		log_debug("%s: job sent to worker %ld, %s", m->queue_id != NULL ?
+		    m->queue_id : "NOQUEUE", (long)w->pid, form);
 	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
 		if ((rc = dispatch_after(w, b, o, &gone)) < 0)
 			grace = 0;

@@ -34,52 +34,74 @@ worker_exit(int status)
 		;
 }
 
-/*
- * Maps the job whose reference b holds, in the memfd fd; returns its
- * bytes, or NULL.
- */
+/* Maps the size bytes of the memfd, which must hold that many exactly. */
 static const uint8_t *
-worker_map_job(const struct config *c, const struct buf *b, int fd,
-    uint64_t *nonce_r, size_t *len_r)
+worker_map(uint64_t size)
 {
-	uint64_t	 size;
-	const char	*why;
-	char		 err[128];
-	void		*p;
+	void	*p;
 
-	/* Narrowed before anything sizes, maps or reads it (FreeBSD). */
-	if (sandbox_worker_job(fd, err, sizeof(err)) == -1)
-		worker_exit(WORKER_EXIT_SANDBOX);
-	if (fd != SANDBOX_FD_JOB ||
-	    wire_dec_jobref(buf_data(b), buf_len(b), nonce_r, &size,
-	    &why) == -1 ||
-	    size == 0 || size > (uint64_t)c->message_size + WIRE_JOB_OVERHEAD)
-		return NULL;
 	/* A size past the end of the memfd would fault when read. */
-	if (lseek(SANDBOX_FD_JOB, 0, SEEK_END) != (off_t)size)
+	if (size == 0 || lseek(SANDBOX_FD_JOB, 0, SEEK_END) != (off_t)size)
 		return NULL;
 	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, SANDBOX_FD_JOB, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	*len_r = (size_t)size;
-	return p;
+	return p == MAP_FAILED ? NULL : p;
 }
 
 /*
- * Receives the job: a small one inline, as the one frame on the channel
- * without a descriptor; a larger one as a reference to a sealed memfd
- * that comes with it.  Either is decoded into m by the one job decoder,
- * and the nonce of a reference must be the job's.  Returns the nonce;
- * anything else ends the worker.
+ * A JOBREF: the whole job in the memfd, whose nonce must be the
+ * reference's.  Decodes it into m; returns the nonce, or ends the worker.
+ */
+static uint64_t
+worker_whole(const struct config *c, const struct buf *b, struct message *m)
+{
+	const uint8_t	*job;
+	const char	*why;
+	uint64_t	 nonce, jnonce, size;
+
+	if (wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
+	    &why) == -1 ||
+	    size > (uint64_t)c->message_size + WIRE_JOB_OVERHEAD ||
+	    (job = worker_map(size)) == NULL ||
+	    wire_dec_job(job, (size_t)size, &jnonce, m, &why) == -1 ||
+	    jnonce != nonce)
+		worker_exit(WORKER_EXIT_IO);
+	return nonce;
+}
+
+/*
+ * A JOBHEAD: the job but its body, which is the memfd, whole.  Decodes
+ * it into m, the body in place; returns the nonce, or ends the worker.
+ */
+static uint64_t
+worker_head(const struct buf *b, struct message *m)
+{
+	const uint8_t	*body;
+	const char	*why;
+	uint64_t	 nonce;
+	size_t		 len;
+
+	if (wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, m, &len,
+	    &why) == -1 ||
+	    (body = worker_map(len)) == NULL ||
+	    message_body_ref(m, body, len) == -1)
+		worker_exit(WORKER_EXIT_IO);
+	return nonce;
+}
+
+/*
+ * Receives the job, in any of its three forms (wire.h): a frame without
+ * a descriptor is the job inline; with one, it is a JOBREF or a JOBHEAD,
+ * and anything else is refused.  Each form is decoded by its one decoder
+ * into m, the body never copied.  Returns the nonce; anything wrong ends
+ * the worker.
  */
 static uint64_t
 worker_job(const struct config *c, struct message *m)
 {
 	struct buf	*b;
-	const uint8_t	*job;
 	const char	*why;
-	uint64_t	 nonce, jnonce;
-	size_t		 len;
+	char		 err[128];
+	uint64_t	 nonce;
 	ssize_t		 n;
 	int		 fd;
 
@@ -91,15 +113,25 @@ worker_job(const struct config *c, struct message *m)
 		worker_exit(WORKER_EXIT_OK);
 	if (n == -1)
 		worker_exit(WORKER_EXIT_IO);
+	/* The body stays in b: never freed, as the worker ends first. */
 	if (fd == -1) {
-		job = buf_data(b);
-		len = buf_len(b);
-	} else if ((job = worker_map_job(c, b, fd, &nonce, &len)) == NULL)
+		if (wire_dec_job(buf_data(b), buf_len(b), &nonce, m,
+		    &why) == -1)
+			worker_exit(WORKER_EXIT_IO);
+		return nonce;
+	}
+	/* Narrowed before anything sizes, maps or reads it (FreeBSD). */
+	if (sandbox_worker_job(fd, err, sizeof(err)) == -1)
+		worker_exit(WORKER_EXIT_SANDBOX);
+	if (fd != SANDBOX_FD_JOB)
 		worker_exit(WORKER_EXIT_IO);
-	if (wire_dec_job(job, len, &jnonce, m, &why) == -1 ||
-	    (fd != -1 && jnonce != nonce))
-		worker_exit(WORKER_EXIT_IO);
-	return jnonce;
+	switch (wire_peek_type(buf_data(b), buf_len(b))) {
+	case WIRE_JOBREF:
+		return worker_whole(c, b, m);
+	case WIRE_JOBHEAD:
+		return worker_head(b, m);
+	}
+	worker_exit(WORKER_EXIT_IO);
 }
 
 void

@@ -52,6 +52,9 @@
 	"limits = { worker_timeout = 1; message_size = " size "; };\n" \
 	"penalty = { base = 2; max = 60; };\n"
 
+/* The largest message a fake worker takes. */
+#define JOB_MSG_MAX	1000000
+
 /* What a fake worker does after its verdict. */
 enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
 
@@ -70,7 +73,10 @@ struct spawner {
 	unsigned	 ended;		/* its control socket was closed */
 	unsigned	 granted;	/* workers the supervisor granted */
 	unsigned	 inline_jobs;	/* jobs that came inline */
-	unsigned	 memfd_jobs;	/* and in a memfd */
+	unsigned	 head_jobs;	/* as a head, and the body's memfd */
+	unsigned	 memfd_jobs;	/* whole in a memfd */
+	size_t		 last_body;	/* the last job's body length */
+	uint32_t	 last_sum;	/* and body_sum of it */
 	unsigned	 grants;	/* in that many frames */
 	uint64_t	 gen;		/* the generation it was handed with */
 	pthread_t	 tid;
@@ -140,56 +146,100 @@ w_exit(int status)
 		syscall(SYS_exit_group, status);
 }
 
+/* A checksum of n bytes, to see the worker got the right body. */
+static uint32_t
+sum(const uint8_t *p, size_t n)
+{
+	uint32_t	 h = 2166136261U;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h;
+}
+
+/* Of m's whole body, wherever it is kept. */
+static uint32_t
+body_sum(const struct message *m)
+{
+	uint8_t		*p;
+	uint32_t	 h;
+
+	if ((p = malloc(m->bodylen + 1)) == NULL ||
+	    message_body_copy(m, p) == -1)
+		bail("message_body_copy");
+	h = sum(p, m->bodylen);
+	free(p);
+	return h;
+}
+
 /*
  * What the job's message asks of the worker: 0 nothing, 1 to end without
  * a verdict (X-Crash: yes), 2 to stay silent (X-Crash: silent).
  */
 static int
-job_crashes(const uint8_t *p, size_t size, uint64_t *nonce_r)
+job_crashes(const struct message *m)
 {
-	struct message	*m;
-	const char	*why;
-	size_t		 i;
-	int		 crash = 0;
+	size_t	 i;
+	int	 crash = 0;
 
-	if ((m = message_new(100000)) == NULL ||
-	    wire_dec_job(p, size, nonce_r, m, &why) == -1)
-		w_exit(1);
 	for (i = 0; i < m->nhdrs; i++)
 		if (strcasecmp(m->hdrs[i].name, "X-Crash") == 0)
 			crash = strcmp(m->hdrs[i].value, "silent") == 0 ? 2 : 1;
-	message_free(&m);
 	return crash;
 }
 
-/*
- * The job: inline, or in a memfd its reference names.  Counts which way
- * it came; returns its bytes.
- */
+/* Maps all of memfd fd, which must hold size bytes. */
 static const uint8_t *
-job_read(struct spawner *s, int fd, struct buf *b, size_t *size_r)
+job_map(int fd, uint64_t size)
 {
+	void	*p;
+
+	if (lseek(fd, 0, SEEK_END) != (off_t)size)
+		w_exit(1);
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		w_exit(1);
+	return p;
+}
+
+/*
+ * The job, in any of its forms (wire.h), decoded into m; counts which
+ * form it came in.  Returns its nonce; 0 at end of file.
+ */
+static uint64_t
+job_read(struct spawner *s, int fd, struct buf *b, struct message *m)
+{
+	const uint8_t	*p;
 	const char	*why;
-	uint64_t	 nonce, size;
-	void		*p;
+	uint64_t	 nonce = 0, jnonce = 0, size;
+	size_t		 len;
 	int		 jfd = -1;
 
 	if (wire_recv(fd, b, WIRE_JOB_INLINE_MAX, &jfd) <= 0)
-		return NULL;
+		return 0;
 	if (jfd == -1) {
 		bump(&s->inline_jobs);
-		*size_r = buf_len(b);
-		return buf_data(b);
+		if (wire_dec_job(buf_data(b), buf_len(b), &nonce, m,
+		    &why) == -1)
+			w_exit(1);
+		return nonce;
 	}
-	if (wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
-	    &why) == -1)
-		w_exit(1);
-	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, jfd, 0);
-	if (p == MAP_FAILED)
-		w_exit(1);
+	if (wire_peek_type(buf_data(b), buf_len(b)) == WIRE_JOBHEAD) {
+		bump(&s->head_jobs);
+		if (wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, m, &len,
+		    &why) == -1 ||
+		    message_body_ref(m, job_map(jfd, len), len) == -1)
+			w_exit(1);
+		return nonce;
+	}
 	bump(&s->memfd_jobs);
-	*size_r = (size_t)size;
-	return p;
+	if (wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
+	    &why) == -1 || (p = job_map(jfd, size)) == NULL ||
+	    wire_dec_job(p, (size_t)size, &jnonce, m, &why) == -1 ||
+	    jnonce != nonce)
+		w_exit(1);
+	return nonce;
 }
 
 /*
@@ -203,17 +253,18 @@ worker_main(struct spawner *s, int fd)
 	struct verdict	*v = verdict_new();
 	struct buf	*b = buf_new(WIRE_JOB_INLINE_MAX + 1);
 	struct buf	*empty = buf_new(1);
-	const uint8_t	*job;
+	struct message	*m = message_new(JOB_MSG_MAX);
 	uint64_t	 nonce;
-	size_t		 size;
 
-	if (v == NULL || b == NULL || empty == NULL)
+	if (v == NULL || b == NULL || empty == NULL || m == NULL)
 		w_exit(1);
-	if ((job = job_read(s, fd, b, &size)) == NULL) {
+	if ((nonce = job_read(s, fd, b, m)) == 0) {
 		bump(&s->unused);
 		w_exit(0);
 	}
-	switch (job_crashes(job, size, &nonce)) {
+	s->last_body = m->bodylen;
+	s->last_sum = body_sum(m);
+	switch (job_crashes(m)) {
 	case 1:
 		bump(&s->crashed);
 		w_exit(0);
@@ -849,42 +900,121 @@ test_no_parent(const struct message *m)
 	config_free(&c);
 }
 
+/* Appends n body bytes of a pattern, in pieces of piece bytes. */
+static void
+body_add(struct message *m, size_t n, size_t piece)
+{
+	static uint8_t	 chunk[70000];
+	size_t		 i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < piece ? n - i : piece;
+		if (k > sizeof(chunk))
+			bail("piece too large");
+		for (size_t j = 0; j < k; j++)
+			chunk[j] = (uint8_t)((m->bodylen + j) * 31 % 251);
+		if (message_add_body(m, chunk, k) == -1)
+			bail("message_add_body");
+	}
+}
+
+/* A message with nhdrs padding fields of 1000 bytes and no body. */
+static struct message *
+msg_padded(size_t nhdrs)
+{
+	struct message	*m;
+	char		 name[32], value[1001];
+	size_t		 i;
+
+	memset(value, 'v', 1000);
+	value[1000] = '\0';
+	if ((m = message_new(JOB_MSG_MAX)) == NULL ||
+	    message_set(&m->client_addr, "192.0.2.1") == -1 ||
+	    message_set(&m->sender, "a@example.org") == -1 ||
+	    message_add_rcpt(m, "b@example.net") == -1)
+		bail("message");
+	for (i = 0; i < nhdrs; i++) {
+		snprintf(name, sizeof(name), "X-Pad-%zu", i);
+		if (message_add_header(m, name, value) == -1)
+			bail("message_add_header");
+	}
+	return m;
+}
+
 /*
- * A small job goes inline on the worker's channel, a job over
- * WIRE_JOB_INLINE_MAX in a memfd; the worker gets the same message.
+ * Sends m through s; whether it was served in the form whose counter is
+ * form, with every byte of its body.
+ */
+static int
+sent_as(struct dispatch *d, struct spawner *s, const struct message *m,
+    const unsigned *form, char *why, size_t len)
+{
+	struct outcome	 o;
+	unsigned	 before = get(form);
+	int		 rc;
+
+	dispatch_run(d, m, &o);
+	rc = o.kind == OUTCOME_WORKER && get(form) == before + 1 &&
+	    s->last_body == m->bodylen && s->last_sum == body_sum(m);
+	snprintf(why, len, "%.100s, body %zu of %zu", o.kind == OUTCOME_WORKER ?
+	    "served" : o.why, s->last_body, m->bodylen);
+	outcome_clear(&o);
+	return rc;
+}
+
+/*
+ * Each form of the job: a small one inline; a large body, which went to
+ * a memfd as it was added, as a head and that memfd; a header too large
+ * to go inline, whole in a new memfd, with a body in memory or one
+ * spilled.  The worker gets every byte of the body each time.
  */
 static void
-test_forms(const struct message *m)
+test_forms(const struct message *small)
 {
-	struct config	*c = conf(CONF("100000"));
-	struct message	*big = msg_from("192.0.2.1", 0);
+	struct config	*c = conf(CONF("2000000"));
 	struct dispatch	*d;
 	struct spawner	*s;
-	struct outcome	 o;
-	char		 body[WIRE_JOB_INLINE_MAX];
+	struct message	*m;
+	char		 why[160];
 	int		 ctl;
 
-	memset(body, 'b', sizeof(body));
-	if (message_add_body(big, body, sizeof(body)) == -1)
-		bail("message");
 	if ((d = dispatch_new(-1, c, NULL)) == NULL)
 		bail("dispatch_new");
 	s = spawner_start(0, &ctl);
 	dispatch_set_spawner(d, ctl);
-	dispatch_run(d, m, &o);
-	ok(o.kind == OUTCOME_WORKER && get(&s->inline_jobs) == 1 &&
-	    get(&s->memfd_jobs) == 0, "a small job goes inline (%s)",
-	    o.kind == OUTCOME_WORKER ? "served" : o.why);
-	outcome_clear(&o);
-	dispatch_run(d, big, &o);
-	ok(o.kind == OUTCOME_WORKER && get(&s->inline_jobs) == 1 &&
-	    get(&s->memfd_jobs) == 1, "a job over WIRE_JOB_INLINE_MAX goes "
-	    "in a memfd (%s)", o.kind == OUTCOME_WORKER ? "served" : o.why);
-	outcome_clear(&o);
+	ok(sent_as(d, s, small, &s->inline_jobs, why, sizeof(why)),
+	    "a small job goes inline (%s)", why);
+
+	m = msg_padded(1);
+	body_add(m, 30000, 30000);
+	ok(!message_body_spilled(m) && sent_as(d, s, m, &s->inline_jobs, why,
+	    sizeof(why)), "a body of 30000 bytes stays in memory and goes "
+	    "inline (%s)", why);
+	body_add(m, 3000, 1000);
+	ok(message_body_spilled(m), "past 32 KiB the body moves to a memfd");
+	body_add(m, 9000, 700);		/* staged */
+	body_add(m, 120000, 60000);	/* written at once */
+	body_add(m, 777, 3);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "a spilled body goes as the memfd it is in, with the job's head "
+	    "(%s)", why);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "and again, for another worker (%s)", why);
+	message_free(&m);
+
+	m = msg_padded(70);
+	body_add(m, 1000, 1000);
+	ok(sent_as(d, s, m, &s->memfd_jobs, why, sizeof(why)),
+	    "a header too large to go inline: the whole job in a memfd (%s)",
+	    why);
+	body_add(m, 100000, 5000);
+	ok(message_body_spilled(m) && sent_as(d, s, m, &s->memfd_jobs, why,
+	    sizeof(why)), "with a spilled body too, read back from its "
+	    "memfd (%s)", why);
+	message_free(&m);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
 	munmap(s, sizeof(*s));
-	message_free(&big);
 	config_free(&c);
 }
 
@@ -990,7 +1120,7 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(42 + 8 + 2 + 2);
+	plan(42 + 8 + 2 + 7);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);

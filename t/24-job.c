@@ -4,11 +4,13 @@
  * each way a job can be wrong.  A worker here is forked as the spawner
  * forks one, its channel on SANDBOX_FD_CHAN and nothing else open, but
  * without the sandbox, which other tests cover: what is checked is the
- * job's way in.  A job inline on the channel and a job in a sealed memfd
- * both get a verdict with their nonce, and the body rule sees the body of
- * either; an inline frame one byte over WIRE_JOB_INLINE_MAX, an inline job
- * with a descriptor, a reference without one, a reference whose nonce is
- * not its job's, a job with a trailing byte, and a job over
+ * job's way in.  A job inline on the channel, a job's head with its body
+ * in a sealed memfd, and a whole job in a sealed memfd all get a verdict
+ * with their nonce, and the body rule sees the body of each; an inline
+ * frame one byte over WIRE_JOB_INLINE_MAX, an inline job with a
+ * descriptor, a head or a reference without one, a head whose memfd is a
+ * byte short or long, a reference whose nonce is not its job's or whose
+ * memfd holds a head, a job with a trailing byte, and a job over
  * limits.message_size each make the worker exit with WORKER_EXIT_IO and
  * no verdict.  A test program; it trusts nothing the worker sends.
  */
@@ -57,6 +59,24 @@ struct result {
 	int	verdict;	/* a verdict with NONCE came */
 	int	lottery;	/* and the body rule's header op in it */
 };
+
+/* How the job goes to the worker. */
+enum how {
+	INLINE,		/* b as the one frame */
+	INLINE_FD,	/* b as the one frame, with a descriptor */
+	REF,		/* a reference to b in a memfd */
+	REF_NOFD,	/* the reference without its descriptor */
+	REF_NONCE,	/* the reference with another nonce */
+	HEAD,		/* b a head, with the body in a memfd */
+	HEAD_NOFD,	/* the head without the memfd */
+	HEAD_SHORT,	/* with a memfd one byte short of the body */
+	HEAD_LONG,	/* with a memfd one byte longer */
+	NOTHING,	/* end of file */
+};
+
+/* The body that goes with a head (HEAD...). */
+static const uint8_t	*head_body;
+static size_t		 head_len;
 
 /* A message with a body of len bytes that ends "you have won". */
 static struct message *
@@ -135,6 +155,25 @@ send_ref(int sock, const struct buf *b, uint64_t ref_nonce, int with_fd)
 	buf_free(&r);
 }
 
+/* Sends head b and the body, in a memfd as how says. */
+static void
+send_head(int sock, const struct buf *b, int how)
+{
+	uint8_t	*p;
+	size_t	 n = head_len;
+	int	 fd;
+
+	if ((p = malloc(n + 1)) == NULL)
+		bail("out of memory");
+	memcpy(p, head_body, n);
+	p[n] = 'x';
+	n += how == HEAD_LONG ? 1 : how == HEAD_SHORT ? (size_t)-1 : 0;
+	fd = memfd_of(p, n);
+	send_raw(sock, b, how == HEAD_NOFD ? -1 : fd);
+	close(fd);
+	free(p);
+}
+
 static void __attribute__((noreturn))
 child(int chan)
 {
@@ -183,15 +222,6 @@ child_wait(pid_t pid)
 	    128 + WTERMSIG(status);
 }
 
-/* How the job goes to the worker. */
-enum how {
-	INLINE,		/* b as the one frame */
-	INLINE_FD,	/* b as the one frame, with a descriptor */
-	REF,		/* a reference to b in a memfd */
-	REF_NOFD,	/* the reference without its descriptor */
-	REF_NONCE,	/* the reference with another nonce */
-	NOTHING,	/* end of file */
-};
 
 /* Forks a worker, hands it b as how says, and sees what comes back. */
 static void
@@ -224,6 +254,12 @@ run(const struct buf *b, enum how how, struct result *r)
 	case REF_NONCE:
 		send_ref(sv[0], b, NONCE + 1, 1);
 		break;
+	case HEAD:
+	case HEAD_NOFD:
+	case HEAD_SHORT:
+	case HEAD_LONG:
+		send_head(sv[0], b, how);
+		break;
 	case NOTHING:
 		break;
 	}
@@ -254,6 +290,17 @@ refused(const struct buf *b, enum how how, const char *what)
 	run(b, how, &r);
 	ok(r.status == WORKER_EXIT_IO && !r.verdict, "%s: refused, no "
 	    "verdict (exit %d, verdict %d)", what, r.status, r.verdict);
+}
+
+/* The head of m's job in *b_r; its body goes with it (head_body). */
+static void
+head_of(const struct message *m, struct buf **b_r)
+{
+	if ((*b_r = buf_new(WIRE_JOB_INLINE_MAX)) == NULL ||
+	    wire_enc_jobhead(*b_r, NONCE, m) == -1)
+		bail("cannot encode the head");
+	head_body = m->body;
+	head_len = m->bodylen;
 }
 
 /* The largest inline job, and one byte more. */
@@ -296,7 +343,7 @@ main(void)
 		bail("configuration");
 	if ((mods = modules_load(conf, err, sizeof(err))) == NULL)
 		bail("modules: %s", err);
-	plan(12);
+	plan(12 + 6);
 
 	m = msg_of(2000);
 	b = job_of(m, NONCE);
@@ -318,6 +365,19 @@ main(void)
 	m = msg_of(200001);
 	b = job_of(m, NONCE);
 	refused(b, REF, "a job over limits.message_size");
+	buf_free(&b);
+	head_of(m, &b);
+	refused(b, HEAD, "a head whose body is over limits.message_size");
+	buf_free(&b);
+	message_free(&m);
+
+	m = msg_of(150000);
+	head_of(m, &b);
+	served(b, HEAD, "a head, with its body in a memfd");
+	refused(b, HEAD_NOFD, "a head without its memfd");
+	refused(b, HEAD_SHORT, "a head whose memfd is a byte short");
+	refused(b, HEAD_LONG, "a head whose memfd is a byte long");
+	refused(b, REF, "a reference to a memfd that holds a head");
 	buf_free(&b);
 	message_free(&m);
 
