@@ -65,6 +65,7 @@ enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
 struct spawner {
 	int		 fd;		/* its end of the control socket */
 	unsigned	 silent;	/* atomic: reads grants, answers none */
+	int		 unasked;	/* sends a worker before any grant */
 	int		 mode;		/* W_*, for the workers it forks */
 	unsigned	 handed;	/* atomic, as the counters below */
 	unsigned	 served;	/* workers that got a job */
@@ -89,6 +90,7 @@ struct parent {
 	int		 fd;
 	unsigned	 silent;	/* atomic */
 	unsigned	 silent_spawners;
+	int		 unasked_first;	/* its first spawner sends unasked */
 	pthread_mutex_t	 lock;
 	uint64_t	 gen;
 	int		 snap;
@@ -339,6 +341,8 @@ spawner_thread(void *arg)
 
 	if (b == NULL)
 		bail("out of memory");
+	if (s->unasked)
+		spawner_hand(s, b);
 	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0) {
 		if (wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1)
 			bail("the supervisor sent a bad grant: %s", why);
@@ -357,9 +361,18 @@ spawner_thread(void *arg)
 	return NULL;
 }
 
+static struct spawner *spawner_start2(unsigned, int, int *);
+
 /* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
 static struct spawner *
 spawner_start(unsigned silent, int *ctl_r)
+{
+	return spawner_start2(silent, 0, ctl_r);
+}
+
+/* Starts a fake spawner that may send a worker before any grant. */
+static struct spawner *
+spawner_start2(unsigned silent, int unasked, int *ctl_r)
 {
 	struct spawner	*s;
 	int		 sv[2];
@@ -371,6 +384,7 @@ spawner_start(unsigned silent, int *ctl_r)
 	memset(s, 0, sizeof(*s));
 	s->fd = sv[1];
 	s->silent = silent;
+	s->unasked = unasked;
 	*ctl_r = sv[0];
 	if (pthread_create(&s->tid, NULL, spawner_thread, s) != 0)
 		bail("pthread_create");
@@ -386,7 +400,8 @@ parent_answer(struct parent *p, struct buf *b)
 
 	if (n == sizeof(p->spawners) / sizeof(p->spawners[0]))
 		bail("too many spawners");
-	s = spawner_start(p->silent_spawners, &ctl);
+	s = spawner_start2(p->silent_spawners, p->unasked_first && n == 0,
+	    &ctl);
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
 	s->gen = p->gen;
@@ -744,6 +759,42 @@ test_push(const struct message *m)
 	    "handed out, %u served)", get(&s0->handed), get(&s0->served));
 	__atomic_store_n(&s0->silent, 1, __ATOMIC_RELEASE);
 	n_at_once(d, &p, m, s0, 4, 500, "the spawner silent");
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
+/*
+ * A spawner that sends a worker nobody granted is retired, and the worker
+ * closed unused; the next spawner serves.
+ */
+static void
+test_unasked(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0;
+	uint64_t	 announced = 1;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	p.unasked_first = 1;
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	if (!wait_for(&p.nspawners, 1, 3000))
+		bail("no spawner");
+	s0 = p.spawners[0];
+	ok(wait_for(&s0->ended, 1, 3000) && get(&s0->handed) == 1,
+	    "a spawner that sends a worker nobody granted is retired");
+	ok(wait_for(&s0->unused, 1, 3000), "and its worker closed unused");
+	dispatch_run(d, m, &o);
+	ok(o.kind == OUTCOME_WORKER && spawner_of(&p, o.pid) != s0,
+	    "another spawner serves (%s)", o.kind == OUTCOME_WORKER ?
+	    "served" : o.why);
+	outcome_clear(&o);
 	dispatch_free(&d);
 	parent_stop(&p, pchan);
 	config_free(&c);
@@ -1120,12 +1171,13 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(42 + 8 + 2 + 7);
+	plan(42 + 8 + 2 + 7 + 3);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
 	test_silent(m, 1);
 	test_push(m);
+	test_unasked(m);
 	test_no_parent(m);
 	test_lowered_limit();
 	test_forms(m);
