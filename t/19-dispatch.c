@@ -1053,6 +1053,19 @@ test_forms(const struct message *small)
 	    "and again, for another worker (%s)", why);
 	message_free(&m);
 
+	/* The stage filled to its last byte, then one byte past it. */
+	m = msg_padded(1);
+	body_add(m, 33000, 33000);
+	body_add(m, 32536, 32536);
+	body_add(m, 1, 1);
+	body_add(m, 32537, 32537);
+	body_add(m, 33000, 33000);
+	body_add(m, 32537, 32537);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "bound: pieces that fill the stage exactly, or one byte past "
+	    "it (%s)", why);
+	message_free(&m);
+
 	m = msg_padded(70);
 	body_add(m, 1000, 1000);
 	ok(sent_as(d, s, m, &s->memfd_jobs, why, sizeof(why)),
@@ -1171,7 +1184,7 @@ main(void)
 	struct message	*m;
 
 	log_init("19-dispatch", 1, 0);
-	plan(42 + 8 + 2 + 7 + 3);
+	plan(42 + 8 + 2 + 8 + 3);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
