@@ -52,6 +52,10 @@
 	"limits = { worker_timeout = 1; message_size = " size "; };\n" \
 	"penalty = { base = 2; max = 60; };\n"
 
+/* A fake worker's descriptors: its channel, and its spawner's counters. */
+#define WORKER_FD_CHAN		3
+#define WORKER_FD_SHARED	4
+
 /* The largest message a fake worker takes. */
 #define JOB_MSG_MAX	1000000
 
@@ -64,6 +68,7 @@ enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
  */
 struct spawner {
 	int		 fd;		/* its end of the control socket */
+	int		 memfd;		/* of this, shared with its workers */
 	unsigned	 silent;	/* atomic: reads grants, answers none */
 	int		 unasked;	/* sends a worker before any grant */
 	int		 mode;		/* W_*, for the workers it forks */
@@ -300,11 +305,19 @@ spawner_hand(struct spawner *s, struct buf *b)
 		bail("socketpair: %s", strerror(errno));
 	if ((pid = fork()) == -1)
 		bail("fork: %s", strerror(errno));
+	/*
+	 * The worker is this program again, executed: a fork of this
+	 * threaded process may not allocate (a sanitizer's allocator lock
+	 * held by another thread stays held in the child).  Only its own
+	 * end, or the supervisor never sees EOF; and the shared counters.
+	 */
 	if (pid == 0) {
-		/* Only its own end, or the supervisor never sees EOF. */
-		if (dup2(sv[1], 3) == -1 || close_range(4, ~0U, 0) == -1)
+		if (dup2(sv[1], WORKER_FD_CHAN) == -1 ||
+		    dup2(s->memfd, WORKER_FD_SHARED) == -1 ||
+		    close_range(WORKER_FD_SHARED + 1, ~0U, 0) == -1)
 			w_exit(1);
-		worker_main(s, 3);
+		execl("/proc/self/exe", "19-dispatch", "worker", (char *)NULL);
+		w_exit(1);
 	}
 	close(sv[1]);
 	s->pids[s->nw++] = pid;
@@ -363,6 +376,13 @@ spawner_thread(void *arg)
 
 static struct spawner *spawner_start2(unsigned, int, int *);
 
+static void
+spawner_free(struct spawner *s)
+{
+	close(s->memfd);
+	munmap(s, sizeof(*s));
+}
+
 /* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
 static struct spawner *
 spawner_start(unsigned silent, int *ctl_r)
@@ -375,13 +395,17 @@ static struct spawner *
 spawner_start2(unsigned silent, int unasked, int *ctl_r)
 {
 	struct spawner	*s;
-	int		 sv[2];
+	int		 sv[2], mfd;
 
-	if ((s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ||
+	/* In a memfd, for the workers it executes to map. */
+	if ((mfd = memfd_create("t19-spawner", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(mfd, sizeof(*s)) == -1 ||
+	    (s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    mfd, 0)) == MAP_FAILED ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		bail("spawner_start: %s", strerror(errno));
 	memset(s, 0, sizeof(*s));
+	s->memfd = mfd;
 	s->fd = sv[1];
 	s->silent = silent;
 	s->unasked = unasked;
@@ -459,7 +483,7 @@ parent_stop(struct parent *p, int pchan)
 	pthread_join(p->tid, NULL);
 	for (i = 0; i < get(&p->nspawners); i++) {
 		pthread_join(p->spawners[i]->tid, NULL);
-		munmap(p->spawners[i], sizeof(*p->spawners[i]));
+		spawner_free(p->spawners[i]);
 	}
 	close(p->fd);
 	close(p->snap);
@@ -947,7 +971,7 @@ test_no_parent(const struct message *m)
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
 	is_int(get(&s->handed), 1, "no worker asked for ahead of demand");
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	config_free(&c);
 }
 
@@ -1078,7 +1102,7 @@ test_forms(const struct message *small)
 	message_free(&m);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	config_free(&c);
 }
 
@@ -1138,7 +1162,7 @@ test_gone(const struct message *m, int mode, const char *what,
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	config_free(&c);
 }
 
@@ -1173,16 +1197,32 @@ test_lowered_limit(void)
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	message_free(&big);
 	config_free(&c);
 }
 
+/* A fake worker, executed by a fake spawner (spawner_hand). */
+static void __attribute__((noreturn))
+worker_exec(void)
+{
+	struct spawner	*s;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    WORKER_FD_SHARED, 0);
+	if (s == MAP_FAILED)
+		w_exit(1);
+	close(WORKER_FD_SHARED);
+	worker_main(s, WORKER_FD_CHAN);
+}
+
 int
-main(void)
+main(int argc, char *argv[])
 {
 	struct message	*m;
 
+	if (argc == 2 && strcmp(argv[1], "worker") == 0)
+		worker_exec();
 	log_init("19-dispatch", 1, 0);
 	plan(42 + 8 + 2 + 8 + 3);
 	m = msg();
