@@ -2,11 +2,14 @@
  * super_milter: runs in the supervisor, in libmilter's threads.  Everything the
  * MTA sends is untrusted and bounded before it is stored; everything that
  * goes back to the MTA comes from a validated verdict or from the
- * configuration.  Every callback returns a legal SMFIS_* code.
+ * configuration.  Every callback returns a legal SMFIS_* code, and
+ * SMFIS_NOREPLY exactly at the steps negotiated as no-reply.
  */
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +37,54 @@ static const char *const milter_macros[] = {
 
 static struct dispatch		*milter_dispatch;
 
+/*
+ * The steps after which the MTA need not wait for our reply, asked for
+ * when the MTA offers them: about 17 round trips a message become one.
+ * Nothing is decided before the end of the message but a penalty and
+ * limits.message_size, and those answers wait for the first step that
+ * has a reply (milter_step).
+ */
+#define MILTER_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | \
+			 SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_UNKN | \
+			 SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* Steps we have no use for: the MTA need not send them at all. */
+#define MILTER_NOSEND	(SMFIP_NODATA | SMFIP_NOUNKNOWN)
+#define MILTER_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE)
+
 /* One MTA connection; it keeps the configuration it started with. */
 struct session {
 	struct dgen	*g;
 	struct message	*m;
 	struct rfc5322	*rp;		/* the header and body being parsed */
 	int		 failed;	/* out of memory or over a bound */
+	unsigned long	 noreply;	/* the SMFIP_NR_* steps negotiated */
+	int		 penalised;	/* refused at connect, with pen */
+	struct outcome	 pen;		/* kept for every step with a reply */
 };
 
 static struct session *
 session_get(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
+}
+
+/* A session for a new connection, or NULL when out of memory. */
+static struct session *
+session_new(SMFICTX *ctx)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->g = dispatch_hold(milter_dispatch);
+	if ((s->m = message_new((size_t)dgen_config(s->g)->message_size)) ==
+	    NULL) {
+		dispatch_release(milter_dispatch, &s->g);
+		free(s);
+		return NULL;
+	}
+	smfi_setpriv(ctx, s);
+	return s;
 }
 
 static void
@@ -82,55 +121,115 @@ milter_addr(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 static sfsistat	milter_apply(SMFICTX *, const struct answer *);
+static sfsistat	milter_finish(SMFICTX *, struct session *);
+
+/*
+ * Options.  libmilter shows the SMFIP_NR_* steps as offered whether the
+ * MTA offers them or not (it answers "continue" in our place when the MTA
+ * does not), so they are asked for only when the MTA offers SMFIP_SKIP,
+ * which libmilter never adds and which came with them in milter protocol
+ * 6 (Sendmail 8.14, Postfix 2.6).  An older MTA, or Postfix with
+ * milter_protocol below 6, gets a reply at every step, as before.
+ * SMFIS_SKIP itself is never used: where the body has replies, a message
+ * over the limit is answered at once, which ends the body too.
+ */
+static sfsistat
+milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct session	*s;
+	unsigned long	 noreply = 0;
+
+	(void)f0;
+	(void)f2;
+	(void)f3;
+	if ((s = session_get(ctx)) == NULL && (s = session_new(ctx)) == NULL) {
+		log_warnx("out of memory for a new connection");
+		return SMFIS_REJECT;	/* libmilter drops the connection */
+	}
+	if (f1 & SMFIP_SKIP)
+		noreply = f1 & MILTER_NOREPLY;
+	s->noreply = noreply;
+	*pf0 = MILTER_ACTIONS;
+	*pf1 = noreply | (f1 & MILTER_NOSEND);
+	*pf2 = *pf3 = 0;
+	log_debug("milter options: offered 0x%lx (libmilter's too), asked "
+	    "for 0x%lx", f1, *pf1);
+	return SMFIS_CONTINUE;
+}
 
 /*
  * A client serving a penalty is refused for the whole connection, with
- * the on_failure answer and a log line, before it sends a message: the
- * cheapest answer to a client that crashes workers again and again.
- * Returns 1 then, with the answer in *rc_r.
+ * the on_failure answer and one log line, before it sends a message: the
+ * cheapest answer to a client that crashes workers again and again.  The
+ * answer is kept for the first step that has a reply.
  */
-static int
-milter_penalised(SMFICTX *ctx, struct session *s, sfsistat *rc_r)
+static void
+milter_penalised(struct session *s)
 {
-	struct outcome	 o;
 	struct answer	 a;
 
-	if (s->failed || !dispatch_penalised(milter_dispatch, s->m, &o))
-		return 0;
-	answer_make(&a, &o, 0);
-	answer_log(s->m, &o, &a);
-	*rc_r = milter_apply(ctx, &a);
-	outcome_clear(&o);
-	return 1;
+	if (s->failed || !dispatch_penalised(milter_dispatch, s->m, &s->pen))
+		return;
+	s->penalised = 1;
+	answer_make(&a, &s->pen, 0);
+	answer_log(s->m, &s->pen, &a);
+}
+
+/* Whether the message is decided already: nothing more to parse. */
+static int
+milter_decided(const struct session *s)
+{
+	return s->penalised || s->m->oversize;
+}
+
+/*
+ * The reply to a step before the end of the message.  None where the MTA
+ * awaits none: anything but SMFIS_NOREPLY there breaks the protocol.
+ * Else an answer decided earlier -- a penalty, or a message over
+ * limits.message_size, the header counting too, whose rest is then not
+ * read -- is given at this first step that has a reply.
+ */
+static sfsistat
+milter_step(SMFICTX *ctx, struct session *s, unsigned long nr)
+{
+	struct answer	 a;
+
+	if (s->noreply & nr)
+		return SMFIS_NOREPLY;
+	if (s->penalised) {
+		answer_make(&a, &s->pen, 0);
+		return milter_apply(ctx, &a);
+	}
+	if (s->m->oversize)
+		return milter_finish(ctx, s);
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat
 milter_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct session	*s;
+	struct session	*s = session_get(ctx);
 	char		 addr[INET6_ADDRSTRLEN + 1];
-	sfsistat	 rc;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warnx("out of memory for a new connection");
+	/*
+	 * The session is made at negotiation.  A libmilter that closed it at
+	 * SMFIC_QUIT_NC and goes on without negotiating again would leave us
+	 * not knowing what the MTA awaits: every message of the connection is
+	 * then refused (Debian's libmilter calls neither xxfi_close nor
+	 * xxfi_connect there, and Postfix never sends SMFIC_QUIT_NC).
+	 */
+	if (s == NULL) {
+		log_warnx("a connection without options: refused");
 		return SMFIS_TEMPFAIL;
 	}
-	s->g = dispatch_hold(milter_dispatch);
-	if ((s->m = message_new((size_t)dgen_config(s->g)->message_size)) ==
-	    NULL) {
-		dispatch_release(milter_dispatch, &s->g);
-		free(s);
-		log_warnx("out of memory for a new connection");
-		return SMFIS_TEMPFAIL;
-	}
-	smfi_setpriv(ctx, s);
 	milter_addr(sa, addr, sizeof(addr));
 	if (message_set(&s->m->client_addr, addr) == -1 ||
 	    message_set(&s->m->client_name, host ? host : "unknown") == -1)
 		s->failed = 1;
-	if (milter_penalised(ctx, s, &rc))
-		return rc;
-	return SMFIS_CONTINUE;
+	milter_penalised(s);
+	return milter_step(ctx, s, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -142,7 +241,7 @@ milter_helo(SMFICTX *ctx, char *helo)
 		return SMFIS_TEMPFAIL;
 	if (message_set(&s->m->helo, helo) == -1)
 		s->failed = 1;
-	return SMFIS_CONTINUE;
+	return milter_step(ctx, s, SMFIP_NR_HELO);
 }
 
 /* Strips the angle brackets of "<user@domain>". */
@@ -186,13 +285,13 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	milter_tx_reset(s);
 	if (strlen(argv[0]) > MSG_STR_MAX) {
 		s->failed = 1;
-		return SMFIS_CONTINUE;
+		return milter_step(ctx, s, SMFIP_NR_MAIL);
 	}
 	milter_unbracket(argv[0], addr, sizeof(addr));
 	if (message_set(&s->m->sender, addr) == -1)
 		s->failed = 1;
 	milter_collect_macros(ctx, s);
-	return SMFIS_CONTINUE;
+	return milter_step(ctx, s, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -205,24 +304,35 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	if (strlen(argv[0]) > MSG_STR_MAX) {
 		s->failed = 1;
-		return SMFIS_CONTINUE;
+		return milter_step(ctx, s, SMFIP_NR_RCPT);
 	}
 	milter_unbracket(argv[0], addr, sizeof(addr));
 	if (message_add_rcpt(s->m, addr) == -1)
 		s->failed = 1;
-	return SMFIS_CONTINUE;
+	return milter_step(ctx, s, SMFIP_NR_RCPT);
 }
 
-static sfsistat	milter_finish(SMFICTX *, struct session *);
-
-/*
- * Past limits.message_size -- the header counts too -- the message is
- * answered now and the rest is not read.
- */
+/* DATA comes only from an MTA that does not offer SMFIP_NODATA. */
 static sfsistat
-milter_next(SMFICTX *ctx, struct session *s)
+milter_data(SMFICTX *ctx)
 {
-	return s->m->oversize ? milter_finish(ctx, s) : SMFIS_CONTINUE;
+	struct session	*s = session_get(ctx);
+
+	if (s == NULL)
+		return SMFIS_TEMPFAIL;
+	return milter_step(ctx, s, SMFIP_NR_DATA);
+}
+
+/* An SMTP command the MTA did not know: not ours to judge. */
+static sfsistat
+milter_unknown(SMFICTX *ctx, const char *cmd)
+{
+	struct session	*s = session_get(ctx);
+
+	(void)cmd;
+	if (s != NULL && (s->noreply & SMFIP_NR_UNKN))
+		return SMFIS_NOREPLY;
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -232,10 +342,10 @@ milter_header(SMFICTX *ctx, char *name, char *value)
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
-	if (milter_parser(s) != NULL &&
+	if (!milter_decided(s) && milter_parser(s) != NULL &&
 	    rfc5322_field(s->rp, name, value) == -1)
 		s->failed = 1;
-	return milter_next(ctx, s);
+	return milter_step(ctx, s, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -246,7 +356,7 @@ milter_eoh(SMFICTX *ctx)
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_collect_macros(ctx, s);
-	return SMFIS_CONTINUE;
+	return milter_step(ctx, s, SMFIP_NR_EOH);
 }
 
 /* The reply of an answer; libmilter formats the text: % doubled. */
@@ -278,9 +388,10 @@ milter_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
-	if (milter_parser(s) != NULL && rfc5322_body(s->rp, p, len) == -1)
+	if (!milter_decided(s) && milter_parser(s) != NULL &&
+	    rfc5322_body(s->rp, p, len) == -1)
 		s->failed = 1;
-	return milter_next(ctx, s);
+	return milter_step(ctx, s, SMFIP_NR_BODY);
 }
 
 /* Converts CRLF folding to the LF folding libmilter expects. */
@@ -375,11 +486,18 @@ static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct session	*s = session_get(ctx);
+	sfsistat	 rc;
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
+	if (s->penalised) {
+		rc = milter_step(ctx, s, 0);
+		milter_tx_reset(s);
+		return rc;
+	}
 	milter_collect_macros(ctx, s);
-	if (milter_parser(s) != NULL && rfc5322_end(s->rp) == -1)
+	if (!s->m->oversize && milter_parser(s) != NULL &&
+	    rfc5322_end(s->rp) == -1)
 		s->failed = 1;
 	return milter_finish(ctx, s);
 }
@@ -400,6 +518,7 @@ milter_close(SMFICTX *ctx)
 	struct session	*s = session_get(ctx);
 
 	if (s != NULL) {
+		outcome_clear(&s->pen);
 		rfc5322_free(&s->rp);
 		message_free(&s->m);
 		dispatch_release(milter_dispatch, &s->g);
@@ -412,7 +531,7 @@ milter_close(SMFICTX *ctx)
 static struct smfiDesc milter_desc = {
 	.xxfi_name = (char *)(uintptr_t)"filterd",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_flags = MILTER_ACTIONS,
 	.xxfi_connect = milter_connect,
 	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,
@@ -423,7 +542,39 @@ static struct smfiDesc milter_desc = {
 	.xxfi_eom = milter_eom,
 	.xxfi_abort = milter_abort,
 	.xxfi_close = milter_close,
+	.xxfi_unknown = milter_unknown,
+	.xxfi_data = milter_data,
+	.xxfi_negotiate = milter_negotiate,
 };
+
+/*
+ * Over TCP, a reply made of several packets -- header changes, then the
+ * verdict -- would wait for the MTA's acknowledgement of the first
+ * (Nagle's algorithm), which the MTA, waiting for the verdict, delays by
+ * 40 ms (Linux).  libmilter opens and accepts the sockets itself, but on
+ * Linux an accepted socket inherits TCP_NODELAY from the listening one:
+ * it is set there, on the one listening TCP socket of the process.
+ */
+static void
+milter_nodelay(void)
+{
+	socklen_t	 len;
+	int		 fd, on = 1, v;
+
+	for (fd = 0; fd < 1024; fd++) {
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == -1 ||
+		    v == 0)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == -1 ||
+		    v != IPPROTO_TCP)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == -1)
+			log_warn("TCP_NODELAY");
+	}
+}
 
 int
 milter_listen(const struct config *c)
@@ -444,6 +595,8 @@ milter_listen(const struct config *c)
 		log_warnx("%s: cannot open the listening socket", c->listen);
 		return -1;
 	}
+	if (strncmp(c->listen, "inet", 4) == 0)
+		milter_nodelay();
 	return 0;
 }
 

@@ -437,13 +437,18 @@ parent_answer(struct parent *p, struct buf *b)
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
 	s->gen = p->gen;
-	/* The dispatcher may be gone meanwhile: the spawner then ends. */
-	if ((wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
+	if (wire_enc_pid(b, WIRE_SPAWNER, (pid_t)(n + 1) * 100) == -1 ||
 	    wire_send(p->fd, b, ctl) == -1 ||
 	    wire_enc_config(b, p->gen) == -1 ||
-	    wire_send(p->fd, b, p->snap) == -1) && errno != EPIPE &&
-	    errno != ECONNRESET)
-		bail("cannot hand a spawner out: %s", strerror(errno));
+	    wire_send(p->fd, b, p->snap) == -1) {
+		/*
+		 * The dispatcher may be freed while its last request (a
+		 * standby, often) is being answered: parent_stop closed its
+		 * end.  The spawner's thread ends when ctl closes below.
+		 */
+		if (errno != EPIPE && errno != ECONNRESET)
+			bail("cannot hand a spawner out: %s", strerror(errno));
+	}
 	pthread_mutex_unlock(&p->lock);
 	close(ctl);
 	bump(&p->nspawners);

@@ -49,7 +49,8 @@
 #   pf_diag FILE [TITLE]      prints FILE as TAP "# " diagnostic lines
 #
 # Tunables (environment): PF_START_TIMEOUT (30), PF_SINK_USER (the
-# mail_owner, postfix).
+# mail_owner, postfix), PF_MILTER_PROTOCOL (6; 2 to 4 offer the milter no
+# no-reply steps).
 #
 # The fd_* functions at the end start and stop filterd itself; they are
 # shared with t/40-miltertest.sh, which needs no Postfix:
@@ -235,7 +236,7 @@ delay_warning_time = 0
 smtpd_milters = $milter
 non_smtpd_milters =
 milter_default_action = tempfail
-milter_protocol = 6
+milter_protocol = ${PF_MILTER_PROTOCOL:-6}
 milter_connect_timeout = 5s
 milter_command_timeout = 10s
 milter_content_timeout = 20s

@@ -7,7 +7,7 @@
  *	mclient -s SOCKET [-c client_name] [-a client_addr] [-H helo]
  *	    [-f sender] [-r rcpt]... [-q queue_id] [-j myhostname]
  *	    [-M [S:]name=value]... [-m file.eml] [-x N | -A N]
- *	    [-t seconds] [-n count | -N count] [-v]
+ *	    [-t seconds] [-n count | -N count [-K]] [-o version] [-O flags] [-v]
  *
  * The message is read from -m or standard input.  Its header is unfolded
  * into name and value as an MTA sends them (value as after the colon,
@@ -22,7 +22,11 @@
  * bytes; -A N sends N body bytes, then ABORT, then the whole message again
  * on the same connection.  -n sends the message count times, each on a new
  * connection; -N count times on one connection, one transaction after
- * another.  Output lines (values escaped: \\ \r \n \t \xNN):
+ * another, or with -K each in a new SMTP session on the same connection
+ * (SMFIC_QUIT_NC between them).  -o offers what Postfix offers at that milter_protocol (2, 3,
+ * 4 or 6; by default $MCLIENT_PROTOCOL, else 6: with 6 come the no-reply
+ * steps, SMFIP_NR_*); -O offers exactly the SMFIP_* flags given (hex).
+ * Output lines (values escaped: \\ \r \n \t \xNN):
  *
  *	optneg version=6 actions=0x... protocol=0x...	(with -v)
  *	rcpt ADDR reject|tempfail|replycode[ TEXT]	a refused recipient
@@ -36,6 +40,7 @@
  *	action accept|continue|reject|tempfail|discard|replycode|...
  *	reply TEXT				(after action replycode)
  *	phase connect|helo|mail|rcpt|data|header|eoh|body|eom
+ *	replies N			(with -v: reply packets received)
  *
  * Exits 0 when every exchange completed, whatever the verdict; 1 on a
  * protocol or connection error, with a message on standard error; 2 on a
@@ -56,7 +61,7 @@
 
 #define MCLIENT_MAX_MSG		(64 * 1024 * 1024)
 #define MCLIENT_MAX_LIST	1024
-#define MCLIENT_OPTS		"A:a:c:f:H:j:M:m:N:n:Pq:r:s:t:vx:"
+#define MCLIENT_OPTS		"A:a:c:f:H:j:KM:m:N:n:O:o:Pq:r:s:t:vx:"
 
 struct eml_header {
 	char	*name;
@@ -91,6 +96,9 @@ struct opts {
 	unsigned long	 same;		/* -N: transactions per connection */
 	int		 verbose;
 	int		 pass_all;	/* -P */
+	int		 quit_nc;	/* -K */
+	int		 version;	/* -o */
+	uint32_t	 offer;		/* -o, -O */
 };
 
 static void __attribute__((noreturn))
@@ -101,7 +109,7 @@ usage(void)
 	    "\t[-r rcpt]... [-q queue_id] [-j myhostname] "
 	    "[-M [S:]name=value]...\n"
 	    "\t[-m file.eml] [-x N | -A N] [-t seconds] [-n count | -N count] "
-	    "[-P] [-v]\n");
+	    "[-P] [-v]\n\t[-o milter_protocol] [-O protocol_flags] [-K]\n");
 	exit(2);
 }
 
@@ -154,10 +162,40 @@ parse_macro(struct opts *o, char *arg)
 	m->value = eq + 1;
 }
 
+/* "-o V": what Postfix offers at milter_protocol V. */
+static void
+parse_version(struct opts *o, const char *arg)
+{
+	o->version = (int)parse_num(arg, 6, "milter protocol");
+	if ((o->offer = mc_offer_of(o->version)) == 0) {
+		fprintf(stderr, "mclient: milter protocol 2, 3, 4 or 6\n");
+		usage();
+	}
+}
+
+/* "-O 0x...": exactly these SMFIP_* flags. */
+static uint32_t
+parse_flags(const char *arg)
+{
+	unsigned long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 16);
+	if (arg[0] == '\0' || *end != '\0' || errno != 0 ||
+	    (v & ~(unsigned long)mc_offer_of(6)) != 0) {
+		fprintf(stderr, "mclient: bad protocol flags: %s\n", arg);
+		usage();
+	}
+	return (uint32_t)v;
+}
+
 static void
 parse_opts(struct opts *o, int argc, char *argv[])
 {
-	int	 ch;
+	const char	*env = getenv("MCLIENT_PROTOCOL");
+	int		 ch, flags = 0;
+	uint32_t	 offer = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->client_name = "client.example.com";
@@ -168,6 +206,7 @@ parse_opts(struct opts *o, int argc, char *argv[])
 	o->timeout_s = 10;
 	o->count = 1;
 	o->same = 1;
+	parse_version(o, env != NULL && env[0] != '\0' ? env : "6");
 	while ((ch = getopt(argc, argv, MCLIENT_OPTS)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -194,6 +233,9 @@ parse_opts(struct opts *o, int argc, char *argv[])
 		case 'j':
 			o->myhostname = optarg;
 			break;
+		case 'K':
+			o->quit_nc = 1;
+			break;
 		case 'M':
 			parse_macro(o, optarg);
 			break;
@@ -205,6 +247,13 @@ parse_opts(struct opts *o, int argc, char *argv[])
 			break;
 		case 'N':
 			o->same = parse_num(optarg, 1000000, "count");
+			break;
+		case 'O':
+			offer = parse_flags(optarg);
+			flags = 1;
+			break;
+		case 'o':
+			parse_version(o, optarg);
 			break;
 		case 'q':
 			o->queue_id = optarg;
@@ -236,6 +285,8 @@ parse_opts(struct opts *o, int argc, char *argv[])
 		usage();
 	if (o->nrcpts == 0)
 		o->rcpts[o->nrcpts++] = "rcpt@example.net";
+	if (flags)
+		o->offer = offer;
 }
 
 /* Reading and parsing the message. */
@@ -531,7 +582,7 @@ print_event(const struct mc_event *e)
 }
 
 static void
-print_result(const struct mc_result *res, enum mc_stop stop)
+print_result(const struct mc_result *res, enum mc_stop stop, int verbose)
 {
 	size_t	 i;
 
@@ -549,6 +600,8 @@ print_result(const struct mc_result *res, enum mc_stop stop)
 		}
 	}
 	printf("phase %s\n", mc_phase_name(res->phase));
+	if (verbose)
+		printf("replies %u\n", res->replies);
 }
 
 /* Sending. */
@@ -578,7 +631,8 @@ build_message(struct mc_message *m, const struct opts *o,
 
 /* Runs one exchange and prints it; exits on error. */
 static void
-run_one(struct mc_conn *c, const struct mc_message *m, int first)
+run_one(struct mc_conn *c, const struct mc_message *m, int first,
+    int verbose)
 {
 	struct mc_result	 res;
 	int			 r;
@@ -589,7 +643,7 @@ run_one(struct mc_conn *c, const struct mc_message *m, int first)
 		fflush(stdout);
 		die("milter", mc_error(c));
 	}
-	print_result(&res, m->stop);
+	print_result(&res, m->stop, verbose);
 	mc_result_free(&res);
 }
 
@@ -604,18 +658,21 @@ send_once(const struct opts *o, const struct eml *e, unsigned long k)
 	(void)snprintf(qid, sizeof(qid), "%05lX%05lX",
 	    (unsigned long)getpid() & 0xfffff, (k + 1) & 0xfffff);
 	build_message(&m, o, e, o->queue_id ? o->queue_id : qid);
-	if ((c = mc_open(o->sock, o->timeout_s * 1000, err,
-	    sizeof(err))) == NULL)
+	if ((c = mc_open_offer(o->sock, o->version, o->offer,
+	    o->timeout_s * 1000, err, sizeof(err))) == NULL)
 		die("connect", err);
 	if (o->verbose)
 		printf("optneg version=%u actions=0x%x protocol=0x%x\n",
 		    mc_version(c), mc_actions(c), mc_protocol(c));
-	run_one(c, &m, 1);
-	for (i = 1; i < o->same; i++)
-		run_one(c, &m, 0);
+	run_one(c, &m, 1, o->verbose);
+	for (i = 1; i < o->same; i++) {
+		if (o->quit_nc && mc_quit_nc(c) == -1)
+			die("milter", mc_error(c));
+		run_one(c, &m, o->quit_nc, o->verbose);
+	}
 	if (o->stop == MC_STOP_ABORT) {
 		m.stop = MC_STOP_NONE;
-		run_one(c, &m, 0);
+		run_one(c, &m, 0, o->verbose);
 	}
 	mc_close(&c);
 }

@@ -31,6 +31,10 @@
 /* What we offer, like Postfix: every action and every protocol step. */
 #define MC_OFFER_ACTIONS	((uint32_t)SMFI_CURR_ACTS)
 #define MC_OFFER_PROTOCOL	((uint32_t)SMFI_CURR_PROT)
+/* The steps Postfix offers to skip at its milter_protocol 2, 3 and 4. */
+#define MC_OFFER_V2		((uint32_t)SMFI_V2_PROT)
+#define MC_OFFER_V3		(MC_OFFER_V2 | SMFIP_NOUNKNOWN)
+#define MC_OFFER_V4		(MC_OFFER_V3 | SMFIP_NODATA)
 /* Caps on what one transaction may make us keep. */
 #define MC_MAX_EVENTS		4096
 #define MC_MAX_EVBYTES		(16 * 1024 * 1024)
@@ -51,6 +55,8 @@ struct mc_conn {
 	uint32_t	 version;
 	uint32_t	 actions;
 	uint32_t	 protocol;
+	uint32_t	 offer_version;	/* what we offered */
+	uint32_t	 offer;
 	size_t		 maxdata;
 	char		*symlist[MC_NSTAGES];
 	struct buf	*out;
@@ -718,6 +724,7 @@ mc_await(struct mc_conn *c, enum mc_phase ph, struct mc_result *res,
 	do {
 		if (mc_pkt_read(c, &pkt) == -1)
 			return -1;
+		res->replies++;
 		r = mc_take_reply(c, ph, &pkt, res, act_r, reply_r);
 		free(pkt.data);
 	} while (r == MC_R_MORE);
@@ -1259,9 +1266,9 @@ mc_negotiate(struct mc_conn *c)
 	int		 rv = -1;
 
 	mc_pkt_begin(c, SMFIC_OPTNEG);
-	mc_put_u32(c, SMFI_PROT_VERSION);
+	mc_put_u32(c, c->offer_version);
 	mc_put_u32(c, MC_OFFER_ACTIONS);
-	mc_put_u32(c, MC_OFFER_PROTOCOL);
+	mc_put_u32(c, c->offer);
 	if (mc_pkt_send(c) == -1 || mc_pkt_read(c, &pkt) == -1)
 		return -1;
 	rd_init(&r, pkt.data, pkt.len);
@@ -1271,24 +1278,57 @@ mc_negotiate(struct mc_conn *c)
 	else if (rd_u32(&r, &c->version) == -1 ||
 	    rd_u32(&r, &c->actions) == -1 || rd_u32(&r, &c->protocol) == -1)
 		(void)mc_fail(c, "short options reply (%zu bytes)", pkt.len);
-	else if (c->version < 2 || c->version > SMFI_PROT_VERSION)
+	else if (c->version < 2 || c->version > c->offer_version)
 		(void)mc_fail(c, "milter protocol version %u", c->version);
 	else if ((c->actions & ~MC_OFFER_ACTIONS) != 0)
 		(void)mc_fail(c, "milter wants actions 0x%x not offered",
 		    c->actions & ~MC_OFFER_ACTIONS);
-	else if ((c->protocol & ~MC_OFFER_PROTOCOL) != 0)
+	else if ((c->protocol & ~c->offer) != 0)
 		(void)mc_fail(c, "milter wants protocol flags 0x%x not "
-		    "offered", c->protocol & ~MC_OFFER_PROTOCOL);
+		    "offered", c->protocol & ~c->offer);
 	else if (mc_read_symlists(c, &r) == 0)
 		rv = 0;
 	free(pkt.data);
 	return rv;
 }
 
+/* The protocol flags Postfix offers at its milter_protocol v, or 0. */
+uint32_t
+mc_offer_of(int v)
+{
+	switch (v) {
+	case 2:
+		return MC_OFFER_V2;
+	case 3:
+		return MC_OFFER_V3;
+	case 4:
+		return MC_OFFER_V4;
+	case 6:
+		return MC_OFFER_PROTOCOL;
+	default:
+		return 0;
+	}
+}
+
 struct mc_conn *
 mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
 {
+	return mc_open_offer(spec, SMFI_PROT_VERSION, MC_OFFER_PROTOCOL,
+	    timeout_ms, err, errlen);
+}
+
+struct mc_conn *
+mc_open_offer(const char *spec, int version, uint32_t offer, int timeout_ms,
+    char *err, size_t errlen)
+{
 	struct mc_conn	*c;
+
+	if (version < 2 || version > SMFI_PROT_VERSION ||
+	    (offer & ~MC_OFFER_PROTOCOL) != 0) {
+		(void)snprintf(err, errlen, "cannot offer version %d, "
+		    "protocol 0x%x", version, (unsigned int)offer);
+		return NULL;
+	}
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->out = buf_new(MC_OUT_MAX)) == NULL) {
@@ -1299,6 +1339,8 @@ mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
 	}
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	c->maxdata = MILTER_MAX_DATA_SIZE;
+	c->offer_version = (uint32_t)version;
+	c->offer = offer;
 	if ((c->fd = mc_dial(spec, c->timeout_ms, err, errlen)) == -1) {
 		mc_close(&c);
 		return NULL;
@@ -1311,6 +1353,21 @@ mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
 		return NULL;
 	}
 	return c;
+}
+
+int
+mc_quit_nc(struct mc_conn *c)
+{
+	if (c->fd == -1)
+		return mc_fail(c, "not connected");
+	if (mc_send_bare(c, SMFIC_QUIT_NC) == -1)
+		return -1;
+	c->helloed = 0;
+	c->conn_action = MC_ACTION_NONE;
+	c->conn_phase = MC_PHASE_NONE;
+	free(c->conn_reply);
+	c->conn_reply = NULL;
+	return 0;
 }
 
 void

@@ -9,7 +9,8 @@
  * One struct mc_conn is one connection to a milter.  mc_open() connects and
  * negotiates options (all protocol steps and actions are offered, as Postfix
  * does, and whatever the milter answers is honoured: steps flagged SMFIP_NO*
- * are not sent, replies flagged SMFIP_NR_* are not awaited).  mc_send() then
+ * are not sent, replies flagged SMFIP_NR_* are not awaited); mc_open_offer()
+ * offers less, as an older MTA would.  mc_send() then
  * runs the connect and HELO steps and one mail transaction and fills in a
  * struct mc_result.  Every call that can fail returns -1 and leaves a
  * message for mc_error(); the library neither prints nor exits.
@@ -87,6 +88,7 @@ struct mc_result {
 	size_t		 body_sent;	/* body bytes sent to the milter */
 	int		 stopped;	/* the client stopped it (see stop) */
 	unsigned int	 progress;	/* 'p' progress replies received */
+	unsigned int	 replies;	/* reply packets received, all kinds */
 };
 
 /* A macro sent before the command named by stage (SMFIC_CONNECT, ...). */
@@ -146,6 +148,19 @@ struct mc_message {
  */
 struct mc_conn	*mc_open(const char *spec, int timeout_ms, char *err,
 		    size_t errlen);
+/*
+ * The same, offering protocol version (2 to 6) and only the SMFIP_* flags
+ * in offer (a subset of SMFI_CURR_PROT); mc_offer_of() gives Postfix's
+ * offer at its milter_protocol 2, 3, 4 or 6, and 0 for any other.
+ */
+struct mc_conn	*mc_open_offer(const char *spec, int version, uint32_t offer,
+		    int timeout_ms, char *err, size_t errlen);
+uint32_t	 mc_offer_of(int milter_protocol);
+/*
+ * Ends the SMTP session but keeps the connection and what was negotiated
+ * (SMFIC_QUIT_NC): the next mc_send() runs the connect and HELO steps again.
+ */
+int		 mc_quit_nc(struct mc_conn *);
 /* Sends SMFIC_QUIT when still connected, closes and frees; sets *cp NULL. */
 void		 mc_close(struct mc_conn **cp);
 /* The last error, or "" when there was none. */

@@ -133,3 +133,6 @@ wait_log_after() {
 }
 
 mclient() { "${MCLIENT:-$top_builddir/t/mclient}" -t 20 "$@"; }
+# Whether mclient offers the no-reply steps: milter protocol 6, its default
+# (MCLIENT_PROTOCOL=2, 3 or 4 plays an MTA without them).
+mc_noreply() { [ "${MCLIENT_PROTOCOL:-6}" = 6 ]; }
