@@ -14,7 +14,9 @@
  * its verdict, or once it has failed, the message's thread waits on the
  * pidfd for the worker to exit, SIGKILLs it when it does not within
  * DISPATCH_EXIT_MS, and only then answers.  Anything the worker sends
- * after its verdict, an empty record included, fails the message.  The
+ * after its verdict, an empty record included, fails the message; a
+ * verdict followed by silence stands, even when the worker had to be
+ * killed (a loaded host makes healthy workers slow to exit).  The
  * workers the stock closes unused get the same bound, from the
  * dispatcher thread.
  *
@@ -89,9 +91,9 @@
 /*
  * How long a worker may take to exit after its verdict, or after its
  * channel is closed, before it is killed; then how long its death may
- * take.  Below the smallest workers.cpu (1 s): a worker that spins after
- * its verdict is killed here, never first by its CPU limit, so that its
- * message always gets the fallback.
+ * take.  A worker that spins after its verdict is killed here (below the
+ * smallest workers.cpu, 1 s) or by its CPU limit; either way it said
+ * nothing more, so its verdict stands.
  */
 #define DISPATCH_EXIT_MS	500
 #define DISPATCH_KILL_MS	1000
@@ -1386,7 +1388,8 @@ dispatch_extra(ssize_t n)
  * then reads what it sent just before it went.  A frame does not end the
  * wait: a worker that sends one and exits is not killed, so that how it
  * ends does not depend on how fast it is.  Returns 0 once it is gone and
- * sent nothing; -1 with the reason in o->why, and then it is gone too
+ * sent nothing; 1 when time was up and it had sent nothing more (the
+ * caller kills it); -1 with the reason in o->why, and then it is gone too
  * unless time was up.  *gone_r says whether its exit was seen.
  */
 static int
@@ -1406,14 +1409,15 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o,
 		if (rc == -1 && errno == EINTR)
 			continue;
 		/*
-		 * Not the worker's failure as far as the client goes: a
-		 * healthy worker on a host short of CPU can be this slow to
-		 * exit.  Its message still gets the fallback (the worker is
-		 * killed before the answer), but the client is not
-		 * penalised for it and the spawner is not retired.
+		 * Slow to exit, but it said nothing after its verdict: a
+		 * healthy worker on a host short of CPU can be this slow.
+		 * It is killed before the answer all the same; its verdict,
+		 * validated as any other, stands.  A worker that owns its
+		 * process could have sent that verdict and exited, so
+		 * staying on gains it nothing.
 		 */
 		if (rc == 0 && why == NULL)
-			return fail(o, "worker did not exit after its verdict");
+			return 1;
 		if (rc <= 0)
 			return fail(o, why != NULL ? why :
 			    "cannot wait for the worker to exit");
@@ -1448,7 +1452,7 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 {
 	const char	*why, *form = NULL;
 	uint64_t	 nonce;
-	int		 rc, grace = DISPATCH_EXIT_MS, gone = 0;
+	int		 rc, grace = DISPATCH_EXIT_MS, gone = 0, late = 0;
 	size_t		 len;
 
 	/*
@@ -1468,16 +1472,25 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 		log_debug("%s: job sent to worker %ld, %s", m->queue_id != NULL ?
 		    m->queue_id : "NOQUEUE", (long)w->pid, form);
 	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
-		if ((rc = dispatch_after(w, b, o, &gone)) < 0)
+		if ((late = dispatch_after(w, b, o, &gone)) != 0)
 			grace = 0;
+		if (late < 0)
+			rc = late;
 		else if (validate_verdict(&o->v, nonce, &w->g->policy,
 		    &why) == -1)
 			rc = fail(o, why);
 	}
 	close(w->fd);
-	if (!gone && worker_gone(w->pidfd, w->pid, grace) && rc < 0) {
-		len = strlen(o->why);
-		snprintf(o->why + len, sizeof(o->why) - len, ", killed");
+	if (!gone && worker_gone(w->pidfd, w->pid, grace)) {
+		if (rc < 0) {
+			len = strlen(o->why);
+			snprintf(o->why + len, sizeof(o->why) - len,
+			    ", killed");
+		} else if (late == 1)
+			log_warnx("%s: worker %ld did not exit within %d ms "
+			    "of its verdict, killed; the verdict stands",
+			    m->queue_id != NULL ? m->queue_id : "NOQUEUE",
+			    (long)w->pid, DISPATCH_EXIT_MS);
 	}
 	close(w->pidfd);
 	return rc;
