@@ -766,6 +766,153 @@ act_openat2(void)
 	return EXIT_RETURNED;
 }
 
+/*
+ * What the spawner's policy allows and a worker's must not: a worker is
+ * forked under the spawner's policy, so each of these kills it only
+ * because its own filter says so (the second run of the cases).  5 is a
+ * descriptor number a spawner holds and a worker does not.
+ */
+#define SPAWNER_FD	5
+
+static int
+act_socketpair(void)
+{
+	int	sv[2];
+
+	syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	return EXIT_RETURNED;
+}
+
+static int
+act_pidfd_open(void)
+{
+	syscall(SYS_pidfd_open, getpid(), 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_pidfd_send_signal(void)
+{
+	syscall(SYS_pidfd_send_signal, SANDBOX_FD_CHAN, SIGKILL, NULL, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_kill_self(void)
+{
+	kill(getpid(), SIGKILL);
+	return EXIT_RETURNED;
+}
+
+static int
+act_wait4(void)
+{
+	syscall(SYS_wait4, -1, NULL, WNOHANG, NULL);
+	return EXIT_RETURNED;
+}
+
+static int
+act_poll(void)
+{
+	syscall(SYS_poll, NULL, 0, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_dup2(void)
+{
+	syscall(SYS_dup2, SANDBOX_FD_CHAN, SANDBOX_FD_CHAN);
+	return EXIT_RETURNED;
+}
+
+static int
+act_close_range(void)
+{
+	syscall(SYS_close_range, 100, 200, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_setsockopt(void)
+{
+	int	on = 1;
+
+	syscall(SYS_setsockopt, SANDBOX_FD_CHAN, SOL_SOCKET, SO_PASSCRED, &on,
+	    sizeof(on));
+	return EXIT_RETURNED;
+}
+
+static int
+act_setresuid(void)
+{
+	syscall(SYS_setresuid, -1, -1, -1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_getuid(void)
+{
+	syscall(SYS_getuid);
+	return EXIT_RETURNED;
+}
+
+static int
+act_sigaction(void)
+{
+	syscall(SYS_rt_sigaction, SIGUSR1, NULL, NULL, 8);
+	return EXIT_RETURNED;
+}
+
+static int
+act_landlock(void)
+{
+	syscall(SYS_landlock_create_ruleset, NULL, 0, 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_read_spawner_fd(void)
+{
+	char	b;
+
+	syscall(SYS_read, SPAWNER_FD, &b, 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_write_spawner_fd(void)
+{
+	syscall(SYS_write, SPAWNER_FD, "x", 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_recvmsg_spawner_fd(void)
+{
+	struct msghdr	msg;
+
+	memset(&msg, 0, sizeof(msg));
+	syscall(SYS_recvmsg, SPAWNER_FD, &msg, MSG_DONTWAIT);
+	return EXIT_RETURNED;
+}
+
+static int
+act_sendmsg_spawner_fd(void)
+{
+	struct msghdr	msg;
+
+	memset(&msg, 0, sizeof(msg));
+	syscall(SYS_sendmsg, SPAWNER_FD, &msg, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_mmap_spawner_fd(void)
+{
+	mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, SPAWNER_FD, 0);
+	return EXIT_RETURNED;
+}
+
 /* Limits. */
 static int
 act_spin(void)
@@ -852,6 +999,27 @@ static const struct tcase cases[] = {
 	{ "clock_nanosleep", act_clock_nanosleep, SIGSYS_KILL, 0 },
 	{ "setrlimit (prlimit64)", act_setrlimit, SIGSYS_KILL, 0 },
 	{ "openat2", act_openat2, SIGSYS_KILL, 0 },
+
+	{ "socketpair", act_socketpair, SIGSYS_KILL, 0 },
+	{ "pidfd_open", act_pidfd_open, SIGSYS_KILL, 0 },
+	{ "pidfd_send_signal", act_pidfd_send_signal, SIGSYS_KILL, 0 },
+	{ "kill itself with SIGKILL", act_kill_self, SIGSYS_KILL, 0 },
+	{ "wait4", act_wait4, SIGSYS_KILL, 0 },
+	{ "poll", act_poll, SIGSYS_KILL, 0 },
+	{ "dup2", act_dup2, SIGSYS_KILL, 0 },
+	{ "close_range", act_close_range, SIGSYS_KILL, 0 },
+	{ "setsockopt", act_setsockopt, SIGSYS_KILL, 0 },
+	{ "setresuid", act_setresuid, SIGSYS_KILL, 0 },
+	{ "getuid", act_getuid, SIGSYS_KILL, 0 },
+	{ "rt_sigaction", act_sigaction, SIGSYS_KILL, 0 },
+	{ "landlock_create_ruleset", act_landlock, SIGSYS_KILL, 0 },
+	{ "read fd 5, a spawner's", act_read_spawner_fd, SIGSYS_KILL, 0 },
+	{ "write fd 5, a spawner's", act_write_spawner_fd, SIGSYS_KILL, 0 },
+	{ "recvmsg on fd 5, a spawner's", act_recvmsg_spawner_fd, SIGSYS_KILL,
+	    0 },
+	{ "sendmsg on fd 5, a spawner's", act_sendmsg_spawner_fd, SIGSYS_KILL,
+	    0 },
+	{ "mmap fd 5, a spawner's", act_mmap_spawner_fd, SIGSYS_KILL, 0 },
 
 	{ "malloc beyond RLIMIT_AS fails", act_malloc_over_as, EXITS_0,
 	    F_NEEDAS },
