@@ -6,12 +6,13 @@
 # perf_event_paranoid).
 #
 # It starts filterd -d on a temporary socket, warms it up, then counts,
-# over BENCH_N messages, on the spawners and every worker they fork
-# (perf stat -p, inherited): CPU time, page faults, context switches and
-# system calls, and prints each per message.  Then the same over a second
-# run, split by process name (filterd-spawner, filterd-worker: a worker
-# takes its name after the fork, so what it does before is counted as the
-# spawner's), from perf record.
+# over BENCH_N messages, on the spawners and every worker they fork, and
+# on the parent and every spawner it starts from then on (perf stat -p,
+# inherited; not the supervisor): CPU time, page faults, context switches
+# and system calls, and prints each per message.  Then faults and system
+# calls a worker, split by process name (filterd-spawner, filterd-worker:
+# a worker takes its name after the fork, so what it does before counts as
+# the spawner's), from perf record over an earlier load of at most 600.
 #
 # Environment:
 #   builddir, srcdir   where t/bench and conf/filterd.conf are (".")
@@ -29,6 +30,7 @@ filterd=${FILTERD:-$builddir/filterd/filterd}
 conf_src=${BENCH_CONF:-$srcdir/conf/filterd.conf}
 conc=${BENCH_CONC:-8}
 total=${BENCH_N:-2000}
+split=$((total < 600 ? total : 600))
 
 fail() {
 	echo "bench-spawner.sh: $*" >&2
@@ -75,6 +77,30 @@ load() {
 load 200 >/dev/null
 spawners=$(pgrep -P "$fd_pid" -f 'filterd -S' | tr '\n' ',' | sed 's/,$//')
 [ -n "$spawners" ] || fail "no spawner"
+# The parent too: the spawners it starts later (one retires after
+# workers.max_served) are counted from their start, set-up included.
+spawners="$fd_pid,$spawners"
+
+# The split by name, from one record of every fault and system call, over
+# at most 600 messages: before the first spawner has served
+# workers.max_served (1000 by default) and retires, which would end the
+# record.
+perf record -q -c 1 -e page-faults,raw_syscalls:sys_enter -p "$spawners" \
+    -o "$tmp/rec" 2>"$tmp/rec.err" &
+perf_pid=$!
+sleep 1
+load "$split" >/dev/null
+kill -INT "$perf_pid" 2>/dev/null || sed 's/^/  perf: /' "$tmp/rec.err" >&2
+wait "$perf_pid" 2>/dev/null
+workers=$(perf report -i "$tmp/rec" --sort pid -g none 2>/dev/null |
+    grep ':filterd-worker' | awk '{ print $NF }' | sort -u | wc -l)
+perf report -i "$tmp/rec" --sort comm -n -g none 2>/dev/null |
+    awk -v w="$workers" '
+	/^# Samples: .* of event / { ev = $NF; gsub("\047", "", ev) }
+	$3 ~ /^filterd-/ && w > 0 {
+		printf "  %-24s %-16s %7.1f a worker\n", ev, $3, $2 / w
+	}' >"$tmp/split"
+echo "  (split over $workers workers)" >>"$tmp/split"
 
 # perf stat over one load; the counters follow every new worker.
 perf stat -x, -e task-clock,page-faults,context-switches,raw_syscalls:sys_enter \
@@ -91,21 +117,4 @@ awk -F, -v n="$total" '
 	$3 == "context-switches" { printf "  switches     %8.1f a message\n", $1 / n }
 	$3 == "raw_syscalls:sys_enter" { printf "  syscalls     %8.1f a message\n", $1 / n }
 ' "$tmp/stat"
-
-# The split by name, from one record of every fault and system call.
-perf record -q -c 1 -e page-faults,raw_syscalls:sys_enter -p "$spawners" \
-    -o "$tmp/rec" 2>/dev/null &
-perf_pid=$!
-sleep 1
-load "$total" >/dev/null
-kill -INT "$perf_pid"
-wait "$perf_pid" 2>/dev/null
-workers=$(perf report -i "$tmp/rec" --sort pid -g none 2>/dev/null |
-    grep ':filterd-worker' | awk '{ print $NF }' | sort -u | wc -l)
-perf report -i "$tmp/rec" --sort comm -n -g none 2>/dev/null |
-    awk -v w="$workers" '
-	/^# Samples: .* of event / { ev = $NF; gsub("\047", "", ev) }
-	$3 ~ /^filterd-/ && w > 0 {
-		printf "  %-24s %-16s %7.1f a worker\n", ev, $3, $2 / w
-	}'
-echo "  ($workers workers)"
+cat "$tmp/split"
