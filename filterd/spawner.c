@@ -29,6 +29,7 @@
 #include "filterd/lib/log.h"
 #include "sandbox/sandbox.h"
 #include "filterd/spawner.h"
+#include "filterd/spawner_heap.h"
 #include "filterd/lib/wire.h"
 #include "filterd/worker.h"
 
@@ -53,6 +54,7 @@ struct spawner {
 	struct modules		*mods;
 	struct sandbox_filter	*filter;
 	struct sandbox_limits	 lim;
+	struct spawner_heap	*heap;		/* free chunks taken at set-up */
 	int			 devnull;
 	int			 worker_ids;	/* workers take worker_user's ids */
 	int			 sigfd;
@@ -373,6 +375,7 @@ spawner_deadlines(struct spawner *s)
 static void __attribute__((noreturn))
 spawner_exit(struct spawner *s)
 {
+	spawner_heap_free(&s->heap);
 	modules_free(&s->mods);
 	sandbox_filter_free(&s->filter);
 	buf_free(&s->b);
@@ -458,6 +461,7 @@ spawner_setup(struct spawner *s, const char *confpath)
 {
 	struct sandbox_report	 rep;
 	sigset_t		 set;
+	size_t			 n;
 	char			 err[256], line[256];
 
 	s->conf = config_load_fd(SPAWNER_FD_CONF, confpath, stderr);
@@ -509,6 +513,12 @@ spawner_setup(struct spawner *s, const char *confpath)
 	/* Last, before the first request is read: no exec, no thread. */
 	if (sandbox_proc_enter(SANDBOX_PROC_SPAWNER, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/*
+	 * After everything that allocates and frees, before the first fork:
+	 * the workers' allocations then fill fresh pages of their own.
+	 */
+	s->heap = spawner_heap_settle(&n);
+	log_debug("heap: %zu free chunks set aside for good", n);
 }
 
 void
