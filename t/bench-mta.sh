@@ -49,7 +49,7 @@
 #   BENCH_PF_N          Postfix: messages a run (1000)
 #   BENCH_OSMTPD_SESSIONS     OpenSMTPD: session counts ("8 32")
 #   BENCH_OSMTPD_PER_SESSION  OpenSMTPD: messages a session (10)
-#   BENCH_OSMTPD_BATCHES      OpenSMTPD: smtp-source runs a run (5)
+#   BENCH_OSMTPD_BATCHES      OpenSMTPD: smtp-source runs a run (3)
 #   BENCH_PASS_ARGS     arguments of t/passfilter ("": data-line and commit
 #                       only; "-a": every phase and report filterd
 #                       registers)
@@ -74,7 +74,7 @@ pf_sessions=${BENCH_PF_SESSIONS:-8}
 pf_n=${BENCH_PF_N:-1000}
 os_sessions=${BENCH_OSMTPD_SESSIONS:-8 32}
 os_per=${BENCH_OSMTPD_PER_SESSION:-10}
-os_batches=${BENCH_OSMTPD_BATCHES:-5}
+os_batches=${BENCH_OSMTPD_BATCHES:-3}
 pass_args=${BENCH_PASS_ARGS:-}
 fd_a=${BENCH_FILTERD:-$top_builddir/filterd/filterd}
 fd_b=${BENCH_FILTERD_B:-}
@@ -102,6 +102,15 @@ done
 case "$rounds" in
 ''|*[!0-9]*|0) fail "BENCH_ROUNDS must be a number above 0" ;;
 esac
+
+# psi: the CPU pressure of the last minute (share of time some runnable
+# task waited for a CPU), which says more than the load how much others
+# took of the machine; nothing where the kernel has no PSI.
+psi() {
+	[ -r /proc/pressure/cpu ] &&
+	    sed -n 's/^some avg10=[^ ]* avg60=\([^ ]*\).*/; cpu pressure 60 s: \1%/p' \
+	    /proc/pressure/cpu
+}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fdbench-mta.XXXXXX") || exit 1
 chmod 0755 "$tmp"
@@ -316,7 +325,7 @@ bench_postfix() {
 	done
 	echo "== Postfix $(postconf -d -h mail_version 2>/dev/null):" \
 	    "$pf_n messages of $size bytes a run, $pf_sessions sessions," \
-	    "one message a session; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	    "one message a session; load: $(cut -d' ' -f1-3 /proc/loadavg)$(psi)"
 	mkdir -p "$tmp/pf" "$tmp/sock" && chmod 0777 "$tmp/sock" ||
 	    fail "cannot make $tmp/pf"
 	pf_setup "$tmp/pf" "" || fail "cannot set Postfix up"
@@ -453,7 +462,7 @@ EOF
 	echo "== OpenSMTPD $("$smtpd" -h 2>&1 | sed -n 's/.*OpenSMTPD \([^ ]*\).*/\1/p' | head -n 1):" \
 	    "$os_batches x (S sessions x $os_per messages) of $size bytes a" \
 	    "run; passfilter${pass_args:+ $pass_args};" \
-	    "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	    "load: $(cut -d' ' -f1-3 /proc/loadavg)$(psi)"
 	for name in $names; do
 		eval "p=\$port_$name"
 		wait_port "$p" 30 || { sed 's/^/  | /' "$TMP/smtpd.log" >&2
@@ -500,7 +509,7 @@ EOF
 
 echo "bench-mta: $(uname -r), $(nproc) CPUs; parts: $parts; rounds: $rounds"
 echo "bench-mta: filterd: $fd_a${fd_b:+; B: $fd_b}"
-echo "bench-mta: uptime: $(uptime)"
+echo "bench-mta: uptime: $(uptime)$(psi)"
 for part in $parts; do
 	case $part in
 	postfix) bench_postfix ;;
@@ -508,7 +517,7 @@ for part in $parts; do
 	*) fail "unknown part \"$part\" (postfix opensmtpd)" ;;
 	esac
 done
-echo "bench-mta: uptime: $(uptime)"
+echo "bench-mta: uptime: $(uptime)$(psi)"
 [ -z "$out" ] || cat "$tmp/results" >>"$out" ||
     echo "bench-mta.sh: cannot append to $out" >&2
 [ -s "$tmp/results" ] || exit 0

@@ -54,6 +54,15 @@ fail() {
 	exit 1
 }
 
+# psi: the CPU pressure of the last minute (share of time some runnable
+# task waited for a CPU), which says more than the load how much others
+# took of the machine; nothing where the kernel has no PSI.
+psi() {
+	[ -r /proc/pressure/cpu ] &&
+	    sed -n 's/^some avg10=[^ ]* avg60=\([^ ]*\).*/; cpu pressure 60 s: \1%/p' \
+	    /proc/pressure/cpu
+}
+
 if ! command -v perf >/dev/null 2>&1 || ! perf version >/dev/null 2>&1
 then
 	echo "bench-perf: skipped: no perf (Debian package linux-perf)"
@@ -194,7 +203,7 @@ attribute() {
 
 echo "bench-perf: $(uname -r), $(nproc) CPUs; $conc connections," \
     "$size-byte body; filterd: $fd_bin"
-echo "bench-perf: uptime: $(uptime)"
+echo "bench-perf: uptime: $(uptime)$(psi)"
 load "$tmp/null.sock" 200 >/dev/null || fail "warm-up of nullmilter failed"
 load "$tmp/filterd.sock" 200 >/dev/null || fail "warm-up of filterd failed"
 for m in nullmilter filterd; do
@@ -216,7 +225,7 @@ for m in nullmilter filterd; do
 		attribute "$tmp/sys-$m.data" "$root" "$n2"
 	} | sed "s/^/$m	/" >>"$tmp/table"
 done
-echo "bench-perf: uptime: $(uptime)"
+echo "bench-perf: uptime: $(uptime)$(psi)"
 if [ -n "$keep" ]; then
 	mkdir -p "$keep" && cp "$tmp"/*.data "$keep"/ &&
 	    echo "bench-perf: perf data kept in $keep"

@@ -125,6 +125,15 @@ if [ "${BENCH_SELFTEST:-}" = 1 ]; then
 	exit $?
 fi
 
+# psi: the CPU pressure of the last minute (share of time some runnable
+# task waited for a CPU), which says more than the load how much others
+# took of the machine; nothing where the kernel has no PSI.
+psi() {
+	[ -r /proc/pressure/cpu ] &&
+	    sed -n 's/^some avg10=[^ ]* avg60=\([^ ]*\).*/; cpu pressure 60 s: \1%/p' \
+	    /proc/pressure/cpu
+}
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fdbench.XXXXXX") || exit 1
 pids=
 
@@ -290,7 +299,7 @@ run_one() {
 run_scenario() {
 	scenario "$1"
 	echo "== $1: $what; $n messages a run after $warmup" \
-	    "warm-up, $rounds rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	    "warm-up, $rounds rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)$(psi)"
 	rm -f "$tmp"/*.sock
 	write_conf "$conf_src" "$FILTERD_CONF" "$FILTERD_SOCK"
 	milters="nullmilter filterd"
@@ -335,12 +344,12 @@ run_scenario() {
 echo "bench: $(uname -r), $(nproc) CPUs; scenarios: $scenarios;" \
     "rounds: $rounds"
 echo "bench: filterd: ${FILTERD_CMD:-$fd_a}${fd_b:+; B: $fd_b}"
-echo "bench: uptime: $(uptime)"
+echo "bench: uptime: $(uptime)$(psi)"
 : >"$tmp/results"
 for s in $scenarios; do
 	run_scenario "$s"
 done
-echo "bench: uptime: $(uptime)"
+echo "bench: uptime: $(uptime)$(psi)"
 [ -z "$out" ] || cat "$tmp/results" >>"$out" ||
     echo "bench.sh: cannot append to $out" >&2
 
