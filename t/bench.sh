@@ -21,6 +21,9 @@
 #   1c      2 KB body, 1 connection: the latency of a lone message
 #           (not in the default set)
 # Each message goes on a connection of its own, as Postfix sends them.
+# Every message must be accepted: a run in which filterd answered any
+# otherwise (a fallback, a penalty) is reported with filterd's log lines
+# about it, and makes the script exit 1 after the table.
 #
 # Environment:
 #   builddir, srcdir   where the programs and conf/filterd.conf are (".")
@@ -54,6 +57,8 @@
 #                      with FILTERD_SOCK (the socket path to listen on) and
 #                      FILTERD_CONF exported, e.g.
 #                      FILTERD_CMD='t/nullmilter -p unix:$FILTERD_SOCK'
+#   BENCH_KEEP=1       keep the temporary directory: the milters' logs
+#                      and configurations
 #   BENCH_SELFTEST=1   only print the rules configuration ("rules") to
 #                      stdout and exit (for t/05-bench-tools.sh)
 set -u
@@ -156,7 +161,11 @@ stop_all() {
 
 cleanup() {
 	stop_all
-	rm -rf "$tmp"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: logs kept in $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -265,21 +274,27 @@ run_one() {
 	rc=$?
 	echo "$1 r$2 $3: $line"
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
-		sed 's/^/  | /' "$tmp/$3.log" >&2
+		sed 's/^/  | /' "$tmp/$1.$3.log" >&2
 		fail "bench against $3 failed"
 	fi
 	# Every message of the load is one to accept: anything else (a rule
-	# of "rules" that matches, a fallback) would measure something else.
-	echo "$line" | awk -v m="$3" '{
+	# of "rules" that matches, a fallback, a client penalised after a
+	# worker failed) measures something else.  Such a run is reported,
+	# with filterd's own lines about it, and makes the whole run fail.
+	bad=$(echo "$line" | awk '{
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, "=")
 			v[kv[1]] = kv[2]
 		}
-		if (v["accept"] + v["continue"] != v["ok"])
-			printf "bench.sh: warning: %s answered %d of %d " \
-			    "messages otherwise than accept\n", m,
-			    v["ok"] - v["accept"] - v["continue"], v["ok"]
-	}' >&2
+		print v["ok"] - v["accept"] - v["continue"]
+	}')
+	if [ "$bad" != 0 ]; then
+		echo "bench.sh: $1 round $2: $3 answered $bad messages" \
+		    "otherwise than accept; the figure is not valid" |
+		    tee -a "$tmp/invalid" >&2
+		grep -E 'penalised|failure=|fallback' "$tmp/$1.$3.log" |
+		    head -n 5 | sed 's/^/  | /' >&2
+	fi
 	case $3 in
 	nullmilter) role=base ;;
 	filterd) role=A ;;
@@ -303,21 +318,21 @@ run_scenario() {
 	rm -f "$tmp"/*.sock
 	write_conf "$conf_src" "$FILTERD_CONF" "$FILTERD_SOCK"
 	milters="nullmilter filterd"
-	start nullmilter "$tmp/nullmilter.log" \
+	start nullmilter "$tmp/$1.nullmilter.log" \
 	    "$builddir/t/nullmilter" -p "unix:$tmp/null.sock"
 	if [ -n "${FILTERD_CMD:-}" ]; then
-		start filterd "$tmp/filterd.log" sh -c "exec $FILTERD_CMD"
+		start filterd "$tmp/$1.filterd.log" sh -c "exec $FILTERD_CMD"
 	else
-		start filterd "$tmp/filterd.log" "$fd_a" -d -f "$FILTERD_CONF"
+		start filterd "$tmp/$1.filterd.log" "$fd_a" -d -f "$FILTERD_CONF"
 	fi
 	if [ -n "$fd_b" ]; then
 		write_conf "$conf_src_b" "$tmp/b.conf" "$tmp/b.sock"
-		start B "$tmp/B.log" "$fd_b" -d -f "$tmp/b.conf"
+		start B "$tmp/$1.B.log" "$fd_b" -d -f "$tmp/b.conf"
 		milters="$milters B"
 	fi
-	wait_socket "$tmp/null.sock" "$pid_nullmilter" "$tmp/nullmilter.log"
-	wait_socket "$FILTERD_SOCK" "$pid_filterd" "$tmp/filterd.log"
-	[ -z "$fd_b" ] || wait_socket "$tmp/b.sock" "$pid_B" "$tmp/B.log"
+	wait_socket "$tmp/null.sock" "$pid_nullmilter" "$tmp/$1.nullmilter.log"
+	wait_socket "$FILTERD_SOCK" "$pid_filterd" "$tmp/$1.filterd.log"
+	[ -z "$fd_b" ] || wait_socket "$tmp/b.sock" "$pid_B" "$tmp/$1.B.log"
 	r=1
 	while [ $r -le "$rounds" ]; do
 		if [ $((r % 2)) -eq 1 ]; then
@@ -356,3 +371,8 @@ echo "bench: uptime: $(uptime)$(psi)"
 echo
 echo "bench: medians over $rounds rounds [min-max]; ratios taken round by round"
 awk -f "$srcdir/t/bench-table.awk" "$tmp/results"
+if [ -s "$tmp/invalid" ]; then
+	echo
+	sed 's/^/INVALID: /' "$tmp/invalid"
+	exit 1
+fi
