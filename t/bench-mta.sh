@@ -509,6 +509,11 @@ EOF
 
 echo "bench-mta: $(uname -r), $(nproc) CPUs; parts: $parts; rounds: $rounds"
 echo "bench-mta: filterd: $fd_a${fd_b:+; B: $fd_b}"
+# What decides a TCP milter's round trips on loopback (delayed ACKs).
+echo "bench-mta: net.ipv4.tcp_pingpong_thresh=$(cat \
+    /proc/sys/net/ipv4/tcp_pingpong_thresh 2>/dev/null || echo -);" \
+    "loopback routes with quickack: $(ip route show table local 2>/dev/null |
+    grep -c 'quickack')"
 echo "bench-mta: uptime: $(uptime)$(psi)"
 for part in $parts; do
 	case $part in
