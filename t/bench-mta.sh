@@ -164,6 +164,26 @@ bg() {
 	last_pid=$!
 }
 
+# mta_port: a port below the ephemeral range (32768) that no socket uses,
+# in any state: smtpd binds without SO_REUSEADDR, so a connection of an
+# earlier run in TIME_WAIT on the port would make it fail.  Racy by
+# nature; used at once.
+mta_port() {
+	local i=0 p
+	while [ $i -lt 200 ]; do
+		p=$((20000 + RANDOM % 12000))
+		if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" \
+		    2>/dev/null)" ] && ! grep -qw "$p" "$tmp/ports" 2>/dev/null
+		then
+			echo "$p" >>"$tmp/ports"
+			echo "$p"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # wait_for SECS TEST...: until TEST succeeds, polled every 0.1 s.
 wait_for() {
 	local n=$(($1 * 10))
@@ -211,6 +231,7 @@ run_source() {
 	echo "$s r$r $role: msgs/s=$rate messages=$((total * batches))" \
 	    "seconds=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }')"
 	echo "$s $r $role $base $rate - -" >>"$tmp/results"
+	[ -z "$out" ] || echo "$s $r $role $base $rate - -" >>"$out"
 }
 
 # smoke NAME PORT EXPECT: the one swaks message; EXPECT is 250 or 550.
@@ -258,10 +279,10 @@ pf_drain() {
 # MILTER; sets the variable port_NAME.
 pf_service() {
 	local p
-	p=$(pf_free_port) || fail "no free port"
+	p=$(mta_port) || fail "no free port"
 	while [ "$p" = "$PF_SMTP_PORT" ] || [ "$p" = "$PF_SINK_PORT" ] ||
 	    grep -q "^127.0.0.1:$p " "$PF_DIR/etc/master.cf"; do
-		p=$(pf_free_port) || fail "no free port"
+		p=$(mta_port) || fail "no free port"
 	done
 	echo "127.0.0.1:$p inet n - n - - smtpd -o smtpd_milters=$2" \
 	    >>"$PF_DIR/etc/master.cf"
@@ -276,7 +297,7 @@ pf_milter() {
 		listen="unix:$tmp/sock/$name.sock"
 		spec=$listen
 	else
-		p=$(pf_free_port) || fail "no free port"
+		p=$(mta_port) || fail "no free port"
 		listen="inet:$p@127.0.0.1"
 		spec="inet:127.0.0.1:$p"
 	fi
@@ -424,15 +445,15 @@ bench_opensmtpd() {
 	else
 		os_spool=/var/spool/smtpd
 	fi
-	port_sink=$(free_port) || fail "no free port"
+	port_sink=$(mta_port) || fail "no free port"
 	echo "# smtpd.conf(5) of make bench-mta (t/bench-mta.sh)" \
 	    >"$TMP/smtpd.conf"
 	names="pass filterd${fd_b:+ B}"
 	for name in $names; do
-		p=$(free_port) || fail "no free port"
+		p=$(mta_port) || fail "no free port"
 		while [ "$p" = "$port_sink" ] ||
 		    grep -q "port $p " "$TMP/smtpd.conf"; do
-			p=$(free_port) || fail "no free port"
+			p=$(mta_port) || fail "no free port"
 		done
 		eval "port_$name=$p"
 		case $name in
@@ -523,8 +544,6 @@ for part in $parts; do
 	esac
 done
 echo "bench-mta: uptime: $(uptime)$(psi)"
-[ -z "$out" ] || cat "$tmp/results" >>"$out" ||
-    echo "bench-mta.sh: cannot append to $out" >&2
 [ -s "$tmp/results" ] || exit 0
 
 echo
