@@ -16,9 +16,9 @@
 #              filter: filterd's OpenSMTPD frontend ("filterd -x opensmtpd")
 #              and t/passfilter, a proc-exec filter that passes every line
 #              through.  For each count S of BENCH_OSMTPD_SESSIONS
-#              ("opensmtpd-S"), a run is BENCH_OSMTPD_BATCHES times
-#              smtp-source with S sessions of BENCH_OSMTPD_PER_SESSION
-#              messages each (smtp-source -d: one session, several
+#              ("opensmtpd-S"), a run is BENCH_OSMTPD_BATCHES times S
+#              sessions at once of BENCH_OSMTPD_PER_SESSION messages each
+#              (S smtp-source -d -s 1, each one session of several
 #              messages).
 #
 # Before measuring, one message with the Subject "run this executable"
@@ -208,27 +208,61 @@ fd_conf() {
 	    chmod 0644 "$2"
 }
 
-# run_source SCENARIO ROUND ROLE BASENAME PORT SESSIONS TOTAL [-d] [BATCHES]
-# one timed run; appends its result.
-run_source() {
-	local s=$1 r=$2 role=$3 base=$4 port=$5 sess=$6 total=$7 d=${8:-}
-	local batches=${9:-1} t0 t1 i=0 rate
-	t0=$(date +%s%N)
-	while [ $i -lt "$batches" ]; do
+# source_batch PORT SESSIONS MSGS MODE: one batch of smtp-source.  MODE
+# "one": MSGS messages, one a session, SESSIONS sessions at a time.  MODE
+# "each": SESSIONS sessions at once, each sending MSGS messages (one
+# smtp-source -d per session: with one smtp-source for all, a fast
+# session would take more than its share, and smtpd refuses a session's
+# 101st message).  Fails with smtp-source's output.
+source_batch() {
+	local port=$1 sess=$2 msgs=$3 mode=$4 i=0 pids="" p rc=0
+	local args="-4 -l $size -f bench@example.com -t rcpt@example.org
+	    -M client.example.com 127.0.0.1:$port"
+	if [ "$mode" = one ]; then
 		# shellcheck disable=SC2086
-		if ! timeout 600 "$source_bin" -4 $d -s "$sess" -m "$total" \
-		    -l "$size" -f bench@example.com -t rcpt@example.org \
-		    -M client.example.com "127.0.0.1:$port" \
-		    >"$tmp/source.out" 2>&1; then
-			sed 's/^/  | /' "$tmp/source.out" >&2
-			fail "$s: smtp-source to port $port ($role) failed"
+		timeout 600 "$source_bin" -s "$sess" -m "$msgs" $args \
+		    >"$tmp/source.out" 2>&1 && return 0
+		sed 's/^/  | /' "$tmp/source.out" >&2
+		return 1
+	fi
+	while [ $i -lt "$sess" ]; do
+		# shellcheck disable=SC2086
+		timeout 600 "$source_bin" -d -s 1 -m "$msgs" $args \
+		    >"$tmp/source.$i.out" 2>&1 &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	i=0
+	for p in $pids; do
+		if ! wait "$p"; then
+			sed 's/^/  | /' "$tmp/source.$i.out" >&2
+			rc=1
 		fi
 		i=$((i + 1))
 	done
+	return $rc
+}
+
+# run_source SCENARIO ROUND ROLE BASENAME PORT SESSIONS MSGS MODE BATCHES:
+# one timed run of BATCHES batches (source_batch); appends its result.
+run_source() {
+	local s=$1 r=$2 role=$3 base=$4 port=$5 sess=$6 msgs=$7 mode=$8
+	local batches=$9 t0 t1 i=0 rate n
+	if [ "$mode" = one ]; then
+		n=$((msgs * batches))
+	else
+		n=$((sess * msgs * batches))
+	fi
+	t0=$(date +%s%N)
+	while [ $i -lt "$batches" ]; do
+		source_batch "$port" "$sess" "$msgs" "$mode" ||
+		    fail "$s: smtp-source to port $port ($role) failed"
+		i=$((i + 1))
+	done
 	t1=$(date +%s%N)
-	rate=$(awk -v n=$((total * batches)) -v ns=$((t1 - t0)) \
+	rate=$(awk -v n=$n -v ns=$((t1 - t0)) \
 	    'BEGIN { printf "%.1f", n * 1e9 / ns }')
-	echo "$s r$r $role: msgs/s=$rate messages=$((total * batches))" \
+	echo "$s r$r $role: msgs/s=$rate messages=$n" \
 	    "seconds=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }')"
 	echo "$s $r $role $base $rate - -" >>"$tmp/results"
 	[ -z "$out" ] || echo "$s $r $role $base $rate - -" >>"$out"
@@ -383,9 +417,7 @@ bench_postfix() {
 	# threads and filterd's workers all started once.
 	for name in $milters; do
 		eval "p=\$port_$name"
-		timeout 300 "$source_bin" -4 -s "$pf_sessions" \
-		    -m $((pf_sessions * 10)) -l "$size" -f bench@example.com \
-		    -t rcpt@example.org "127.0.0.1:$p" >/dev/null 2>&1 ||
+		source_batch "$p" "$pf_sessions" $((pf_sessions * 10)) one ||
 		    fail "warm-up through $name failed"
 	done
 	pf_drain
@@ -400,7 +432,7 @@ bench_postfix() {
 			B_*) role=B ;;
 			esac
 			run_source "postfix-${name#*_}" $r $role nullmilter "$p" \
-			    "$pf_sessions" "$pf_n"
+			    "$pf_sessions" "$pf_n" one 1
 			pf_drain
 			echo "  (queue empty ${drained} s later)"
 		done
@@ -500,10 +532,7 @@ EOF
 		s=opensmtpd-$sess
 		for name in $names; do
 			eval "p=\$port_$name"
-			timeout 300 "$source_bin" -4 -d -s "$sess" \
-			    -m $((sess * os_per)) -l "$size" \
-			    -f bench@example.com -t rcpt@example.org \
-			    "127.0.0.1:$p" >/dev/null 2>&1 ||
+			source_batch "$p" "$sess" "$os_per" each ||
 			    fail "warm-up through $name failed"
 		done
 		os_drain
@@ -518,7 +547,7 @@ EOF
 				B) role=B ;;
 				esac
 				run_source "$s" $r $role passfilter "$p" "$sess" \
-				    $((sess * os_per)) -d "$os_batches"
+				    "$os_per" each "$os_batches"
 				os_drain
 				echo "  (queue empty ${drained} s later)"
 			done
