@@ -208,7 +208,8 @@ fd_conf() {
 	    chmod 0644 "$2"
 }
 
-# source_batch PORT SESSIONS MSGS MODE: one batch of smtp-source.  MODE
+# source_batch PORT SESSIONS MSGS MODE: one batch of smtp-source (-A: a
+# refused message does not stop it; run_source counts them).  MODE
 # "one": MSGS messages, one a session, SESSIONS sessions at a time.  MODE
 # "each": SESSIONS sessions at once, each sending MSGS messages (one
 # smtp-source -d per session: with one smtp-source for all, a fast
@@ -216,7 +217,7 @@ fd_conf() {
 # 101st message).  Fails with smtp-source's output.
 source_batch() {
 	local port=$1 sess=$2 msgs=$3 mode=$4 i=0 pids="" p rc=0
-	local args="-4 -l $size -f bench@example.com -t rcpt@example.org
+	local args="-4 -A -l $size -f bench@example.com -t rcpt@example.org
 	    -M client.example.com 127.0.0.1:$port"
 	if [ "$mode" = one ]; then
 		# shellcheck disable=SC2086
@@ -243,11 +244,21 @@ source_batch() {
 	return $rc
 }
 
-# run_source SCENARIO ROUND ROLE BASENAME PORT SESSIONS MSGS MODE BATCHES:
-# one timed run of BATCHES batches (source_batch); appends its result.
+# fallbacks LOG PREFIX: how many fallback lines ("failure=") LOG holds,
+# of lines starting with PREFIX.
+fallbacks() {
+	grep -c "^$2.*failure=" "$1" 2>/dev/null
+}
+
+# run_source SCENARIO ROUND ROLE BASENAME PORT SESSIONS MSGS MODE BATCHES
+# [LOG PREFIX]: one timed run of BATCHES batches (source_batch); appends
+# its result.  With LOG, filterd's log: a run in which filterd logged a
+# fallback (a worker that failed, a penalised client) is not valid; it is
+# reported, and the script exits 1 at the end.
 run_source() {
 	local s=$1 r=$2 role=$3 base=$4 port=$5 sess=$6 msgs=$7 mode=$8
-	local batches=$9 t0 t1 i=0 rate n
+	local batches=$9 log=${10:-} prefix=${11:-} t0 t1 i=0 rate n f0=0 f1=0
+	[ -z "$log" ] || f0=$(fallbacks "$log" "$prefix")
 	if [ "$mode" = one ]; then
 		n=$((msgs * batches))
 	else
@@ -266,6 +277,14 @@ run_source() {
 	    "seconds=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }')"
 	echo "$s $r $role $base $rate - -" >>"$tmp/results"
 	[ -z "$out" ] || echo "$s $r $role $base $rate - -" >>"$out"
+	[ -z "$log" ] || f1=$(fallbacks "$log" "$prefix")
+	if [ "$f1" -gt "$f0" ]; then
+		echo "bench-mta.sh: $s round $r: filterd ($role) gave" \
+		    "$((f1 - f0)) fallbacks; the figure is not valid" |
+		    tee -a "$tmp/invalid" >&2
+		grep "^$prefix.*failure=" "$log" | tail -n +$((f0 + 1)) |
+		    head -n 3 | sed 's/^/  | /' >&2
+	fi
 }
 
 # smoke NAME PORT EXPECT: the one swaks message; EXPECT is 250 or 550.
@@ -432,7 +451,7 @@ bench_postfix() {
 			B_*) role=B ;;
 			esac
 			run_source "postfix-${name#*_}" $r $role nullmilter "$p" \
-			    "$pf_sessions" "$pf_n" one 1
+			    "$pf_sessions" "$pf_n" one 1 "$tmp/$name.log" ""
 			pf_drain
 			echo "  (queue empty ${drained} s later)"
 		done
@@ -547,7 +566,8 @@ EOF
 				B) role=B ;;
 				esac
 				run_source "$s" $r $role passfilter "$p" "$sess" \
-				    "$os_per" each "$os_batches"
+				    "$os_per" each "$os_batches" "$TMP/smtpd.log" \
+				    "f_$name: "
 				os_drain
 				echo "  (queue empty ${drained} s later)"
 			done
@@ -598,3 +618,8 @@ END {
 		printf " [%.2f-%.2f]", v[1], v[n]
 	printf "\n"
 }' "$tmp/results"
+if [ -s "$tmp/invalid" ]; then
+	echo
+	sed 's/^/INVALID: /' "$tmp/invalid"
+	exit 1
+fi
