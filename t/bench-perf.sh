@@ -25,6 +25,13 @@
 # such.  t/nullmilter is its own pid (all its threads); t/bench is the
 # load generator (perf's child).  Idle time is left out.
 #
+# Then, per process name, its most sampled symbols.  Read them with care
+# in a virtual machine: where the guest takes the sampling timer only when
+# it enables interrupts again (this project's machines: pvm_irq_enable),
+# kernel work done with interrupts off -- page-table updates, fork, exit
+# -- is sampled there, not where it ran.  The per-process totals are not
+# affected.
+#
 # Environment (builddir, srcdir, BENCH_CONF, BENCH_USER, BENCH_FILTERD as
 # for t/bench.sh):
 #   BENCH_PERF_N      measured messages, pass 1 (3000)
@@ -32,6 +39,8 @@
 #   BENCH_CONC        connections (8)
 #   BENCH_SIZE        body bytes (2048)
 #   BENCH_PERF_FREQ   cpu-clock samples a second per CPU (1999)
+#   BENCH_PERF_SYMS   how many of each process's most sampled symbols to
+#                     list after the table (6; 0: none)
 #   BENCH_PERF_KEEP=DIR   keep the perf.data files in DIR (perf report -i
 #                     DIR/cpu-filterd.data --sort comm,dso,sym for more)
 # Needs perf (Debian package linux-perf) and root, or a
@@ -48,6 +57,7 @@ freq=${BENCH_PERF_FREQ:-1999}
 conf_src=${BENCH_CONF:-$srcdir/conf/filterd.conf}
 fd_bin=${BENCH_FILTERD:-$builddir/filterd/filterd}
 keep=${BENCH_PERF_KEEP:-}
+nsyms=${BENCH_PERF_SYMS:-6}
 
 fail() {
 	echo "bench-perf.sh: $*" >&2
@@ -226,6 +236,48 @@ for m in nullmilter filterd; do
 	} | sed "s/^/$m	/" >>"$tmp/table"
 done
 echo "bench-perf: uptime: $(uptime)$(psi)"
+# syms DATA COMM...: the most sampled symbols of each process name (by
+# name only: another filterd on the machine would count here too).
+syms() {
+	local data=$1
+	shift
+	perf script -i "$data" -F comm,ip,sym 2>/dev/null |
+	    awk -v names=" $* " -v top="$nsyms" '
+	index(names, " " $1 " ") {
+		c = $1
+		$1 = ""
+		$2 = ""
+		sub(/^ +/, "")
+		n[c]++
+		k[c, $0]++
+		seen[c, $0] = 1
+	}
+	END {
+		split(substr(names, 2), list, " ")
+		for (i = 1; list[i] != ""; i++) {
+			c = list[i]
+			if (n[c] == 0)
+				continue
+			printf "%s, most sampled symbols:", c
+			m = 0
+			for (j = 0; j < top; j++) {
+				best = ""; bv = 0
+				for (key in seen) {
+					split(key, kk, SUBSEP)
+					if (kk[1] == c && k[key] > bv) {
+						bv = k[key]; best = kk[2]
+					}
+				}
+				if (bv == 0)
+					break
+				printf " %s %.0f%%;", best, 100 * bv / n[c]
+				delete seen[c, best]
+			}
+			printf "\n"
+		}
+	}'
+}
+
 if [ -n "$keep" ]; then
 	mkdir -p "$keep" && cp "$tmp"/*.data "$keep"/ &&
 	    echo "bench-perf: perf data kept in $keep"
@@ -285,3 +337,9 @@ END {
 			}
 	}
 }' "$tmp/table"
+if [ "$nsyms" -gt 0 ]; then
+	echo
+	syms "$tmp/cpu-nullmilter.data" nullmilter
+	syms "$tmp/cpu-filterd.data" filterd-super filterd-spawner \
+	    filterd-worker
+fi
