@@ -55,7 +55,8 @@ ci_prefix(const char *p, size_t n, const char *lit)
 
 /*
  * Tabs and line ends go (browsers drop them anywhere in a URL), and so do
- * controls and spaces at either end.  Cut at URL_MAX - 1.
+ * controls and spaces at either end; a NUL becomes "%00".  Cut at
+ * URL_MAX - 1.
  */
 static size_t
 url_clean(const char *in, size_t len, char *out)
@@ -68,9 +69,18 @@ url_clean(const char *in, size_t len, char *out)
 	}
 	while (len > 0 && (uint8_t)in[len - 1] <= 0x20)
 		len--;
-	for (i = 0; i < len && k < URL_MAX - 1; i++)
-		if (in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
+	for (i = 0; i < len && k < URL_MAX - 1; i++) {
+		if (in[i] == '\t' || in[i] == '\n' || in[i] == '\r')
+			continue;
+		/* A NUL, as a browser writes it: never a host character. */
+		if (in[i] == '\0') {
+			if (k + 3 > URL_MAX - 1)
+				break;
+			memcpy(out + k, "%00", 3);
+			k += 3;
+		} else
 			out[k++] = in[i];
+	}
 	out[k] = '\0';
 	return k;
 }
@@ -210,6 +220,20 @@ host_ipv4(char *h, size_t hlen)
 	snprintf(h, hlen, "%s", q);
 }
 
+/*
+ * The WHATWG URL standard's forbidden host code points (after percent-
+ * decoding): a browser refuses such a URL, so it links to nothing.
+ */
+static int
+host_forbidden(const char *h)
+{
+	for (; *h != '\0'; h++)
+		if ((uint8_t)*h <= 0x20 || *h == 0x7f ||
+		    strchr("#%/:<>?@[\\]^|", *h) != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 host_normalise(const char *p, size_t n, char *host)
 {
@@ -223,6 +247,8 @@ host_normalise(const char *p, size_t n, char *host)
 			return -1;
 		host_idna(h);
 		host_ipv4(h, sizeof(h));
+		if (host_forbidden(h))
+			return -1;
 	}
 	if (strlen(h) >= URL_HOST_MAX)
 		return -1;

@@ -42,7 +42,8 @@ int	url_scan(const uint8_t *text, size_t len, url_fn *fn, void *arg);
  * dropped.  The path, query and fragment are kept as they are, cut to
  * fit.  Writes the URL to out (URL_MAX bytes) and the host to host
  * (URL_HOST_MAX bytes).  Returns 0, or -1 when in is not a URL with a
- * host (relative, mailto:, javascript:, an empty or too long host).
+ * host (relative, mailto:, javascript:, an empty or too long host, or one
+ * with a character a browser refuses in a host, such as a space).
  */
 int	url_normalise(const char *in, size_t len, char *out, char *host);
 

@@ -170,8 +170,9 @@ view_part(struct view *v, size_t i, const uint8_t *p, size_t n)
 		(void)html_text(p, n, v->text, url_keep, v);
 	else
 		(void)buf_put(v->text, p, n);
-	(void)url_scan(buf_data(v->text) + start, buf_len(v->text) - start,
-	    url_keep, v);
+	if (buf_len(v->text) > start)
+		(void)url_scan(buf_data(v->text) + start, buf_len(v->text) -
+		    start, url_keep, v);
 }
 
 static void

@@ -190,6 +190,10 @@ static const struct {
 	{ "/relative/path", NULL, NULL, "a relative URL is not taken" },
 	{ "http:///", NULL, NULL, "no host" },
 	{ "http://example.com:80x/", NULL, NULL, "a bad port" },
+	{ "http://paypal.com evil.example/", NULL, NULL,
+	    "a space in the host: no link (fuzz-html found it kept)" },
+	{ "http://a%20b.example/", NULL, NULL,
+	    "an escaped space in the host: no link" },
 };
 
 static void
