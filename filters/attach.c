@@ -18,6 +18,7 @@
 #include "filterd/lib/smtp.h"
 #include "filters/attach.h"
 #include "filters/filter_impl.h"
+#include "filters/limits.h"
 #include "filters/mime.h"
 
 #define A(x)	(1U << ACTION_##x)
@@ -180,16 +181,7 @@ attach_oversize(const struct config *c, struct filter_result *fr)
 
 	(void)filter_log(fr, "archive past a limits.archive_* bound");
 	(void)verdict_add_rule(v, "attachments");
-	switch (c->oversize) {
-	case ACTION_REJECT:
-		v->action = ACTION_REJECT;
-		return verdict_set_reply(v, "552", "5.3.4", text);
-	case ACTION_TEMPFAIL:
-		v->action = ACTION_TEMPFAIL;
-		return verdict_set_reply(v, "452", "4.3.4", text);
-	default:
-		return 0;	/* accept: logged, passed on */
-	}
+	return limits_oversize(c, v, text);
 }
 
 /* Returns why an archive entry is blocked, or NULL. */
