@@ -197,7 +197,10 @@ entry_data(struct walk *w, struct archive *a, const char *name,
 		if (!want)
 			continue;
 		if (klen + (size_t)r > kcap) {
-			kcap = (klen + (size_t)r) * 2;
+			/* Double, but never past what the budget has left. */
+			kcap = klen + (size_t)r;
+			kcap += kcap < l->lim->max_bytes - l->bytes ? kcap :
+			    (size_t)(l->lim->max_bytes - l->bytes);
 			if ((nk = realloc(keep, kcap)) == NULL) {
 				rc = -1;
 				break;
