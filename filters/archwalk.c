@@ -261,6 +261,9 @@ walk_entry(struct walk *w, struct archive *a, struct archive_entry *e)
 		return 1;
 	}
 	name = entry_name(w, a, e, raw, sizeof(raw));
+	/* A name libarchive could not convert cannot be checked. */
+	if (*name == '\0')
+		l->flags |= ARCH_UNREADABLE;
 	if (list_add(w, name) == -1)
 		return -1;
 	if (archive_entry_is_encrypted(e))

@@ -6,6 +6,7 @@
  */
 #include <iconv.h>
 #include <langinfo.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -68,6 +69,15 @@ view_prepare(void)
 	if (done)
 		return;
 	done = 1;
+	/*
+	 * Entry names come out in the locale's charset: in "C" (ASCII) a
+	 * 7z or rar name with a non-ASCII letter has no form at all, and a
+	 * zip one loses its letters to '?'.  Only the character type is
+	 * set; in C.UTF-8 it classifies ASCII as "C" does, and nothing in
+	 * filterd reads it but libarchive.
+	 */
+	if (setlocale(LC_CTYPE, "C.UTF-8") != NULL)
+		cs = nl_langinfo(CODESET);
 	view_iconv_pair(&n, "UTF-8", cs);
 	view_iconv_pair(&n, "UTF-16LE", cs);
 	view_iconv_pair(&n, "UTF-16BE", cs);

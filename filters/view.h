@@ -33,7 +33,9 @@ struct view;
  * glibc's mktime() looks at /etc/localtime again on every call while TZ
  * is unset, and a worker may not open files.  With TZ set (to
  * ":/etc/localtime", the same zone) glibc reads the file once, here, and
- * never again.  TZ set by the administrator is kept.  Likewise, names
+ * never again.  TZ set by the administrator is kept.  LC_CTYPE becomes
+ * C.UTF-8 (when there is one), for libarchive's entry names, which it
+ * gives in the locale's charset.  Likewise, names
  * libarchive converts between UTF-8 and the locale's charset go through
  * iconv, and glibc's first iconv_open() reads gconv-modules.cache: done
  * here, the workers inherit the list and open nothing (the conversions

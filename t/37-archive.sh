@@ -5,7 +5,7 @@
 # The messages are t/data/archive/*.eml (t/data/archive/mkmail.py).
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
-plan 16
+plan 21
 conf_for "$top_srcdir/t/data/archive.conf" > /dev/null
 mail="$top_srcdir/t/data/archive"
 run() { "$top_builddir/filterd/filterd" -t "$mail/$1" \
@@ -28,6 +28,15 @@ out=$(run tgz.eml); rc=$?
 ok $([ $rc -eq 10 ]; echo $?) "an exe in a tar.gz is rejected (exit $rc)"
 like "$out" '^log: archive entry "setup/setup\.exe" blocked by extension$' \
     "named by its path in the tar"
+
+out=$(run 7z.eml); rc=$?
+ok $([ $rc -eq 10 ]; echo $?) "an exe with a non-ASCII path in a 7z is rejected (exit $rc)"
+like "$out" '^log: archive entry ".*/secret\.exe" blocked by extension$' \
+    "its UTF-16 name converted inside the worker"
+
+out=$(run encrypted.eml); rc=$?
+like "$out" '^log: archive entry ".*/secret\.exe" blocked by extension$' \
+    "an encrypted zip's names are checked all the same"
 
 out=$(run clean.eml); rc=$?
 ok $([ $rc -eq 0 ]; echo $?) "a zip of a pdf and a text passes (exit $rc)"
@@ -55,4 +64,13 @@ sed -e 's/^\(attachments = \).*/\1{ extensions = [ "exe" ]; archives = false; };
 out=$("$top_builddir/filterd/filterd" -t "$mail/exe-in-zip.eml" \
     -f "$TMP/off.conf" 2>&1); rc=$?
 ok $([ $rc -eq 0 ]; echo $?) "attachments.archives = false leaves archives shut (exit $rc)"
+sed -e 's/^\(attachments = \).*/\1{ extensions = [ "scr" ]; archive_encrypted = true; };/' \
+    "$TMP/filterd.conf" > "$TMP/enc.conf"
+out=$("$top_builddir/filterd/filterd" -t "$mail/encrypted.eml" \
+    -f "$TMP/enc.conf" 2>&1); rc=$?
+like "$out" '^log: archive with encrypted entries$' \
+    "attachments.archive_encrypted blocks an encrypted archive"
+out=$("$top_builddir/filterd/filterd" -t "$mail/exe-in-zip.eml" \
+    -f "$TMP/enc.conf" 2>&1); rc=$?
+ok $([ $rc -eq 0 ]; echo $?) "and not a plain one (exit $rc)"
 tap_done

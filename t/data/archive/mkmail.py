@@ -75,3 +75,12 @@ mail("bomb.eml", "Bomb", "bomb.zip", ZIP,
 mail("deep.eml", "Deep", "a.zip", ZIP,
      zipped([("b.zip", zipped([("c.zip", zipped([("d.zip",
          zipped([("e.txt", b"deep")]))]))]))]))
+
+# 7z and an encrypted zip: Python writes neither; these bytes were made
+# with libarchive's writer (as t/37-views makes its archives) and are
+# t/fuzz/corpus/archive/7z and zip-encrypted, "d\u00e9j\u00e0/secret.exe" in each.
+for eml, fuzzname, name, ctype in (
+        ("7z.eml", "7z", "files.7z", "application/x-7z-compressed"),
+        ("encrypted.eml", "zip-encrypted", "secret.zip", ZIP)):
+    with open("../../fuzz/corpus/archive/" + fuzzname, "rb") as f:
+        mail(eml, "Files", name, ctype, f.read())
