@@ -220,6 +220,24 @@ host_ipv4(char *h, size_t hlen)
 	snprintf(h, hlen, "%s", q);
 }
 
+/* "[2001:DB8:0::1]" as "[2001:db8::1]"; -1 for what is no IPv6 address. */
+static int
+host_ipv6(const char *p, size_t n, char *h, size_t hlen)
+{
+	struct in6_addr	 a;
+	char		 in[INET6_ADDRSTRLEN + 1], out[INET6_ADDRSTRLEN];
+
+	if (n < 3 || p[n - 1] != ']' || n - 2 >= sizeof(in))
+		return -1;
+	memcpy(in, p + 1, n - 2);
+	in[n - 2] = '\0';
+	if (inet_pton(AF_INET6, in, &a) != 1 ||
+	    inet_ntop(AF_INET6, &a, out, sizeof(out)) == NULL)
+		return -1;
+	snprintf(h, hlen, "[%s]", out);
+	return 0;
+}
+
 /*
  * The WHATWG URL standard's forbidden host code points (after percent-
  * decoding): a browser refuses such a URL, so it links to nothing.
@@ -239,8 +257,8 @@ host_normalise(const char *p, size_t n, char *host)
 {
 	char	 h[RAW_HOST_MAX];
 
-	if (n > 0 && p[0] == '[') {	/* an IPv6 literal: lower case */
-		if (host_decode(p, n, h) == -1)
+	if (n > 0 && p[0] == '[') {	/* an IPv6 literal, as inet_ntop has it */
+		if (host_ipv6(p, n, h, sizeof(h)) == -1)
 			return -1;
 	} else {
 		if (host_decode(p, n, h) == -1)

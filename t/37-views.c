@@ -181,8 +181,10 @@ static const struct {
 	    "numeric IPv4 as a dotted quad" },
 	{ "http://3232235777/", "http://192.168.1.1/", "192.168.1.1",
 	    "an IPv4 address as one number" },
-	{ "http://[2001:DB8::1]:8080/", "http://[2001:db8::1]:8080/",
-	    "[2001:db8::1]", "IPv6 literal" },
+	{ "http://[2001:DB8:0:0::1]:8080/", "http://[2001:db8::1]:8080/",
+	    "[2001:db8::1]", "IPv6 literal, in its canonical form" },
+	{ "http://[81|p;x]/", NULL, NULL, "no IPv6 literal (fuzz-html found "
+	    "it kept)" },
 	{ "ftp://Files.Example/pub", "ftp://files.example/pub",
 	    "files.example", "ftp" },
 	{ "mailto:a@example.com", NULL, NULL, "mailto: is not taken" },

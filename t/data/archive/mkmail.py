@@ -5,6 +5,7 @@
 #
 #	cd t/data/archive && python3 mkmail.py
 import base64
+import gzip
 import io
 import tarfile
 import zipfile
@@ -20,13 +21,17 @@ def zipped(files):
 
 
 def tgz(files):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w:gz") as t:
+    b, tb = io.BytesIO(), io.BytesIO()
+    with tarfile.open(fileobj=tb, mode="w") as t:
         for name, data in files:
             i = tarfile.TarInfo(name)
             i.size = len(data)
             i.mtime = 1795000000
             t.addfile(i, io.BytesIO(data))
+    raw = tb.getvalue()
+    # gzip with a fixed time, so that the output does not change.
+    with gzip.GzipFile(fileobj=b, mode="wb", mtime=0) as g:
+        g.write(raw)
     return b.getvalue()
 
 
