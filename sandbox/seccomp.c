@@ -162,6 +162,19 @@ static const struct policy_rule allow_rules[] = {
  * (iconv_open loading its modules, locale and NSS look-ups) must run in a
  * module's init, in the spawner, before the fork.
  *
+ * The archive and URL views (filters/view.c) added no call to this list.
+ * libarchive reading zip, rar, 7z and gzip, bzip2 or xz compressed tar
+ * from memory (archive_read_open_memory) only allocates: no file, no
+ * thread, no external decompressor (archwalk.c enables only the filters
+ * built into the library, and refuses one that is not).  Two things it
+ * reaches in glibc would open files, and both are done in the spawner
+ * instead (view_prepare): mktime() of a zip or rar time re-reads
+ * /etc/localtime on every call unless TZ is set, and the first
+ * iconv_open() of a name conversion reads gconv-modules.cache and
+ * dlopens UTF-16.so (7z names).  libidn2's idn2_to_ascii_8z() only
+ * allocates.  t/37-views checks all of it in a freshly exec'd process,
+ * which inherits nothing a test's own use of libarchive set up.
+ *
  * Path probes that libc survives (stat, access and readlink of a path,
  * ASan's error reports) fail with EACCES instead of killing: they reveal
  * nothing and reach no file.  faccessat2 and readlinkat are the forms

@@ -429,7 +429,7 @@ test_every_setting(void)
 	is_str(r[7].hdr_value, "tabbed\tvalue",
 	    "every: add_header value, leading blanks dropped");
 	is_str(r[8].name, "rule9", "every: an unnamed rule's name");
-	is_int(r[7].line, 54, "every: a rule's line is its first");
+	is_int(r[7].line, 60, "every: a rule's line is its first");
 	ok(r[9].target == RULE_ANY_HEADER && r[9].action ==
 	    RULE_SCORE && r[9].score == 2.5, "every: a score rule");
 	ok(r[10].target == RULE_RAW_BODY && r[10].negate &&
@@ -758,6 +758,11 @@ static const struct num_bound {
 	{ "limits.max_header_size", "64", NULL, "63", NULL },
 	{ "limits.max_mime_depth", "1", "32", "0", "33" },
 	{ "limits.max_mime_parts", "1", "10000", "0", "10001" },
+	{ "limits.max_urls", "1", "10000", "0", "10001" },
+	{ "limits.archive_max_entries", "1", "1000000", "0", "1000001" },
+	{ "limits.archive_max_depth", "1", "16", "0", "17" },
+	{ "limits.archive_max_bytes", "1024", "1073741824", "1023",
+	    "1073741825" },
 	{ "workers.pool", "1", "256", "0", "257" },
 	{ "workers.memory", "16", "65536", "15", "65537" },
 	{ "workers.cpu", "1", "3600", "0", "3601" },

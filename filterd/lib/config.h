@@ -129,6 +129,10 @@ struct config {
 	int		 max_header_size;
 	int		 max_mime_depth;
 	int		 max_mime_parts;
+	int		 max_urls;		/* filters/view.h */
+	int		 archive_max_entries;
+	int		 archive_max_depth;
+	long long	 archive_max_bytes;
 	int		 pool;
 	int		 memory;	/* MiB */
 	int		 cpu;
