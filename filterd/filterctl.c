@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "filterctl: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
+	/* A busy filterd answers and closes before it reads: read that. */
+	signal(SIGPIPE, SIG_IGN);
 	len = (size_t)snprintf(line, sizeof(line), "%s\n", argv[optind]);
-	if (write(fd, line, len) != (ssize_t)len) {
+	if (write(fd, line, len) != (ssize_t)len && errno != EPIPE) {
 		fprintf(stderr, "filterctl: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
@@ -90,8 +93,12 @@ main(int argc, char *argv[])
 		}
 		if (poll(&pfd, 1, (int)(end - now_ms())) <= 0)
 			continue;
-		if ((n = read(fd, buf, sizeof(buf))) <= 0)
+		if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+			/* Closed at once: what it said before is lost. */
+			if (n == -1 && errno == ECONNRESET && first)
+				n = 0;
 			break;
+		}
 		if (first && n >= 6 && memcmp(buf, "error:", 6) == 0)
 			error = 1;
 		first = 0;

@@ -112,7 +112,7 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, dump = 0, spawner = 0, rc;
 	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
-	int			 sv[2], cv[2], mv[2] = { -1, -1 };
+	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
 	pid_t			 pid;
 
 	memset(&a, 0, sizeof(a));
@@ -206,6 +206,9 @@ main(int argc, char *argv[])
 	    MAP_FAILED)
 		fatal("mmap");
 	*a.generation = a.gen;
+	/* As root, and before anything runs: a bad one stops us now. */
+	if ((lfd = parent_ctl_listen(c)) == -1)
+		exit(1);
 	if (!a.foreground)
 		detach();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
@@ -216,8 +219,10 @@ main(int argc, char *argv[])
 	    (*c->metrics_listen != '\0' && socketpair(AF_UNIX, SOCK_SEQPACKET |
 	    SOCK_CLOEXEC, 0, mv) == -1))
 		fatal("socketpair");
-	if (mv[0] != -1 && (a.metrics = metrics_start(c, mv[0])) == -1)
+	if (mv[0] != -1 && (a.metrics = metrics_start(c, mv[0])) == -1) {
+		parent_ctl_cleanup(c->control_socket);
 		exit(1);
+	}
 	if (mv[0] != -1)
 		close(mv[0]);
 	if ((pid = fork()) == -1)
@@ -228,8 +233,8 @@ main(int argc, char *argv[])
 		(void)prctl(PR_SET_NAME, "filterd-super", 0, 0, 0);
 		/* It closes sv[0] and conffd: it gets each spawner's from
 		   us. */
-		rc = supervisor_main(c, sv[1], cv[1], mv[1], frontend,
-		    a.generation);
+		rc = supervisor_main(c, sv[1], cv[1], mv[1], lfd >= 0 ? lfd : -1,
+		    frontend, a.generation);
 		config_free(&c);
 		sandbox_proc_exit(rc);
 	}
@@ -237,6 +242,8 @@ main(int argc, char *argv[])
 	close(cv[1]);
 	if (mv[1] != -1)
 		close(mv[1]);
+	if (lfd >= 0)
+		close(lfd);
 	if (frontend == FRONTEND_OPENSMTPD)
 		null_stdio();
 	a.pchan = sv[0];

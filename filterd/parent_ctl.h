@@ -11,6 +11,16 @@
 
 #include <stdint.h>
 
+struct config;
+
+/*
+ * Opens control_socket, with control_mode, control_owner and
+ * control_group, for the supervisor's control thread (super_ctl.h).
+ * Refuses a socket a live process answers on; replaces a stale one.
+ * Returns the listening socket, -2 when control_socket is "", or -1
+ * with the reason logged.
+ */
+int	parent_ctl_listen(const struct config *);
 /* The channel, for parent_usr_signal; -1: none. */
 void	parent_ctl_set(int fd);
 /*
@@ -22,7 +32,10 @@ int	parent_ctl_read(int fd);
 void	parent_ctl_reloaded(int fd, int ok, uint64_t gen);
 /* SIGUSR1 or SIGUSR2, forwarded to the control thread; never blocks. */
 void	parent_usr_signal(int sig);
-/* At exit: removes control_socket, which the supervisor cannot. */
+/*
+ * At exit: removes control_socket, which the supervisor cannot, if it is
+ * the socket parent_ctl_listen made.
+ */
 void	parent_ctl_cleanup(const char *path);
 
 #endif

@@ -24,28 +24,28 @@
 #include "filterd/super.h"
 
 /*
- * Only stdio (smtpd's stream in opensmtpd mode) and the channels to the
- * parent (and to the metrics process) stay open: nothing else that
+ * Only stdio (smtpd's stream in opensmtpd mode), the channels to the
+ * parent (and from the metrics process) and the control socket stay open: nothing else that
  * whoever started filterd, or the parent, held at the fork.  syslog's
  * socket is among them: it is closed first and opened again, or glibc
  * would write to its number.
  */
 static int
-super_close_fds(int pchan, int cchan, int mchan)
+super_close_fds(int pchan, int cchan, int mchan, int lchan)
 {
-	int	 keep[3] = { pchan, cchan, mchan }, t, i, j, rc = 0;
+	int	 keep[4] = { pchan, cchan, mchan, lchan }, t, i, j, rc = 0;
 	unsigned from = STDERR_FILENO + 1;
 
 	/* In order, -1 first: the ranges between them go. */
-	for (i = 0; i < 3; i++)
-		for (j = i + 1; j < 3; j++)
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++)
 			if (keep[j] < keep[i]) {
 				t = keep[i];
 				keep[i] = keep[j];
 				keep[j] = t;
 			}
 	log_detach();
-	for (i = 0; i < 3 && rc == 0; i++) {
+	for (i = 0; i < 4 && rc == 0; i++) {
 		if (keep[i] < (int)from)
 			continue;
 		if ((unsigned)keep[i] > from)
@@ -62,19 +62,17 @@ super_close_fds(int pchan, int cchan, int mchan)
 
 int
 supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
-    int frontend, const uint64_t *announced)
+    int lchan, int frontend, const uint64_t *announced)
 {
 	struct dispatch	*d;
 	char		 err[256];
 	int		 rc;
 
-	if (super_close_fds(pchan, cchan, mchan) == -1)
+	if (super_close_fds(pchan, cchan, mchan, lchan) == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	/* OpenSMTPD hands us stdin and stdout: there is nothing to open. */
 	if (frontend == FRONTEND_MILTER && milter_listen(c) == -1)
-		return 1;
-	if (ctl_listen(c) == -1)
 		return 1;
 	/* Effective ids worker_user's: it may kill workers, not they it. */
 	if (geteuid() == 0 && sandbox_privdrop(c->user, c->worker_user, NULL,
@@ -105,7 +103,7 @@ supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
 		return 1;
 	}
 	stats_init(announced, dispatch_status, d);
-	if (ctl_start(cchan, mchan, d) == -1)
+	if (ctl_start(lchan, cchan, mchan, d) == -1)
 		return 1;
 	if (frontend == FRONTEND_OPENSMTPD)
 		rc = smtpd_run(c, d);

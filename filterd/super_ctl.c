@@ -8,22 +8,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "filterd/lib/buf.h"
 #include "filterd/lib/clock.h"
-#include "filterd/lib/config.h"
 #include "filterd/lib/log.h"
 #include "filterd/lib/logfmt.h"
 #include "filterd/super_ctl.h"
@@ -56,126 +51,6 @@ static struct {
 	struct client	 c[CTL_CLIENTS_MAX];
 } ctl = { .listen = -1, .parent = -1, .metrics = -1,
     .wake = { -1, -1 } };
-
-/* The user and group ids of control_owner and control_group. */
-static int
-ctl_ids(const struct config *c, uid_t *uid, gid_t *gid)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (*c->control_owner != '\0') {
-		if ((pw = getpwnam(c->control_owner)) == NULL) {
-			log_warnx("%s: control_owner: no user \"%s\"", c->path,
-			    c->control_owner);
-			return -1;
-		}
-		*uid = pw->pw_uid;
-	}
-	if (*c->control_group != '\0') {
-		if ((gr = getgrnam(c->control_group)) == NULL) {
-			log_warnx("%s: control_group: no group \"%s\"",
-			    c->path, c->control_group);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	return 0;
-}
-
-/*
- * Whether a process answers on path: a stale socket (nobody listening)
- * may go, a live one is another filterd's, or another program's.
- */
-static int
-ctl_live(const struct sockaddr_un *sun)
-{
-	int	 fd, rc;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	close(fd);
-	return rc == 0;
-}
-
-int
-ctl_listen(const struct config *c)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 sb;
-	const char		*path = c->control_socket;
-	mode_t			 old;
-	uid_t			 uid;
-	gid_t			 gid;
-	int			 fd, rc;
-
-	if (*path == '\0')
-		return 0;
-	if (ctl_ids(c, &uid, &gid) == -1)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("control_socket %s: path too long", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode)) {
-			log_warnx("control_socket %s: exists and is not a "
-			    "socket", path);
-			return -1;
-		}
-		if (ctl_live(&sun) == 1) {
-			log_warnx("control_socket %s: a running process "
-			    "answers on it (another filterd?)", path);
-			return -1;
-		}
-		if (unlink(path) == -1) {
-			log_warn("control_socket %s: cannot remove the stale "
-			    "socket", path);
-			return -1;
-		}
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
-		log_warn("control_socket %s: socket", path);
-		return -1;
-	}
-	/* Nobody but us until its mode and owner are right. */
-	old = umask(0177);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc == -1) {
-		log_warn("control_socket %s: bind", path);
-		close(fd);
-		return -1;
-	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) == -1) {
-		log_warn("control_socket %s: chown to control_owner and "
-		    "control_group", path);
-		goto fail;
-	}
-	if (chmod(path, (mode_t)config_mode(c->control_mode)) == -1) {
-		log_warn("control_socket %s: chmod %s", path, c->control_mode);
-		goto fail;
-	}
-	if (listen(fd, CTL_CLIENTS_MAX) == -1) {
-		log_warn("control_socket %s: listen", path);
-		goto fail;
-	}
-	ctl.listen = fd;
-	log_info("control socket on %s (mode %s)", path, c->control_mode);
-	return 0;
-fail:
-	close(fd);
-	(void)unlink(path);
-	return -1;
-}
 
 static void
 client_close(struct client *cl)
@@ -494,7 +369,7 @@ ctl_thread(void *arg)
 }
 
 int
-ctl_start(int parent, int metrics, struct dispatch *d)
+ctl_start(int listen, int parent, int metrics, struct dispatch *d)
 {
 	sigset_t	 all, old;
 	size_t		 i;
@@ -503,6 +378,7 @@ ctl_start(int parent, int metrics, struct dispatch *d)
 	(void)d;
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl.c[i].fd = -1;
+	ctl.listen = listen;
 	ctl.parent = parent;
 	ctl.metrics = metrics;
 	if (parent != -1)

@@ -17,7 +17,6 @@
 #ifndef FILTERD_SUPER_CTL_H
 #define FILTERD_SUPER_CTL_H
 
-struct config;
 struct dispatch;
 
 #define CTL_LINE_MAX	64
@@ -27,18 +26,12 @@ struct dispatch;
 #define CTL_RELOAD_MS	60000
 
 /*
- * Before the supervisor drops its privileges: opens control_socket when
- * it is set, with control_mode, control_owner and control_group.  Refuses
- * a socket that a live process answers on; replaces a stale one.
- * Returns 0, or -1 with the reason logged.
+ * Under the supervisor's sandbox: starts the thread.  listen is the
+ * control socket (parent_ctl_listen), parent and metrics the channels
+ * (SOCK_SEQPACKET) to the parent and to the metrics process; any may be
+ * -1.  Returns 0 or -1.
  */
-int	ctl_listen(const struct config *);
-/*
- * Under the supervisor's sandbox: starts the thread.  parent and metrics
- * are the channels (SOCK_SEQPACKET) to the parent and to the metrics
- * process, or -1.  Returns 0 or -1.
- */
-int	ctl_start(int parent, int metrics, struct dispatch *);
+int	ctl_start(int listen, int parent, int metrics, struct dispatch *);
 void	ctl_stop(void);
 
 #endif

@@ -210,6 +210,7 @@ stats_format_stats(struct buf *b)
 {
 	static __typeof__(st)	 c;
 	struct stats_status	 ss;
+	unsigned long long	 cum = 0;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -227,11 +228,14 @@ stats_format_stats(struct buf *b)
 		rc |= format_rule(b, "rule", c.rules[i].name, c.rules[i].n);
 	if (c.other_rules > 0)
 		rc |= format_rule(b, "rule", "_other", c.other_rules);
-	for (i = 0; i < NITEMS(bounds_ms); i++)
+	/* Cumulative, as "le" says (and as Prometheus has them). */
+	for (i = 0; i < NITEMS(bounds_ms); i++) {
+		cum += c.buckets[i];
 		rc |= buf_printf(b, "latency_ms le=%ld %llu\n", bounds_ms[i],
-		    c.buckets[i]);
+		    cum);
+	}
 	rc |= buf_printf(b, "latency_ms le=inf %llu\n",
-	    c.buckets[NITEMS(bounds_ms)]);
+	    cum + c.buckets[NITEMS(bounds_ms)]);
 	rc |= buf_printf(b, "latency_ms count %llu\nlatency_ms sum %llu\n",
 	    c.timed, c.sum_ms);
 	return rc ? -1 : 0;
