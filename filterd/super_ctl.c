@@ -242,22 +242,36 @@ ctl_log(const char *what, int (*format)(struct buf *))
 	buf_free(&b);
 }
 
+/*
+ * One record of a channel, NUL-terminated, into rec; returns its length,
+ * or 0 for none yet.  A channel at its end, or broken, is closed and *fd
+ * becomes -1.
+ */
+static ssize_t
+ctl_record(int *fd, char *rec, size_t len)
+{
+	ssize_t	 n;
+
+	n = read(*fd, rec, len - 1);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	rec[n] = '\0';
+	return n;
+}
+
 /* "reloaded N", "unchanged N", "usr1", "usr2": the parent's records. */
 static void
 ctl_parent(void)
 {
 	char	 rec[64];
-	ssize_t	 n;
 
-	n = read(ctl.parent, rec, sizeof(rec) - 1);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		close(ctl.parent);
-		ctl.parent = -1;
+	if (ctl_record(&ctl.parent, rec, sizeof(rec)) <= 0)
 		return;
-	}
-	if (n <= 0)
-		return;
-	rec[n] = '\0';
 	if (strncmp(rec, "reloaded ", 9) == 0)
 		ctl_reloaded(1, rec + 9);
 	else if (strncmp(rec, "unchanged ", 10) == 0)
@@ -273,17 +287,9 @@ static void
 ctl_metrics(struct buf *b)
 {
 	char	 rec[CTL_LINE_MAX + 1];
-	ssize_t	 n;
 
-	n = read(ctl.metrics, rec, sizeof(rec) - 1);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		close(ctl.metrics);
-		ctl.metrics = -1;
+	if (ctl_record(&ctl.metrics, rec, sizeof(rec)) <= 0)
 		return;
-	}
-	if (n <= 0)
-		return;
-	rec[n] = '\0';
 	(void)ctl_command(rec, b, 1);
 	/* A full socket drops the answer: the metrics process times out. */
 	(void)send(ctl.metrics, buf_data(b), buf_len(b), MSG_DONTWAIT |
