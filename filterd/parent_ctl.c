@@ -191,6 +191,9 @@ parent_usr_signal(int sig)
 {
 	const char	*rec = sig == SIGUSR1 ? "usr1" : "usr2";
 
+	log_info("%s received: the supervisor logs its %s",
+	    sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
+	    sig == SIGUSR1 ? "counters" : "status");
 	if (ctl_fd == -1 || send(ctl_fd, rec, strlen(rec), MSG_DONTWAIT |
 	    MSG_NOSIGNAL) == -1)
 		log_warnx("signal %d: the supervisor cannot be told", sig);
