@@ -28,6 +28,7 @@
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
 #include "filterd/parent_check.h"
+#include "filterd/parent_ctl.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
 #include "sandbox/sandbox.h"
@@ -269,6 +270,23 @@ parent_reload(struct parent *p)
 	    p->a->confpath, (unsigned long long)p->a->gen);
 }
 
+/* The control thread asks for what SIGHUP does (parent_ctl.h). */
+static void
+parent_control(struct parent *p)
+{
+	uint64_t	 was = p->a->gen;
+	int		 rc;
+
+	if ((rc = parent_ctl_read(p->a->cchan)) == -1) {
+		close(p->a->cchan);
+		p->a->cchan = -1;
+		parent_ctl_set(-1);
+	} else if (rc == 1) {
+		parent_reload(p);
+		parent_ctl_reloaded(p->a->cchan, p->a->gen != was, p->a->gen);
+	}
+}
+
 static void
 parent_signals(struct parent *p)
 {
@@ -282,6 +300,8 @@ parent_signals(struct parent *p)
 			kill(p->a->supervisor, SIGTERM);
 		} else if (si.ssi_signo == SIGHUP && !p->done)
 			parent_reload(p);
+		else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2)
+			parent_usr_signal((int)si.ssi_signo);
 	}
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->a->supervisor) {
@@ -293,6 +313,10 @@ parent_signals(struct parent *p)
 				    strsignal(WTERMSIG(status)),
 				    WTERMSIG(status) == SIGSYS ?
 				    ": sandbox violation" : "");
+		} else if (pid == p->a->metrics) {
+			log_warnx("the metrics process ended (status %d)",
+			    status);
+			p->a->metrics = 0;
 		} else if (WIFSIGNALED(status) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0))
 			log_warnx("spawner %ld ended abnormally (status %d)",
@@ -330,7 +354,7 @@ int
 parent_main(struct parent_args *a)
 {
 	struct parent	 p;
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	sigset_t	 set;
 	char		 err[256];
 	int		 status;
@@ -341,6 +365,7 @@ parent_main(struct parent_args *a)
 		fatalx("%s", err);
 	memset(&p, 0, sizeof(p));
 	p.a = a;
+	parent_ctl_set(a->cchan);
 	p.status = -1;
 	p.rate = a->spawn_rate > 0 && a->spawn_rate <= 1000 ? a->spawn_rate :
 	    PARENT_SPAWNS_PER_SEC;
@@ -349,6 +374,8 @@ parent_main(struct parent_args *a)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (p.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
@@ -359,12 +386,16 @@ parent_main(struct parent_args *a)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = a->pchan;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, parent_timeout(&p)) == -1 && errno != EINTR)
+		pfd[2].fd = a->cchan;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, parent_timeout(&p)) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd[0].revents & POLLIN)
 			parent_signals(&p);
 		if (!p.done && (pfd[1].revents & (POLLIN | POLLHUP)))
 			parent_request(&p);
+		if (!p.done && (pfd[2].revents & (POLLIN | POLLHUP)))
+			parent_control(&p);
 		parent_serve(&p);
 	}
 	/* The supervisor is gone or going: so are the spawners. */

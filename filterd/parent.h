@@ -36,6 +36,9 @@ struct parent_args {
 	const char	*worker_user;	/* the supervisor's effective user */
 	unsigned	 spawn_rate;	/* spawner starts a second at most,
 					   in bursts of as many; 0: 10 */
+	int		 cchan;		/* the supervisor's control thread
+					   (parent_ctl.h), or -1 */
+	pid_t		 metrics;	/* the metrics process, or 0 */
 };
 
 /*

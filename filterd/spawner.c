@@ -468,6 +468,7 @@ spawner_setup(struct spawner *s, const char *confpath)
 	close(SPAWNER_FD_CONF);
 	if (s->conf == NULL)
 		fatalx("%s: configuration failed to load", confpath);
+	log_set_facility(config_facility(s->conf->syslog_facility));
 	spawner_modules(s);
 	if ((s->filter = sandbox_filter_new(err, sizeof(err))) == NULL)
 		fatalx("seccomp: %s", err);

@@ -63,6 +63,7 @@
 #include "filterd/lib/message.h"
 #include "filterd/super_penalty.h"
 #include "filterd/super_policy.h"
+#include "filterd/super_stats.h"
 #include "filterd/lib/wire.h"
 
 /* How long to wait for the spawner or the parent to answer. */
@@ -1593,6 +1594,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 		rc = dispatch_try(d, m, b, start, &g, o);
 	buf_free(&b);
 	o->ms = (long)(clock_ms() - start);
+	o->gen = g->id;
 	if (rc == TRY_WORKER)
 		dispatch_offence(d, g, m, start, o);
 	if (rc < 0) {
@@ -1612,6 +1614,7 @@ dispatch_penalised(struct dispatch *d, const struct message *m,
 	memset(o, 0, sizeof(*o));
 	if ((rc = dispatch_penalty(d, g, m, clock_ms(), o))) {
 		o->kind = OUTCOME_FALLBACK;
+		o->gen = g->id;
 		dispatch_fallback(g->conf, &o->v);
 	}
 	dispatch_release(d, &g);
@@ -1627,3 +1630,23 @@ dispatch_fallback_now(struct dispatch *d, struct verdict *v)
 	dispatch_release(d, &g);
 }
 
+
+uint64_t
+dgen_id(const struct dgen *g)
+{
+	return g->id;
+}
+
+void
+dispatch_status(void *arg, struct stats_status *ss)
+{
+	struct dispatch	*d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	ss->ready = (unsigned)d->nstock;
+	ss->waiting = d->waiters;
+	ss->spawners = d->live != 0;
+	pthread_mutex_unlock(&d->lock);
+	/* The dispatcher thread's alone; read as it is, for a report. */
+	ss->spawners += __atomic_load_n(&d->t.sctl, __ATOMIC_RELAXED) != -1;
+}

@@ -169,6 +169,30 @@ static const struct text_case {
 	    "\"[::1]\" is not an address or an address block", 1 },
 	{ "penalty = { exempt = \"::1\"; };\n", 1, "penalty.exempt: "
 	    "expected a list of strings", 1 },
+	/* Logging, the control socket and metrics (config_obs.c). */
+	{ "\nsyslog_facility = \"mial\";\n", 2, "syslog_facility: unknown "
+	    "facility \"mial\" (mail, daemon, user, local0 to local7)", 1 },
+	{ "syslog_facility = \"local8\";\n", 1, "syslog_facility: unknown "
+	    "facility \"local8\" (mail, daemon, user, local0 to local7)", 1 },
+	{ "\ncontrol_socket = \"run/ctl\";\n", 2, "control_socket: "
+	    "\"run/ctl\" is not an absolute path", 1 },
+	{ "listen = \"unix:/x\";\ncontrol_mode = \"0668\";\n", 2,
+	    "control_mode: \"0668\" is not an octal mode such as \"0660\"",
+	    1 },
+	{ "control_mode = \"01777\";\n", 1, "control_mode: \"01777\" is "
+	    "not an octal mode such as \"0660\"", 1 },
+	{ "\n\nmetrics_listen = \"localhost:9154\";\n", 3,
+	    "metrics_listen: \"localhost:9154\" is not ADDRESS:PORT (a "
+	    "numeric address, [IPv6]:PORT, or *:PORT)", 1 },
+	{ "metrics_listen = \"127.0.0.1:65536\";\n", 1, "metrics_listen: "
+	    "\"127.0.0.1:65536\" is not ADDRESS:PORT (a numeric address, "
+	    "[IPv6]:PORT, or *:PORT)", 1 },
+	{ "metrics_listen = \"::1:9154\";\n", 1, "metrics_listen: "
+	    "\"::1:9154\" is not ADDRESS:PORT (a numeric address, "
+	    "[IPv6]:PORT, or *:PORT)", 1 },
+	{ "quarantine_header = \"X-Bad Name\";\n", 1, "quarantine_header: "
+	    "header name is not an RFC 5322 field name",
+	    1 },
 };
 
 /* Files that load, for the dump round trip. */

@@ -201,7 +201,7 @@ max=$(cat "$TMP/max" 2>/dev/null || echo "?")
 ok $([ "$(printf '%s\n' "$out" | grep -c '^reply 451 4\.3\.0 ')" -eq 20 ]
     echo $?) "20 messages on one connection all get the fallback"
 like "$(tail -n +$((lines + 1)) "$TMP/filterd.log")" \
-    "failure=an empty record after the verdict, killed" \
+    "failure=\"an empty record after the verdict, killed\"" \
     "and the log says why: the empty record, and the kill"
 ok $([ "$(worker_pids "$lines" | wc -l)" -eq 20 ] && [ "$left" -eq 0 ]
     echo $?) "none of their 20 workers runs when the last answer comes ($left do)"

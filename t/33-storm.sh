@@ -75,7 +75,7 @@ lines=$(wc -l < "$TMP/filterd.log")
 legit alone1
 storm_on
 wait_log_after "$lines" \
-    'client=10\.0\.0\.1 .*failure=worker exited without a verdict'
+    'client=10\.0\.0\.1 .*failure="worker exited without a verdict'
 legit storm1
 storm_off
 legit alone2
@@ -103,7 +103,7 @@ logged 'spawner.*worker [0-9]+ killed by signal (11|31)' \
     "the storm's workers did crash"
 logged 'client 10\.0\.0\.1 penalised for 30 s, offence 1: worker [0-9]+ exited without a verdict' \
     "the crashing client is penalised, with one line"
-logged 'client=10\.0\.0\.1 .*worker=0 .*failure=penalty \(offence 1, [0-9]+ s left\)' \
+logged 'client=10\.0\.0\.1 .*worker=0 .*failure="penalty \(offence 1, [0-9]+ s left\)' \
     "its next messages get the fallback without a worker"
 ! grep -q 'client 10\.0\.0\.2 penalised' "$TMP/storm.log"
 ok $? "the other client is not penalised"
@@ -153,7 +153,7 @@ else
 fi
 wait_log_after "$lines" 'client=10\.0\.0\.3 '
 like "$(tail -n +$((lines + 1)) "$TMP/filterd.log")" \
-    'client=10\.0\.0\.3 .*action=tempfail .*worker=0 .*failure=penalty \(offence 1, ([1-9]|10) s left\)' \
+    'client=10\.0\.0\.3 .*action=tempfail .*worker=0 .*failure="penalty \(offence 1, ([1-9]|10) s left\)' \
     "without a worker, and its log line says failure=penalty"
 like "$(send 10.0.0.4 "$TMP/ok.eml")" '^action accept$' \
     "another client is served"

@@ -548,7 +548,7 @@ osmtpd_cases() {
 
 	log=$(cat "$TMP/smtpd.log")
 	like "$log" 'action=reject rules=bad-subject' "filterd logs each verdict"
-	like "$log" 'failure=worker exited without a verdict' \
+	like "$log" 'failure="worker exited without a verdict"' \
 	    "and each fallback, with why"
 	unlike "$log" 'lost processor|protocol error' "smtpd never lost its filter"
 
@@ -652,7 +652,7 @@ osmtpd_mbox_cases() {
 	    "a header line without a colon: the message is refused (550)"
 	wait_log "$TMP/smtpd.log" 'from=<bogus@example\.org> .*action='
 	like "$(grep 'from=<bogus@example\.org>' "$TMP/smtpd.log")" \
-	    'from=<bogus@example\.org> rcpts=1 action=reject' \
+	    'from=<bogus@example\.org> rcpts=1 .*action=reject' \
 	    "a header line without a colon: filterd's verdict is reject"
 	delivered bogus-line 10 >/dev/null
 	ok $((! $?)) "a header line without a colon: not delivered"

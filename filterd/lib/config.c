@@ -88,6 +88,15 @@ static const struct conf_key conf_keys[] = {
 	    "127.0.0.0/8 ::1/128", 0, 0, 0, OFF(npenalty_exempt) },
 	{ "allowed_headers", T_STRLIST, OFF(allowed_headers), "X-Filterd-*",
 	    0, 0, 0, OFF(nallowed) },
+	/* What an administrator watches (config_obs.c checks them). */
+	{ "syslog_facility", T_STR, OFF(syslog_facility), "mail", 0, 0, 0, 0 },
+	{ "control_socket", T_OSTR, OFF(control_socket), "", 0, 0, 0, 0 },
+	{ "control_mode", T_STR, OFF(control_mode), "0600", 0, 0, 0, 0 },
+	{ "control_owner", T_OSTR, OFF(control_owner), "", 0, 0, 0, 0 },
+	{ "control_group", T_OSTR, OFF(control_group), "", 0, 0, 0, 0 },
+	{ "metrics_listen", T_OSTR, OFF(metrics_listen), "", 0, 0, 0, 0 },
+	{ "quarantine_header", T_OSTR, OFF(quarantine_header), "", 0, 0, 0,
+	    0 },
 };
 
 /* The core's groups; a module's group is named by the module. */
@@ -688,6 +697,7 @@ conf_check_core(struct conf_loader *l, const struct config *c)
 			conf_error(l, config_lookup(c->cf, "penalty.exempt"),
 			    "penalty.exempt: \"%s\" is not an address or an "
 			    "address block", c->penalty_exempt[i]);
+	config_check_obs(l, c);
 }
 
 /* Hands each module that reads its own setting (a list) that setting. */
