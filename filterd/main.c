@@ -104,6 +104,7 @@ main(int argc, char *argv[])
 	ssize_t			 n;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "trace", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*testmsg = NULL;
@@ -138,6 +139,9 @@ main(int argc, char *argv[])
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case 'R':	/* issue 12: the rules' trace (offline.c) */
+			offline_set_trace(1);
 			break;
 		case 'v':
 			a.verbose = 1;

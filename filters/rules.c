@@ -692,6 +692,48 @@ rules_error(const struct rules *rs, const struct rule_conf *rc, int code,
 	return 0;
 }
 
+/*
+ * filterd -t --trace: a job with the macro RULES_TRACE_MACRO gets the
+ * trace in its verdict, a line a rule or condition, cut at
+ * VERDICT_TRACE_MAX.  In the worker: only this one message's.
+ */
+struct trace_buf {
+	char	*p;
+	size_t	 len;
+	int	 cut;
+};
+
+static void
+rules_trace_verdict(void *arg, const char *rule, const char *cond, int hit,
+    const char *text)
+{
+	struct trace_buf	*t = arg;
+	char			 line[VERDICT_RULE_NAME_MAX * 2 +
+				    RULES_TRACE_TEXT + 64];
+	char			 r[VERDICT_RULE_NAME_MAX + 1];
+	char			 c[VERDICT_RULE_NAME_MAX + 1];
+	int			 n;
+
+	if (t->p == NULL || t->cut)
+		return;
+	rules_printable(r, sizeof(r), rule);
+	rules_printable(c, sizeof(c), cond != NULL ? cond : "");
+	n = snprintf(line, sizeof(line), "rule %s: %s%s%s%s%s%s%s\n", r,
+	    cond != NULL ? "condition " : "", c, cond != NULL ? ": " : "",
+	    hit ? "hit" : "miss", *text == '\0' ? "" : hit ? " on \"" : " (",
+	    text, *text == '\0' ? "" : hit ? "\"" : ")");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;		/* cannot be: the parts are bounded */
+	if (t->len + (size_t)n + 16 > VERDICT_TRACE_MAX) {
+		memcpy(t->p + t->len, "(trace cut)\n", 13);
+		t->len += 12;
+		t->cut = 1;
+		return;
+	}
+	memcpy(t->p + t->len, line, (size_t)n + 1);
+	t->len += (size_t)n;
+}
+
 static int
 rules_check(void *state, const struct filter_msg *fm,
     struct filter_result *fr)
@@ -702,11 +744,17 @@ rules_check(void *state, const struct filter_msg *fm,
 	size_t			 i;
 	int			 rc = 0;
 
+	struct trace_buf	 t = { NULL, 0, 0 };
+
 	memset(&e, 0, sizeof(e));
 	e.rs = rs;
 	e.fm = fm;
 	if ((e.memo = calloc(rs->nconds + 1, 1)) == NULL)
 		return -1;	/* not checked: on_failure */
+	if (rules_trace == NULL &&
+	    filter_msg_macro(fm, RULES_TRACE_MACRO) != NULL &&
+	    (t.p = calloc(1, VERDICT_TRACE_MAX + 1)) != NULL)
+		rules_set_trace(rules_trace_verdict, &t);
 	for (i = 0; i < rs->n; i++) {
 		e.rule = rs->v[i].conf->name;
 		if ((rc = eval_cond(&e, &rs->v[i].c, NULL)) < 0) {
@@ -720,6 +768,11 @@ rules_check(void *state, const struct filter_msg *fm,
 		rc = 0;
 	}
 	free(e.memo);
+	if (t.p != NULL) {
+		rules_set_trace(NULL, NULL);
+		free(v->trace);
+		v->trace = t.p;
+	}
 	return rc;
 }
 

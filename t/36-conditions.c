@@ -12,9 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filterd/lib/buf.h"
 #include "filterd/lib/config.h"
 #include "filterd/lib/message.h"
 #include "filterd/lib/verdict.h"
+#include "filterd/lib/wire.h"
 #include "filters/host.h"
 #include "filters/lists.h"
 #include "filters/rules.h"
@@ -369,6 +371,39 @@ test_trace(void)
 	config_free(&c);
 }
 
+/*
+ * The trace travels in the verdict only when there is one, as its last
+ * field: other frames are as they were.
+ */
+static void
+test_trace_wire(void)
+{
+	struct verdict	 v, d;
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX);
+	const char	*why;
+	size_t		 plain;
+
+	memset(&v, 0, sizeof(v));
+	memset(&d, 0, sizeof(d));
+	v.nonce = 7;
+	if (b == NULL || wire_enc_verdict(b, &v) == -1)
+		bail("wire_enc_verdict");
+	plain = buf_len(b);
+	ok(wire_dec_verdict(buf_data(b), buf_len(b), &d, &why) == 0 &&
+	    d.trace == NULL, "a verdict without a trace has none");
+	verdict_clear(&d);
+	v.trace = (char *)(uintptr_t)"rule r: hit\n";
+	buf_reset(b);
+	if (wire_enc_verdict(b, &v) == -1)
+		bail("wire_enc_verdict");
+	ok(buf_len(b) == plain + 4 + 12 && wire_dec_verdict(buf_data(b),
+	    buf_len(b), &d, &why) == 0 && d.trace != NULL &&
+	    strcmp(d.trace, "rule r: hit\n") == 0,
+	    "a trace is the verdict's last field, and comes back");
+	verdict_clear(&d);
+	buf_free(&b);
+}
+
 /* Errors -n reports: file:line and the message. */
 static void
 test_errors(void)
@@ -510,6 +545,7 @@ main(void)
 	test_numbers();
 	test_attachment_policy();
 	test_trace();
+	test_trace_wire();
 	test_errors();
 	test_dump();
 	test_fail_closed();
