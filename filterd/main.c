@@ -30,7 +30,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: filterd [-dnTv] [-f file] [-t message "
-	    "[--json]] "
+	    "[--json] [--trace]] "
 	    "[-x milter | opensmtpd]\n");
 	exit(2);
 }
