@@ -67,6 +67,7 @@ extern const struct conf_module lists_settings;
 /* The list so named, or NULL. */
 struct list	*lists_find(const struct lists_conf *, const char *name);
 const char	*list_type_name(int);
+extern const char *const list_types[];	/* by enum list_type */
 
 /*
  * Adds one entry, as a file line holds it once trimmed ("!" first to
