@@ -211,6 +211,18 @@ list_finish(struct list *l, const char **why_r)
 	return 0;
 }
 
+/* The length of a line before its comment: '#' first, or after a blank. */
+static size_t
+list_comment(const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '#' && (i == 0 || isspace((unsigned char)p[i - 1])))
+			return i;
+	return n;
+}
+
 int
 list_parse(struct list *l, const char *text, size_t len,
     void (*err)(void *, int, const char *), void *arg)
@@ -225,13 +237,7 @@ list_parse(struct list *l, const char *text, size_t len,
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		n = (size_t)(nl - p);
-		/* A comment starts the line, or follows a blank. */
-		for (const char *h = p; h < nl; h++)
-			if (*h == '#' && (h == p || isspace((unsigned char)
-			    h[-1]))) {
-				n = (size_t)(h - p);
-				break;
-			}
+		n = list_comment(p, n);
 		while (n > 0 && isspace((unsigned char)*p)) {
 			p++;
 			n--;

@@ -1,5 +1,8 @@
 /*
- * rules: PCRE2 rules over headers, body, envelope sender and recipients.
+ * rules: rules over headers, body, envelope, connection, size, URLs and
+ * attachments -- PCRE2 patterns, lists (lists.c), comparisons -- each a
+ * condition of its own or a combination of named ones (cond.c), evaluated
+ * in order; a named condition at most once a message.
  * init compiles every pattern in the spawner, before the sandbox (JIT code
  * must be mapped executable, which the worker may never do; the host then
  * seals it, filters/host.c); check runs in the worker over the hostile

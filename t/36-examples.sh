@@ -6,7 +6,7 @@
 # Return-Path or From, the recipients from To and Cc.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
-plan 37
+plan 41
 ex="$top_srcdir/conf/examples"
 mail="$top_srcdir/t/data/mail"
 fd="$top_builddir/filterd/filterd"
@@ -45,6 +45,31 @@ for f in "$ex"/*.conf; do
 	ok $? "filterd -n accepts $(basename "$f")" ||
 	    diag "$(cat "$TMP/err")"
 done
+
+# filterd -n through the sandboxed checker: a list file's error as the list
+# file's file:line, a condition no rule uses as the configuration's.
+printf '10.0.0.0/8\n10.1.2.300/32\n' > "$TMP/lists/bad-networks"
+{ cat "$TMP/base.conf"; cat <<'EOF'
+lists = ( { name = "n"; type = "network"; file = "lists/bad-networks"; } );
+conditions = ( { name = "unused"; size = "> 1M"; } );
+rules = ( { name = "r"; client_addr_in = "n"; action = "accept"; } );
+EOF
+} > "$TMP/filterd.conf"
+"$fd" -n -f "$TMP/filterd.conf" 2> "$TMP/err"
+is_rc $? 1 "filterd -n refuses a bad list file and an unused condition"
+like "$(cat "$TMP/err")" "^$TMP/lists/bad-networks:2: not an address or address/prefix\$" \
+    "the list file's error is reported as its file:line"
+like "$(cat "$TMP/err")" "^$TMP/filterd.conf:[0-9]+: condition unused: no rule uses it\$" \
+    "the unused condition as the configuration's file:line"
+rm -f "$TMP/lists/bad-networks"
+{ cat "$TMP/base.conf"; cat <<'EOF'
+conditions = ( { name = "a"; not = "b"; }, { name = "b"; any = [ "a" ]; } );
+rules = ( { name = "r"; condition = "a"; action = "accept"; } );
+EOF
+} > "$TMP/filterd.conf"
+"$fd" -n -f "$TMP/filterd.conf" 2> "$TMP/err"
+like "$(cat "$TMP/err")" "^$TMP/filterd.conf:[0-9]+: condition a: is part of a cycle" \
+    "a cycle, with file:line"
 
 # 1. An exe inside a zip.
 use exe-in-zip
