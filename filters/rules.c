@@ -300,9 +300,12 @@ rules_match(struct eval *e, const struct cond *k, const void *s, size_t len)
 	if ((md = pcre2_match_data_create_from_pattern(k->re, NULL)) == NULL)
 		return PCRE2_ERROR_NOMEMORY;
 	rc = pcre2_match(k->re, s, len, 0, 0, md, e->rs->mctx);
+	/* The trace: a short value whole (a file name), else what matched. */
 	if (rc >= 0 && rules_trace != NULL) {
 		ov = pcre2_get_ovector_pointer(md);
-		if (ov[0] <= ov[1] && ov[1] <= len)
+		if (len <= RULES_TRACE_TEXT)
+			eval_note(e, s, len);
+		else if (ov[0] <= ov[1] && ov[1] <= len)
 			eval_note(e, (const uint8_t *)s + ov[0], ov[1] - ov[0]);
 	}
 	pcre2_match_data_free(md);

@@ -365,7 +365,7 @@ test_trace(void)
 	rules_set_trace(trace_cb, &t);
 	(void)hits(c, &s);
 	rules_set_trace(NULL, NULL);
-	is_str(t.buf, "r1/pills=1[Cheap \\x01pills];r1/-=1[];r2/-=1[];"
+	is_str(t.buf, "r1/pills=1[Cheap \\x01pills now];r1/-=1[];r2/-=1[];"
 	    "r3/-=0[];", "trace: each rule and condition, what hit, escaped; "
 	    "a condition is evaluated once");
 	config_free(&c);

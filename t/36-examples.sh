@@ -85,7 +85,7 @@ fi
 use display-name-spoof
 out=$(run ex-display-name --trace); rc=$?
 is_rc "$rc" 13 "display-name-spoof: quarantined"
-like "$out" '^trace: rule display-name-spoof: condition from-name-says-us: hit on "\\x22CEO example\.com\\x22 <"$' \
+like "$out" '^trace: rule display-name-spoof: condition from-name-says-us: hit on "\\x22CEO example\.com\\x22 <boss@freemail\.example>"$' \
     "display-name-spoof: the trace shows what the display name hit on"
 like "$out" '^trace: rule display-name-spoof: condition sender-outside: hit$' \
     "display-name-spoof: and that the sender is outside our domains"
