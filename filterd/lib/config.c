@@ -115,24 +115,16 @@ struct conf_loader {
 	const struct config *c;	/* the one being loaded, or NULL */
 };
 
-void
-conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
-    ...)
+/* "file:line: msg", one line whatever msg holds; the load fails. */
+static void
+conf_vreport(struct conf_loader *l, const char *file, int line,
+    const char *fmt, va_list ap)
 {
-	va_list		 ap;
-	const char	*file = NULL;
 	char		 msg[1024];
 	size_t		 i;
-	int		 line = 0;
 
-	if (s != NULL) {
-		file = config_setting_source_file(s);
-		line = (int)config_setting_source_line(s);
-	}
-	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(l->errf, "%s:%d: ", file != NULL ? file : l->path, line);
+	fprintf(l->errf, "%s:%d: ", file, line);
 	/* The file's strings are in it: one error is one line, always. */
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
@@ -143,26 +135,33 @@ conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
 	l->errors++;
 }
 
+void
+conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list		 ap;
+	const char	*file = NULL;
+	int		 line = 0;
+
+	if (s != NULL) {
+		file = config_setting_source_file(s);
+		line = (int)config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	conf_vreport(l, file != NULL ? file : l->path, line, fmt, ap);
+	va_end(ap);
+}
+
 /* Lines of files a module reads itself (list files): file:line. */
 void
 conf_error_line(struct conf_loader *l, const char *file, int line,
     const char *fmt, ...)
 {
 	va_list		 ap;
-	char		 msg[1024];
-	size_t		 i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	conf_vreport(l, file, line, fmt, ap);
 	va_end(ap);
-	fprintf(l->errf, "%s:%d: ", file, line);
-	for (i = 0; msg[i] != '\0'; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			fprintf(l->errf, "\\x%02x", (unsigned char)msg[i]);
-		else
-			fputc(msg[i], l->errf);
-	fputc('\n', l->errf);
-	l->errors++;
 }
 
 const void *
