@@ -27,6 +27,8 @@ enum list_type {
 #define LIST_FILE_MAX		(4 * 1024 * 1024)
 #define LIST_TOTAL_MAX		(8 * 1024 * 1024)
 #define LIST_LINE_MAX		512
+/* What the entries may take in the snapshot (CONFIG_SNAPSHOT_MAX: 16). */
+#define LIST_DUMP_MAX		(12 * 1024 * 1024)
 
 struct list_net {
 	uint8_t		 family;	/* 4 or 6 */
@@ -60,6 +62,7 @@ struct lists_conf {
 	struct list	*v;
 	size_t		 n;
 	size_t		 total;		/* bytes of list files read */
+	size_t		 dumped;	/* list_dump_size of them all */
 };
 
 extern const struct conf_module lists_settings;

@@ -166,6 +166,17 @@ list_str(struct conf_loader *l, const config_setting_t *g, const char *key)
 	return v;
 }
 
+/* About what the entries take in a dump, quotes and commas included. */
+static size_t
+list_dump_size(const struct list *li)
+{
+	size_t	 n = 0, i;
+
+	for (i = 0; i < li->nstrs; i++)
+		n += strlen(li->strs[i].s) + 5;
+	return n + li->nnets * (INET6_ADDRSTRLEN + 10);
+}
+
 static void
 list_read(struct conf_loader *l, const config_setting_t *g,
     struct lists_conf *lc, struct list *li)
@@ -214,8 +225,14 @@ list_read(struct conf_loader *l, const config_setting_t *g,
 		list_read_file(l, config_setting_get_member(g, "file"), lc, li);
 	if (e != NULL)
 		list_read_entries(l, e, li);
-	if (list_finish(li, &why) == -1)
+	if (list_finish(li, &why) == -1) {
 		conf_error(l, g, "list %s: %s", name, why);
+		return;
+	}
+	if ((lc->dumped += list_dump_size(li)) > LIST_DUMP_MAX)
+		conf_error(l, g, "list %s: the lists take more than %d MiB as "
+		    "entries of the configuration's snapshot", name,
+		    LIST_DUMP_MAX >> 20);
 }
 
 static void

@@ -461,6 +461,37 @@ test_errors(void)
 	}
 }
 
+/*
+ * Lists whose entries would not fit in a snapshot are refused at the
+ * check, not at a spawner's start: 250000 single addresses (3.5 MB of
+ * file, within the 8 MiB of list files) take some 14 MB as entries.
+ */
+static void
+test_dump_bound(void)
+{
+	struct config	*c;
+	char		 path[512], errs[1024];
+	FILE		*f;
+	int		 i;
+
+	snprintf(path, sizeof(path), "%s/many.txt", tmpdir);
+	if ((f = fopen(path, "w")) == NULL)
+		bail("%s", path);
+	for (i = 0; i < 250000; i++)
+		fprintf(f, "10.%d.%d.%d\n", i >> 16, (i >> 8) & 255, i & 255);
+	fclose(f);
+	memset(errs, 0, sizeof(errs));
+	c = load(BASE
+	    "lists = ( { name = \"n\"; type = \"network\"; file = \"many.txt\"; } );\n"
+	    "rules = ( { name = \"r\"; client_addr_in = \"n\"; action = \"accept\"; } );\n",
+	    errs, sizeof(errs));
+	if (!ok(c == NULL && strstr(errs, "t36.conf:2: list n: the lists take "
+	    "more than 12 MiB as entries of the configuration's snapshot") !=
+	    NULL, "lists too large for a snapshot are refused with file:line"))
+		diag("%s", errs);
+	config_free(&c);
+}
+
 /* The dump carries the lists' entries: a snapshot needs no list file. */
 static void
 test_dump(void)
@@ -548,6 +579,7 @@ main(void)
 	test_trace_wire();
 	test_errors();
 	test_dump();
+	test_dump_bound();
 	test_fail_closed();
 	done_testing();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
