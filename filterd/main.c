@@ -32,7 +32,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: filterd [-dnTv] [-f file] [-t message "
-	    "[--json]] "
+	    "[--json] [--trace]] "
 	    "[-x milter | opensmtpd]\n");
 	exit(2);
 }
@@ -106,6 +106,7 @@ main(int argc, char *argv[])
 	ssize_t			 n;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "trace", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*testmsg = NULL;
@@ -141,6 +142,9 @@ main(int argc, char *argv[])
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case 'R':	/* issue 12: the rules' trace (offline.c) */
+			offline_set_trace(1);
 			break;
 		case 'v':
 			a.verbose = 1;
