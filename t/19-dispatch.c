@@ -45,12 +45,18 @@
 #include "filterd/super_dispatch.h"
 #include "t/tap.h"
 
-#define CONF(size) \
+/*
+ * worker_timeout is 1 s where a test waits for a deadline to pass (a
+ * silent spawner or parent), and 5 s elsewhere: a sanitizer build's fake
+ * worker, executed on a loaded machine, can take over a second to start.
+ */
+#define CONF_T(size, timeout) \
 	"listen = \"unix:/tmp/t17.sock\";\n" \
 	"user = \"nobody\";\n" \
 	"on_failure = \"tempfail\";\n" \
-	"limits = { worker_timeout = 1; message_size = " size "; };\n" \
+	"limits = { worker_timeout = " timeout "; message_size = " size "; };\n" \
 	"penalty = { base = 2; max = 60; };\n"
+#define CONF(size)	CONF_T(size, "5")
 
 /* A fake worker's descriptors: its channel, and its spawner's counters. */
 #define WORKER_FD_CHAN		3
@@ -656,7 +662,7 @@ test_reload(const struct message *m)
 static void
 test_silent(const struct message *m, int parent_silent)
 {
-	struct config	*c = conf(CONF("100000"));
+	struct config	*c = conf(CONF_T("100000", "1"));
 	struct parent	 p;
 	struct dispatch	*d;
 	uint64_t	 announced = 1;

@@ -278,6 +278,7 @@ start() {
 # run_one SCENARIO ROUND NAME SOCKET: one measured run; appends its line
 # to the results (see BENCH_OUT).
 run_one() {
+	from=$(($(wc -l < "$tmp/$1.$3.log") + 1))
 	line=$("$builddir/t/bench" -s "unix:$4" -c "$conc" -n "$n" \
 	    -w "$warmup" -b "$size" -t 120 -a "$client")
 	rc=$?
@@ -303,6 +304,24 @@ run_one() {
 		    tee -a "$tmp/invalid" >&2
 		grep -E 'penalised|failure=|fallback' "$tmp/$1.$3.log" |
 		    head -n 5 | sed 's/^/  | /' >&2
+	fi
+	# One fresh worker per message: no worker pid twice in a run (a run
+	# forks far fewer processes than pid_max, so the pids cannot wrap).
+	if [ "$3" != nullmilter ]; then
+		pids=$(tail -n +"$from" "$tmp/$1.$3.log" |
+		    sed -n 's/.* action=[a-z-]* .* worker=\([0-9]*\) .*/\1/p')
+		total=$(printf '%s\n' "$pids" | grep -c .)
+		uniq=$(printf '%s\n' "$pids" | grep . | sort -u | wc -l)
+		if [ "$total" -lt "$n" ]; then
+			echo "bench.sh: $1 round $2: $3 logged $total message" \
+			    "lines for $n messages: one worker a message not" \
+			    "checked" >&2
+		elif [ "$total" -ne "$uniq" ]; then
+			echo "bench.sh: $1 round $2: $3 logged $total messages" \
+			    "with only $uniq distinct worker pids" |
+			    tee -a "$tmp/invalid" >&2
+		fi
+		echo "$1 r$2 $3: $total messages logged, $uniq workers"
 	fi
 	case $3 in
 	nullmilter) role=base ;;
