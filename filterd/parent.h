@@ -2,8 +2,9 @@
  * parent: the first filterd process.  Single-threaded; keeps of the
  * privileges filterd was started with only the capabilities it uses, for
  * one thing: to fork and exec a fresh spawner (the program
- * filterd-spawner, spawner_main.c) whenever the supervisor asks for one (and to check a configuration in a child).  It reaps its
- * children and ends the whole daemon on SIGTERM or when the supervisor
+ * filterd-spawner, spawner_main.c) whenever the supervisor asks for one
+ * (and to check a configuration in a child).  It reaps its children and
+ * ends the whole daemon on SIGTERM or when the supervisor
  * exits.
  *
  * It also holds the configuration in force, as a sealed snapshot

@@ -60,7 +60,9 @@ struct caps {
 static int
 caps_get(struct caps *c, char *err, size_t errlen)
 {
-	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	h = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
 
 	memset(c, 0, sizeof(*c));
 	if (syscall(SYS_capget, &h, c->d) == -1) {
@@ -73,7 +75,9 @@ caps_get(struct caps *c, char *err, size_t errlen)
 static int
 caps_set(const struct caps *c, char *err, size_t errlen)
 {
-	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct	h = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
 
 	if (syscall(SYS_capset, &h, c->d) == -1) {
 		sandbox_seterr(err, errlen, "capset: %s", strerror(errno));
@@ -186,9 +190,10 @@ caps_verify(int bound_dropped, char *err, size_t errlen)
 			    cap);
 			return -1;
 		}
-		if (bound_dropped && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
-			sandbox_seterr(err, errlen, "bounding capability %d left",
-			    cap);
+		if (bound_dropped &&
+		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
+			sandbox_seterr(err, errlen,
+			    "bounding capability %d left", cap);
 			return -1;
 		}
 	}
