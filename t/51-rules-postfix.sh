@@ -11,7 +11,13 @@
 #   - an allow-list of senders in a file: a sender not listed gets the
 #     body rule's 550; after the file gains it and a SIGHUP, the same
 #     message is delivered (lists are re-read on reload);
-#   - a List-Id rule: the header arrives at the sink.
+#   - a List-Id rule: the header arrives at the sink;
+#   - an exe inside a zip and a phishing URL hidden with HTML character
+#     references: 550; score-based tagging: delivered with the Subject
+#     prefix; a large message to all-staff and an invoice with a macro
+#     attachment (two conditions each): held; a client-network list:
+#     Postfix's 127.0.0.1 is accepted, and refused once the list file
+#     loses 127.0.0.0/8 (SIGHUP).
 #
 # Needs root, and the Debian packages postfix and swaks; skips otherwise.
 # Creates nothing outside its temporary directory.
@@ -152,7 +158,7 @@ diag_msg()
 	pf_diag "$tmp/$1.smtp" "SMTP transcript of $1"
 }
 
-echo "1..9"
+echo "1..16"
 
 ok=1
 if fd_port=$(pf_free_port); then
@@ -178,7 +184,7 @@ tap "$ok" "private Postfix and smtp-sink"
 if [ "$ok" -ne 0 ] || [ "$setup_ok" -ne 0 ]; then
 	pf_diag "$tmp/setup.log" "setup errors"
 	pf_diag "$fdlog" "filterd output"
-	for i in 3 4 5 6 7 8 9; do
+	for i in 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
 		tap 1 "setup failed"
 	done
 	exit 0
@@ -254,9 +260,102 @@ fi
 tap "$ok" "list-id: delivered with X-Filterd-List: announce"
 [ "$ok" -eq 0 ] || diag_msg list
 
+# held NAME: accepted, and held by Postfix at filterd's word.
+held()
+{
+	local qid
+	qid=$(pf_queue_id "$tmp/$1.smtp")
+	replied "$1" '250 .*queued as' && [ -n "$qid" ] &&
+	    grep -q "$qid: milter-hold: " "$PF_DIR/maillog"
+}
+
+# An exe inside a zip.
+ok=1
+use exe-in-zip 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send zip accounts@supplier.example ap@example.com "$mail/ex-zip-exe.eml"
+	replied zip '550 5\.7\.1 Executable inside an archive' && ok=0
+fi
+tap "$ok" "exe-in-zip: invoice.zip holding invoice.pdf.exe gets 550 5.7.1"
+[ "$ok" -eq 0 ] || diag_msg zip
+
+# A phishing URL hidden with HTML character references.
+ok=1
+use html-phish-url 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send phish service@notice.example user@example.com \
+	    "$mail/ex-html-phish.eml"
+	replied phish '550 5\.7\.1 Message contains a known phishing link' &&
+	    ok=0
+fi
+tap "$ok" "html-phish-url: a host written with &#x70; gets 550 5.7.1"
+[ "$ok" -eq 0 ] || diag_msg phish
+
+# Score-based tagging with a Subject prefix.
+ok=1
+use score-subject-tag 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send score prize@lottery.example user@example.com "$mail/ex-score.eml"
+	if file=$(delivered score '<ex-score@lottery.example>'); then
+		sed -e 's/\r$//' -e '/^$/q' "$file" |
+		    grep -qx 'Subject: \[SPAM\] URGENT: claim now' && ok=0
+	fi
+fi
+tap "$ok" "score-subject-tag: delivered with Subject: [SPAM] URGENT: claim now"
+[ "$ok" -eq 0 ] || diag_msg score
+
+# A size-based rule, combined with a recipient.
+ok=1
+use size-limit 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send size photos@example.com all-staff@example.com "$mail/ex-size.eml"
+	held size && ok=0
+fi
+tap "$ok" "size-limit: a 24 KB message to all-staff is held"
+[ "$ok" -eq 0 ] || diag_msg size
+
+# A client-network rule: Postfix's client here is 127.0.0.1.
+ok=1
+use client-network 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send net payroll@example.com bank@bank.example \
+	    "$mail/ex-client-network.eml"
+	replied net '250 .*queued as' &&
+	    delivered net '<ex-client-network@example.com>' >/dev/null && ok=0
+fi
+tap "$ok" "client-network: from 127.0.0.1, in the network list: delivered"
+[ "$ok" -eq 0 ] || diag_msg net
+
+ok=1
+grep -v '^127\.' "$ex/lists/internal-networks" >"$tmp/lists/internal-networks"
+if reload; then
+	send net2 payroll@example.com bank@bank.example \
+	    "$mail/ex-client-network.eml"
+	replied net2 '550 5\.7\.1 Not accepted here' && ok=0
+fi
+tap "$ok" "without 127.0.0.0/8 in the list and a SIGHUP: the body rule's 550"
+[ "$ok" -eq 0 ] || diag_msg net2
+
+# Two conditions combined: an invoice with a macro attachment.
+ok=1
+use invoice-macro 2>>"$fdlog" && reload && ok=0
+if [ "$ok" -eq 0 ]; then
+	ok=1
+	send inv accounts@supplier.example ap@example.com \
+	    "$mail/ex-invoice-docm.eml"
+	held inv && ok=0
+fi
+tap "$ok" "invoice-macro: an invoice with a .docm is held"
+[ "$ok" -eq 0 ] || diag_msg inv
+
 ok=1
 fd_running && ok=0
-tap "$ok" "filterd still running after four examples and three reloads"
+tap "$ok" "filterd still running after the ten examples and eleven reloads"
 
 if [ "$failed" -ne 0 ]; then
 	pf_diag "$fdlog" "filterd output"
