@@ -36,6 +36,10 @@ struct parent_args {
 	const char	*worker_user;	/* the supervisor's effective user */
 	unsigned	 spawn_rate;	/* spawner starts a second at most,
 					   in bursts of as many; 0: 10 */
+	/* The daemon's place in the system (parent_start.h). */
+	int		 readyfd;	/* to the starting process, or -1 */
+	const char	*pidfile;	/* removed at exit, or NULL */
+	const char	*sockpath;	/* our unix socket, or NULL */
 };
 
 /*
@@ -44,6 +48,11 @@ struct parent_args {
  * a single-threaded process.
  */
 int	parent_start_spawner(const struct parent_args *, pid_t *pid_r);
+/*
+ * SIGUSR1 and SIGUSR2 to the parent: what they do is documented in
+ * filterd(8), SIGNALS.  No filterd process ends on either.
+ */
+void	parent_usr_signal(int sig);
 /* Serves the supervisor until it exits; returns the exit status. */
 int	parent_main(struct parent_args *);
 

@@ -56,6 +56,7 @@ struct spawner {
 	size_t			 npool;
 	unsigned long		 served;
 	struct buf		*b;
+	pid_t			 ppid;		/* the parent that exec'd us */
 };
 
 /* In the new worker: descriptors, signals, sandbox, then the job. */
@@ -442,6 +443,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 		    s->conf->chroot);
 	if (sandbox_drop_caps(err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/*
+	 * It ends with the parent, however the parent ends: SIGTERM from
+	 * the kernel retires it.  After the change of ids, which clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		fatal("PR_SET_PDEATHSIG");
+	if (getppid() != s->ppid)
+		fatalx("the parent is gone");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 	sandbox_report_str(&rep, line, sizeof(line));
@@ -461,6 +470,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 	    (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	/* The parent's (filterd(8), SIGNALS); workers inherit the ignoring. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	/* A daemon's spawner has no terminal: its lines go to syslog. */
+	if (!log_foreground() && (dup2(s->devnull, STDIN_FILENO) == -1 ||
+	    dup2(s->devnull, STDOUT_FILENO) == -1 ||
+	    dup2(s->devnull, STDERR_FILENO) == -1))
+		fatal("dup2 /dev/null");
 	if ((s->b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
 		fatal("buf_new");
 	s->ctl = SPAWNER_FD_CTL;
@@ -475,6 +492,7 @@ spawner_main(const char *confpath)
 	struct spawner	 s;
 
 	memset(&s, 0, sizeof(s));
+	s.ppid = getppid();
 	(void)prctl(PR_SET_NAME, "filterd-spawner", 0, 0, 0);
 	spawner_setup(&s, confpath);
 	log_debug("ready, uid %ld, pool of %d", (long)getuid(), s.conf->pool);

@@ -98,7 +98,9 @@ if [ -z "${FILTERD_CMD:-}" ]; then
 	listen_expr="s|^listen[ 	=].*|listen = \"unix:$FILTERD_SOCK\";|"
 	user_expr="s|^user[ 	=].*|user = \"$user\";|"
 	sed -e "$listen_expr" ${user:+-e} ${user:+"$user_expr"} \
+	    -e "/^pidfile[ 	=]/d" \
 	    "$conf_src" >"$FILTERD_CONF" || fail "cannot write $FILTERD_CONF"
+	echo "pidfile = \"$tmp/filterd.pid\";" >>"$FILTERD_CONF"
 	grep -q "^listen = \"unix:$FILTERD_SOCK\";" "$FILTERD_CONF" ||
 	    fail "no line starting with \"listen\" in $conf_src"
 	FILTERD_CMD='"$builddir/filterd/filterd" -d -f "$FILTERD_CONF"'

@@ -18,6 +18,7 @@
 static const char	*log_ident = "filterd";
 static int		 log_fg = 1;
 static int		 log_verb;
+static int		 log_tee;	/* stderr too, while a start is watched */
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -39,6 +40,12 @@ void
 log_detach(void)
 {
 	closelog();
+}
+
+void
+log_tee_stderr(int on)
+{
+	log_tee = on;
 }
 
 int
@@ -83,7 +90,7 @@ log_emit(int pri, const char *fmt, va_list ap, int with_errno)
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_sanitize(line, sizeof(line), raw);
-	if (log_fg) {
+	if (log_fg || log_tee) {
 		if (with_errno)
 			snprintf(out, sizeof(out), "%s[%ld]: %s: %s\n",
 			    log_ident, (long)getpid(), line, strerror(saved));
@@ -92,9 +99,10 @@ log_emit(int pri, const char *fmt, va_list ap, int with_errno)
 			    log_ident, (long)getpid(), line);
 		if (write(STDERR_FILENO, out, strlen(out)) == -1)
 			errno = saved;	/* nowhere left to say it */
-	} else if (with_errno)
+	}
+	if (!log_fg && with_errno)
 		syslog(pri, "%s: %s", line, strerror(saved));
-	else
+	else if (!log_fg)
 		syslog(pri, "%s", line);
 	errno = saved;
 }

@@ -16,6 +16,12 @@ void	log_init(const char *ident, int foreground, int verbose);
  */
 void	log_detach(void);
 int	log_foreground(void);
+/*
+ * Whether lines also go to stderr when they go to syslog: while the start
+ * of a daemon is watched from the terminal (parent_start.h), so that a
+ * failure is seen where filterd was started.
+ */
+void	log_tee_stderr(int on);
 int	log_verbose(void);
 
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
