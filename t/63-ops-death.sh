@@ -8,7 +8,7 @@
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 17
+plan 18
 
 F="$top_builddir/filterd/filterd"
 printf 'From: a@example.org\nSubject: hi\n\nhello\n' > "$TMP/m.eml"
@@ -88,8 +88,15 @@ done
 case $dead in *spawner:*) r=1 ;; *) r=0 ;; esac
 ok $r "the spawners are alive${dead:+ (gone:$dead)}"
 
-# 2. The parent killed outright: every other process ends.
+# 2. The parent killed outright: every other process ends.  A fresh
+# start, whatever section 1 left.
+kill "$filterd_pid" 2>/dev/null
+all_gone $(tree "$filterd_pid") > /dev/null
+start_filterd "$F"
+spawners_ready
 procs=$(tree "$filterd_pid")
+n=$(echo $procs | wc -w)
+ok $((n < 4)) "a fresh filterd: $n processes"
 kill -9 "$filterd_pid"
 all_gone $procs
 ok $? "kill -9 of the parent: the supervisor, spawners and workers end"
@@ -98,13 +105,13 @@ unlike "$out" '^action ' "nothing answers on the socket any more"
 
 # 3. A capability bounding set with only what filterd needs: no CAP_KILL.
 if [ "$(id -u)" -ne 0 ]; then
-	for i in 10 11 12 13 14 15 16 17; do
+	for i in 11 12 13 14 15 16 17 18; do
 		ok 0 "# SKIP the bounding set test needs root"
 	done
 	tap_done
 fi
 if ! command -v setpriv > /dev/null 2>&1; then
-	for i in 10 11 12 13 14 15 16 17; do
+	for i in 11 12 13 14 15 16 17 18; do
 		ok 0 "# SKIP setpriv(1) (util-linux) is missing"
 	done
 	tap_done
