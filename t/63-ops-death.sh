@@ -8,7 +8,7 @@
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 18
+plan 21
 
 F="$top_builddir/filterd/filterd"
 printf 'From: a@example.org\nSubject: hi\n\nhello\n' > "$TMP/m.eml"
@@ -56,9 +56,19 @@ spawners_ready() {
 	wait_log "$TMP/filterd.log" 'standby spawner [0-9]+ ready'
 }
 
-# 1. SIGUSR1 and SIGUSR2, to the parent and to every other process.
+# 1. SIGUSR1 and SIGUSR2, to the parent and to every other process.  It
+# runs as systemd's Type=notify would run it: READY=1 once ready.
+NS="$top_builddir/t/notifysock"
+"$NS" "$TMP/notify" > "$TMP/notify.out" 2>&1 &
+tap_pids="$tap_pids $!"
+i=0
+while [ ! -S "$TMP/notify" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+export NOTIFY_SOCKET="$TMP/notify"
 start_filterd "$F"
 ok $? "filterd starts"
+unset NOTIFY_SOCKET
+wait_log "$TMP/notify.out" '^READY=1$'
+ok $? "it tells the service manager READY=1 ($NS)"
 spawners_ready
 procs=$(tree "$filterd_pid")
 n=$(echo $procs | wc -w)
@@ -88,10 +98,18 @@ done
 case $dead in *spawner:*) r=1 ;; *) r=0 ;; esac
 ok $r "the spawners are alive${dead:+ (gone:$dead)}"
 
-# 2. The parent killed outright: every other process ends.  A fresh
-# start, whatever section 1 left.
+# The service manager hears of reloads and of the end.
+kill -HUP "$filterd_pid"
+wait_log "$TMP/filterd.log" 'reloaded, configuration generation 2'
+grep -A1 '^RELOADING=1$' "$TMP/notify.out" | grep -q '^READY=1$'
+ok $? "SIGHUP: RELOADING=1, then READY=1"
 kill "$filterd_pid" 2>/dev/null
 all_gone $(tree "$filterd_pid") > /dev/null
+wait_log "$TMP/notify.out" '^STOPPING=1$'
+ok $? "SIGTERM: STOPPING=1"
+
+# 2. The parent killed outright: every other process ends.  A fresh
+# start, whatever section 1 left.
 start_filterd "$F"
 spawners_ready
 procs=$(tree "$filterd_pid")
@@ -105,13 +123,13 @@ unlike "$out" '^action ' "nothing answers on the socket any more"
 
 # 3. A capability bounding set with only what filterd needs: no CAP_KILL.
 if [ "$(id -u)" -ne 0 ]; then
-	for i in 11 12 13 14 15 16 17 18; do
+	for i in 14 15 16 17 18 19 20 21; do
 		ok 0 "# SKIP the bounding set test needs root"
 	done
 	tap_done
 fi
 if ! command -v setpriv > /dev/null 2>&1; then
-	for i in 11 12 13 14 15 16 17 18; do
+	for i in 14 15 16 17 18 19 20 21; do
 		ok 0 "# SKIP setpriv(1) (util-linux) is missing"
 	done
 	tap_done
