@@ -10,7 +10,7 @@
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 41
+plan 43
 
 F="$top_builddir/filterd/filterd"
 msg="$top_srcdir/t/data/mail/plain.eml"
@@ -71,6 +71,19 @@ ok $? "and left alone"
 out=$("$F" -f "$TMP/nonexistent.conf" 2>&1); rc=$?
 ok $((rc == 0)) "a missing configuration file fails (exit $rc)"
 like "$out" 'nonexistent\.conf' "and is named"
+# An unreadable one: as another user than root, who reads anything.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null 2>&1; then
+	chmod 0755 "$TMP"
+	cp "$TMP/good.conf" "$TMP/unreadable.conf"
+	chmod 0000 "$TMP/unreadable.conf"
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$F" -f "$TMP/unreadable.conf" 2>&1); rc=$?
+	ok $((rc == 0)) "an unreadable configuration fails (exit $rc)"
+	like "$out" 'unreadable\.conf: Permission denied' "with the path and why"
+else
+	ok 0 "# SKIP needs root and setpriv(1)"
+	ok 0 "# SKIP needs root and setpriv(1)"
+fi
 with socket_mode '"0999"'
 out=$("$F" -n -f "$TMP/c.conf" 2>&1); rc=$?
 like "$out" 'c\.conf:[0-9]+: socket_mode: "0999" is not an octal mode' \
