@@ -144,7 +144,7 @@ parent_ready(struct parent *p)
 	p->ready = 1;
 	if (p->a->sockpath != NULL && lstat(p->a->sockpath, &p->sock) == 0)
 		p->have_sock = 1;
-	start_ready(p->a->readyfd, p->a->foreground);
+	start_ready(p->a->readyfd);
 	p->a->readyfd = -1;
 	log_info("ready");
 }

@@ -308,31 +308,11 @@ start_daemonize(void)
 	return p[1];
 }
 
-/* stdin, stdout and stderr to /dev/null: a daemon has no terminal. */
-static void
-start_null_stdio(void)
-{
-	int	 fd;
-
-	if ((fd = open("/dev/null", O_RDWR)) == -1) {
-		log_warn("/dev/null");
-		return;
-	}
-	(void)dup2(fd, STDIN_FILENO);
-	(void)dup2(fd, STDOUT_FILENO);
-	(void)dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
 void
-start_ready(int readyfd, int foreground)
+start_ready(int readyfd)
 {
 	start_notify("READY=1");
-	if (!foreground) {
-		log_tee_stderr(0);
-		start_null_stdio();
-	}
+	log_leave_terminal();
 	if (readyfd != -1) {
 		if (write(readyfd, "R", 1) != 1)
 			log_warn("cannot tell the starting process");

@@ -63,10 +63,9 @@ int	start_daemonize(void);
 
 /*
  * Ready: tells the waiting process (readyfd, -1 when there is none) and
- * the service manager, then points stdin, stdout and stderr at /dev/null
- * when the daemon is not in the foreground.
+ * the service manager, and leaves the terminal (log_leave_terminal).
  */
-void	start_ready(int readyfd, int foreground);
+void	start_ready(int readyfd);
 
 /*
  * sd_notify(3)'s protocol, without libsystemd: one datagram with state

@@ -9,7 +9,6 @@
  * stdout.  Trusts the configuration; trusts neither the MTA nor the
  * workers.
  */
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -105,25 +104,6 @@ super_watch_start(int *pchan)
 	return rc == 0 ? 0 : -1;
 }
 
-/*
- * A daemon's supervisor kept the terminal only to say why it could not
- * start (log_tee_stderr): from here on it has nothing to say there.
- */
-static void
-super_leave_terminal(void)
-{
-	int	 fd;
-
-	log_tee_stderr(0);
-	if (log_foreground() || (fd = open("/dev/null", O_RDWR)) == -1)
-		return;
-	(void)dup2(fd, STDIN_FILENO);
-	(void)dup2(fd, STDOUT_FILENO);
-	(void)dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
 int
 supervisor_main(const struct config *c, int pchan, int frontend,
     const uint64_t *announced)
@@ -159,7 +139,8 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 		log_warn("PR_SET_NO_NEW_PRIVS");
 		return 1;
 	}
-	super_leave_terminal();
+	/* It kept the terminal only to say why it could not start. */
+	log_leave_terminal();
 	/*
 	 * Before the dispatcher's thread and libmilter's, and before a byte
 	 * from the MTA: from here on, threads only, no file, no process.

@@ -4,6 +4,7 @@
  * control characters are escaped before anything is written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,21 @@ void
 log_tee_stderr(int on)
 {
 	log_tee = on;
+}
+
+void
+log_leave_terminal(void)
+{
+	int	 fd;
+
+	log_tee = 0;
+	if (log_fg || (fd = open("/dev/null", O_RDWR)) == -1)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
 }
 
 int

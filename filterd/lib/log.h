@@ -22,6 +22,11 @@ int	log_foreground(void);
  * failure is seen where filterd was started.
  */
 void	log_tee_stderr(int on);
+/*
+ * Once a daemon is started: no more lines to stderr, and, unless in the
+ * foreground, stdin, stdout and stderr on /dev/null.
+ */
+void	log_leave_terminal(void);
 int	log_verbose(void);
 
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
