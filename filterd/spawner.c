@@ -149,7 +149,8 @@ spawner_fork(struct spawner *s)
 	c->deadline = 0;
 	if (c->pidfd == -1) {
 		/* Never handed out: killed, then reaped and forgotten. */
-		kill(pid, SIGKILL);
+		if (kill(pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill worker %ld", (long)pid);
 		close(c->fd);
 		c->fd = -1;
 		c->deadline = clock_ms() + SPAWNER_GRACE_MS;
@@ -320,7 +321,10 @@ spawner_deadlines(struct spawner *s)
 		if (s->kids[i].deadline <= now) {
 			log_warnx("worker %ld past its deadline, killed",
 			    (long)s->kids[i].pid);
-			kill(s->kids[i].pid, SIGKILL);
+			if (kill(s->kids[i].pid, SIGKILL) == -1 &&
+			    errno != ESRCH)
+				log_warn("kill worker %ld",
+				    (long)s->kids[i].pid);
 			s->kids[i].deadline = now + 1000;
 		}
 		if (next == -1 || s->kids[i].deadline < next)
