@@ -23,7 +23,9 @@
 #include "filterd/offline.h"
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
+#include "filterd/metrics.h"
 #include "filterd/parent_check.h"
+#include "filterd/parent_ctl.h"
 #include "filterd/parent_start.h"
 #include "filterd/spawner.h"
 #include "filterd/super.h"
@@ -156,11 +158,13 @@ main(int argc, char *argv[])
 	int			 ch, check = 0, dump = 0, spawner = 0, rc;
 	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
-	int			 sv[2], pidfd = -1;
+	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
+	int			 pidfd = -1;
 	pid_t			 pid;
 
 	memset(&a, 0, sizeof(a));
 	a.confpath = CONFIG_DEFAULT_PATH;
+	a.cchan = -1;
 	while ((ch = getopt_long(argc, argv, "df:hnSTt:Vvx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -227,6 +231,7 @@ main(int argc, char *argv[])
 	/* Until the daemon is ready, the terminal sees what the log does. */
 	log_tee_stderr(1);
 	c = check_config(a.confpath, &a.conffd);
+	log_set_facility(config_facility(c->syslog_facility));
 	if (dump) {
 		config_dump(c, stdout);
 		exit(0);
@@ -256,6 +261,9 @@ main(int argc, char *argv[])
 	*a.generation = a.gen;
 	if (frontend == FRONTEND_MILTER)
 		pidfd = prepare(c, &a);
+	/* As root, and before anything runs: a bad one stops us now. */
+	if ((lfd = parent_ctl_listen(c)) == -1)
+		exit(1);
 	start_notify_init();
 	a.readyfd = -1;
 	if (!a.foreground && (a.readyfd = start_daemonize()) == -1)
@@ -264,6 +272,18 @@ main(int argc, char *argv[])
 		fatal("pidfile %s", c->pidfile);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
+	/* The control thread's channel to us, and the metrics process's to
+	   it (super_ctl.h, metrics.h). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cv) == -1 ||
+	    (*c->metrics_listen != '\0' && socketpair(AF_UNIX, SOCK_SEQPACKET |
+	    SOCK_CLOEXEC, 0, mv) == -1))
+		fatal("socketpair");
+	if (mv[0] != -1 && (a.metrics = metrics_start(c, mv[0])) == -1) {
+		parent_ctl_cleanup(c->control_socket);
+		exit(1);
+	}
+	if (mv[0] != -1)
+		close(mv[0]);
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
@@ -272,16 +292,24 @@ main(int argc, char *argv[])
 		(void)prctl(PR_SET_NAME, "filterd-super", 0, 0, 0);
 		/* It closes sv[0] and conffd: it gets each spawner's from
 		   us. */
-		rc = supervisor_main(c, sv[1], frontend, a.generation);
+		rc = supervisor_main(c, sv[1], cv[1], mv[1], lfd >= 0 ? lfd : -1,
+		    frontend, a.generation);
 		config_free(&c);
 		sandbox_proc_exit(rc);
 	}
 	close(sv[1]);
+	close(cv[1]);
+	if (mv[1] != -1)
+		close(mv[1]);
+	if (lfd >= 0)
+		close(lfd);
 	if (frontend == FRONTEND_OPENSMTPD)
 		null_stdio();
 	a.pchan = sv[0];
+	a.cchan = cv[0];
 	a.supervisor = pid;
 	rc = parent_main(&a);
+	parent_ctl_cleanup(c->control_socket);
 	config_free(&c);
 	return rc;
 }

@@ -305,6 +305,8 @@ offline_main(const struct config *c, const struct parent_args *a,
 		message_free(&m);
 		return OFFLINE_ERROR;
 	}
+	if (answer_quarantine_header(m, &o, c->quarantine_header) == -1)
+		log_warnx("quarantine_header: too many header operations");
 	answer_make(&ans, &o, 0);
 	if (log_verbose())	/* the line the daemon would log */
 		answer_log(m, &o, &ans);

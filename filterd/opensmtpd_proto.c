@@ -102,6 +102,7 @@ struct session {
 
 struct smtpd_proto {
 	struct smtpd_limits	 lim;
+	char			 qheader[VERDICT_HDR_NAME_MAX + 1];
 	struct smtpd_ops	 ops;
 	void			*arg;
 	struct buf		*in;		/* a partial line */
@@ -783,6 +784,9 @@ sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
 	static const struct message	 none;
 	struct answer			 a;
 
+	if (answer_quarantine_header(s->m != NULL ? s->m : &none, o,
+	    p->qheader) == -1)
+		log_warnx("quarantine_header: too many header operations");
 	answer_make(&a, o, ANSWER_NO_DISCARD);
 	answer_log(s->m != NULL ? s->m : &none, o, &a);
 	/* No verdict rewrites it: what is held goes back as it came. */
@@ -1322,6 +1326,12 @@ smtpd_proto_set_limits(struct smtpd_proto *p, const struct smtpd_limits *lim)
 }
 
 void
+smtpd_proto_set_qheader(struct smtpd_proto *p, const char *name)
+{
+	snprintf(p->qheader, sizeof(p->qheader), "%s", name);
+}
+
+void
 smtpd_proto_free(struct smtpd_proto **pp)
 {
 	struct smtpd_proto	*p = *pp;
@@ -1417,6 +1427,8 @@ smtpd_proto_done(struct smtpd_proto *p, struct smtpd_job *j,
 		}
 		return 0;
 	}
+	if (answer_quarantine_header(j->m, &j->o, p->qheader) == -1)
+		log_warnx("quarantine_header: too many header operations");
 	answer_make(&a, &j->o, ANSWER_NO_DISCARD);
 	answer_log(j->m, &j->o, &a);
 	sp_emit_message(p, s, &a);

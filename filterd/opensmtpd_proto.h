@@ -63,6 +63,12 @@ struct smtpd_proto	*smtpd_proto_new(const struct smtpd_limits *,
  */
 void			 smtpd_proto_set_limits(struct smtpd_proto *,
 			    const struct smtpd_limits *);
+/*
+ * quarantine_header (super_answer.h): the messages decided from now on
+ * get it; "" for none.
+ */
+void			 smtpd_proto_set_qheader(struct smtpd_proto *,
+			    const char *);
 /* Frees every session and job; none may be running any more. */
 void			 smtpd_proto_free(struct smtpd_proto **);
 

@@ -30,6 +30,7 @@
 #include "filterd/parent.h"
 #include "filterd/parent_check.h"
 #include "filterd/parent_start.h"
+#include "filterd/parent_ctl.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
 #include "sandbox/sandbox.h"
@@ -296,12 +297,6 @@ parent_reload(struct parent *p)
 	start_notify("READY=1");
 }
 
-void
-parent_usr_signal(int sig)
-{
-	log_info("%s received", sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
-}
-
 /*
  * SIGTERM or SIGINT: the supervisor finishes the messages in flight and
  * exits, and we after it.  Signalling it takes CAP_KILL (it runs as
@@ -321,6 +316,23 @@ parent_stop(struct parent *p, int sig)
 		    "spawners end with this process", (long)p->a->supervisor);
 		p->orphan = 1;
 		p->done = 1;
+	}
+}
+
+/* The control thread asks for what SIGHUP does (parent_ctl.h). */
+static void
+parent_control(struct parent *p)
+{
+	uint64_t	 was = p->a->gen;
+	int		 rc;
+
+	if ((rc = parent_ctl_read(p->a->cchan)) == -1) {
+		close(p->a->cchan);
+		p->a->cchan = -1;
+		parent_ctl_set(-1);
+	} else if (rc == 1) {
+		parent_reload(p);
+		parent_ctl_reloaded(p->a->cchan, p->a->gen != was, p->a->gen);
 	}
 }
 
@@ -349,6 +361,10 @@ parent_signals(struct parent *p)
 				    strsignal(WTERMSIG(status)),
 				    WTERMSIG(status) == SIGSYS ?
 				    ": sandbox violation" : "");
+		} else if (pid == p->a->metrics) {
+			log_warnx("the metrics process ended (status %d)",
+			    status);
+			p->a->metrics = 0;
 		} else if (WIFSIGNALED(status) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) != 0))
 			log_warnx("spawner %ld ended abnormally (status %d)",
@@ -386,7 +402,7 @@ int
 parent_main(struct parent_args *a)
 {
 	struct parent	 p;
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	sigset_t	 set;
 	char		 err[256];
 	int		 status;
@@ -397,6 +413,7 @@ parent_main(struct parent_args *a)
 		fatalx("%s", err);
 	memset(&p, 0, sizeof(p));
 	p.a = a;
+	parent_ctl_set(a->cchan);
 	p.status = -1;
 	p.rate = a->spawn_rate > 0 && a->spawn_rate <= 1000 ? a->spawn_rate :
 	    PARENT_SPAWNS_PER_SEC;
@@ -417,12 +434,16 @@ parent_main(struct parent_args *a)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = a->pchan;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, parent_timeout(&p)) == -1 && errno != EINTR)
+		pfd[2].fd = a->cchan;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, parent_timeout(&p)) == -1 && errno != EINTR)
 			fatal("poll");
 		if (pfd[0].revents & POLLIN)
 			parent_signals(&p);
 		if (!p.done && (pfd[1].revents & (POLLIN | POLLHUP)))
 			parent_request(&p);
+		if (!p.done && (pfd[2].revents & (POLLIN | POLLHUP)))
+			parent_control(&p);
 		parent_serve(&p);
 	}
 	/* The supervisor is gone or going: so are the spawners. */

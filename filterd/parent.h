@@ -40,6 +40,9 @@ struct parent_args {
 	int		 readyfd;	/* to the starting process, or -1 */
 	const char	*pidfile;	/* removed at exit, or NULL */
 	const char	*sockpath;	/* our unix socket, or NULL */
+	int		 cchan;		/* the supervisor's control thread
+					   (parent_ctl.h), or -1 */
+	pid_t		 metrics;	/* the metrics process, or 0 */
 };
 
 /*
@@ -48,11 +51,6 @@ struct parent_args {
  * a single-threaded process.
  */
 int	parent_start_spawner(const struct parent_args *, pid_t *pid_r);
-/*
- * SIGUSR1 and SIGUSR2 to the parent: what they do is documented in
- * filterd(8), SIGNALS.  No filterd process ends on either.
- */
-void	parent_usr_signal(int sig);
 /* Serves the supervisor until it exits; returns the exit status. */
 int	parent_main(struct parent_args *);
 

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
+#include "filterd/super_ctl.h"
 #include "filterd/super_dispatch.h"
+#include "filterd/super_stats.h"
 #include "filterd/lib/log.h"
 #include "filterd/super_milter.h"
 #include "sandbox/sandbox.h"
@@ -24,21 +26,36 @@
 #include "filterd/super.h"
 
 /*
- * Only stdio (smtpd's stream in opensmtpd mode) and the channel to the
- * parent stay open: nothing else that whoever started filterd, or the
- * parent, held at the fork.  syslog's socket is among them: it is closed
- * first and opened again, or glibc would write to its number.
+ * Only stdio (smtpd's stream in opensmtpd mode), the channels to the
+ * parent (and from the metrics process) and the control socket stay open: nothing else that
+ * whoever started filterd, or the parent, held at the fork.  syslog's
+ * socket is among them: it is closed first and opened again, or glibc
+ * would write to its number.
  */
 static int
-super_close_fds(int pchan)
+super_close_fds(int pchan, int cchan, int mchan, int lchan)
 {
-	int	 rc = 0;
+	int	 keep[4] = { pchan, cchan, mchan, lchan }, t, i, j, rc = 0;
+	unsigned from = STDERR_FILENO + 1;
 
+	/* In order, -1 first: the ranges between them go. */
+	for (i = 0; i < 4; i++)
+		for (j = i + 1; j < 4; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
 	log_detach();
-	if (pchan > STDERR_FILENO + 1)
-		rc = close_range(STDERR_FILENO + 1, (unsigned)pchan - 1, 0);
+	for (i = 0; i < 4 && rc == 0; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			rc = close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
 	if (rc == 0)
-		rc = close_range((unsigned)pchan + 1, ~0U, 0);
+		rc = close_range(from, ~0U, 0);
 	log_init("filterd/supervisor", log_foreground(), log_verbose());
 	if (rc == -1)
 		log_warn("close_range");
@@ -105,15 +122,15 @@ super_watch_start(int *pchan)
 }
 
 int
-supervisor_main(const struct config *c, int pchan, int frontend,
-    const uint64_t *announced)
+supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
+    int lchan, int frontend, const uint64_t *announced)
 {
 	struct dispatch	*d;
 	char		 err[256];
 	pid_t		 ppid = getppid();
 	int		 rc;
 
-	if (super_close_fds(pchan) == -1)
+	if (super_close_fds(pchan, cchan, mchan, lchan) == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGUSR1 and SIGUSR2 are the parent's (filterd(8), SIGNALS). */
@@ -154,6 +171,9 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 		log_warnx("out of memory");
 		return 1;
 	}
+	stats_init(announced, dispatch_status, d);
+	if (ctl_start(lchan, cchan, mchan, d) == -1)
+		return 1;
 	if (frontend == FRONTEND_OPENSMTPD)
 		rc = smtpd_run(c, d);
 	else if (super_watch_start(&pchan) == -1) {
@@ -161,6 +181,7 @@ supervisor_main(const struct config *c, int pchan, int frontend,
 		rc = 1;
 	} else
 		rc = milter_run(c, d);
+	ctl_stop();
 	dispatch_free(&d);
 	return rc;
 }

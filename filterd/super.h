@@ -18,9 +18,11 @@ enum frontend {
 
 /*
  * Runs the given frontend; returns the exit status.  announced is where
- * the parent announces reloaded configuration generations.
+ * the parent announces reloaded configuration generations.  cchan is the
+ * control thread's channel to the parent, mchan the metrics process's to
+ * it, lchan the control socket, each or -1 (super_ctl.h).
  */
-int	supervisor_main(const struct config *, int pchan, int frontend,
-	    const uint64_t *announced);
+int	supervisor_main(const struct config *, int pchan, int cchan, int mchan,
+	    int lchan, int frontend, const uint64_t *announced);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * super_answer: runs in the supervisor, in whichever frontend thread ends
- * a message, and in filterd -t.  No I/O but the log line.
+ * a message, and in filterd -t.  No I/O but the log line; the line's
+ * values come from the MTA and the worker, so every one goes through
+ * logfmt.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +10,10 @@
 #include <strings.h>
 
 #include "filterd/lib/log.h"
+#include "filterd/lib/logfmt.h"
 #include "filterd/lib/message.h"
 #include "filterd/super_answer.h"
+#include "filterd/super_stats.h"
 
 struct reply {
 	int		 kind;		/* enum outcome_kind */
@@ -168,14 +172,11 @@ answer_make(struct answer *a, const struct outcome *o, int flags)
 		}
 	}
 	if (a->action == ACTION_QUARANTINE)
-		a->reason = v->reason != NULL ? v->reason : "filterd";
+		/* Decided without a worker: why, rather than nothing. */
+		a->reason = v->reason != NULL ? v->reason :
+		    o->kind != OUTCOME_WORKER && o->why[0] != '\0' ? o->why :
+		    "filterd";
 	answer_ops(a, v);
-}
-
-static const char *
-or(const char *s, const char *def)
-{
-	return s != NULL ? s : def;
 }
 
 static const char *const kind_names[] = {
@@ -189,27 +190,170 @@ outcome_kind_name(int kind)
 	    kind_names[kind] : NULL;
 }
 
+/*
+ * The bounds of the fields of the message's line, in bytes of their
+ * encoding: together within what log.c writes (LOG_LINE_MAX), with the
+ * keys and the bare fields.  Values from the MTA and the worker are cut
+ * to these, never the line.
+ */
+#define F_QID		64
+#define F_ADDR		64
+#define F_NAME		128
+#define F_SENDER	200
+#define F_RCPTS		300	/* the first few, together */
+#define F_RCPTS_SHOWN	3
+#define F_MSGID		128
+#define F_RULES		256
+#define F_HEADERS	160
+#define F_REASON	200
+#define F_WHY		200
+#define LINE_MAX_LEN	1900
+
+/* The message's first Message-ID field, or NULL. */
+static const char *
+answer_msgid(const struct message *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nhdrs; i++)
+		if (strcasecmp(m->hdrs[i].name, "Message-ID") == 0)
+			return m->hdrs[i].value;
+	return NULL;
+}
+
+/* "<addr>", as the MTA gave it, into buf. */
+static void
+angle(char *buf, size_t len, const char *addr)
+{
+	snprintf(buf, len, "<%s>", addr != NULL ? addr : "");
+}
+
+/* The first few recipients, "<a>,<b>". */
+static void
+answer_rcpts(const struct message *m, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < m->nrcpts && i < F_RCPTS_SHOWN && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s<%s>",
+		    i ? "," : "", m->rcpts[i]);
+}
+
+static void
+answer_rules(const struct verdict *v, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < v->nrules && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i ? "," : "", v->rules[i]);
+}
+
+/* "+Added,~Changed,-Deleted": what the answer does to the header. */
+static void
+answer_headers(const struct answer *a, char *buf, size_t len)
+{
+	static const char	 sign[HDR_OP_MAX] = {
+		[HDR_ADD] = '+', [HDR_INSERT] = '+', [HDR_CHANGE] = '~',
+		[HDR_DELETE] = '-',
+	};
+	size_t			 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->nops && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%c%s",
+		    i ? "," : "", sign[a->ops[i]->op], a->ops[i]->name);
+}
+
+char *
+answer_line(const struct message *m, const struct outcome *o,
+    const struct answer *a, char *line, size_t len)
+{
+	struct logfmt	 l;
+	char		 tmp[1024];
+	const char	*kind = outcome_kind_name(o->kind);
+	long		 score = o->v.score;
+
+	logfmt_init(&l, line, len);
+	logfmt_str(&l, "client", m->client_addr, F_ADDR);
+	logfmt_str(&l, "client_name", m->client_name, F_NAME);
+	angle(tmp, sizeof(tmp), m->sender);
+	logfmt_str(&l, "from", tmp, F_SENDER);
+	logfmt_raw(&l, " rcpts=%zu", m->nrcpts);
+	answer_rcpts(m, tmp, sizeof(tmp));
+	logfmt_str(&l, "rcpt", tmp, F_RCPTS);
+	logfmt_raw(&l, " size=%zu", message_size(m));
+	logfmt_str(&l, "msgid", answer_msgid(m), F_MSGID);
+	logfmt_raw(&l, " action=%s", action_name(a->action));
+	answer_rules(&o->v, tmp, sizeof(tmp));
+	logfmt_str(&l, "rules", tmp[0] != '\0' ? tmp : "-", F_RULES);
+	logfmt_raw(&l, " score=%s%ld.%03ld", score < 0 ? "-" : "",
+	    labs(score) / 1000, labs(score) % 1000);
+	/* Validated (super_policy.c) or our own defaults: bare words. */
+	logfmt_str(&l, "code", a->code != NULL ? a->code : "-", 8);
+	logfmt_str(&l, "ecode", a->ecode != NULL ? a->ecode : "-", 16);
+	answer_headers(a, tmp, sizeof(tmp));
+	logfmt_str(&l, "headers", tmp[0] != '\0' ? tmp : "-", F_HEADERS);
+	logfmt_str(&l, "reason", a->reason != NULL ? a->reason : "-",
+	    F_REASON);
+	logfmt_raw(&l, " worker=%ld time=%ldms gen=%llu", (long)o->pid,
+	    o->ms, (unsigned long long)(o->gen != 0 ? o->gen :
+	    stats_generation()));
+	if (a->discarded)
+		logfmt_raw(&l, " discarded=yes");
+	if (o->kind != OUTCOME_WORKER)
+		logfmt_str(&l, kind != NULL ? kind : "failure", o->why, F_WHY);
+	return line;
+}
+
 void
 answer_log(const struct message *m, const struct outcome *o,
     const struct answer *a)
 {
-	const char	*qid = or(m->queue_id, "NOQUEUE");
-	char		 rules[512], why[sizeof(o->why) + 16];
-	size_t		 i, off = 0;
+	struct logfmt	 q;
+	char		 qid[F_QID + 8], line[LINE_MAX_LEN];
+	size_t		 i;
 
-	rules[0] = '\0';
-	for (i = 0; i < o->v.nrules && off < sizeof(rules); i++)
-		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
-		    "%s%s", i ? "," : "", o->v.rules[i]);
+	logfmt_init(&q, qid, sizeof(qid));
+	logfmt_value(&q, m->queue_id != NULL ? m->queue_id : "NOQUEUE", F_QID);
 	for (i = 0; i < o->v.nlogs; i++)
 		log_info("%s: worker %ld: %s", qid, (long)o->pid, o->v.logs[i]);
-	why[0] = '\0';
-	if (o->kind != OUTCOME_WORKER)
-		snprintf(why, sizeof(why), " %s=%s",
-		    or(outcome_kind_name(o->kind), "?"), o->why);
-	log_info("%s: client=%s from=<%s> rcpts=%zu action=%s rules=%s "
-	    "worker=%ld time=%ldms%s%s", qid, or(m->client_addr, "unknown"),
-	    or(m->sender, ""), m->nrcpts, action_name(a->action),
-	    rules[0] ? rules : "-", (long)o->pid, o->ms,
-	    a->discarded ? " (discard answered as reject)" : "", why);
+	log_info("%s: %s", qid, answer_line(m, o, a, line, sizeof(line)));
+	stats_message(o, a);
+}
+
+/* Deletes every field of name the message has, last first. */
+static int
+answer_strip(const struct message *m, struct verdict *v, const char *name)
+{
+	uint32_t	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < m->nhdrs; i++)
+		if (strcasecmp(m->hdrs[i].name, name) == 0)
+			n++;
+	for (; n > 0; n--)
+		if (verdict_add_op(v, HDR_DELETE, n, name, NULL) == -1)
+			return -1;
+	return 0;
+}
+
+int
+answer_quarantine_header(const struct message *m, struct outcome *o,
+    const char *name)
+{
+	const char	*reason;
+
+	if (name == NULL || *name == '\0')
+		return 0;
+	if (answer_strip(m, &o->v, name) == -1)
+		return -1;
+	if (o->v.action != ACTION_QUARANTINE)
+		return 0;
+	reason = o->v.reason != NULL ? o->v.reason :
+	    o->kind != OUTCOME_WORKER && o->why[0] != '\0' ? o->why :
+	    "filterd";
+	return verdict_add_op(&o->v, HDR_ADD, 0, name, reason);
 }

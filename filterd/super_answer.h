@@ -12,6 +12,7 @@
 #ifndef FILTERD_SUPER_ANSWER_H
 #define FILTERD_SUPER_ANSWER_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "filterd/lib/verdict.h"
@@ -33,6 +34,8 @@ struct outcome {
 	char		 why[160];	/* why, when not OUTCOME_WORKER */
 	pid_t		 pid;		/* the worker, or 0 */
 	long		 ms;		/* time from request to verdict */
+	uint64_t	 gen;		/* configuration generation; 0:
+					   unknown, the one in force */
 };
 
 void	outcome_clear(struct outcome *);
@@ -77,11 +80,27 @@ void	answer_line_too_long(const char *why, struct outcome *o);
  */
 void	answer_make(struct answer *, const struct outcome *o, int flags);
 /*
- * Logs the message's line: its worker's log lines, then one line with the
- * queue id, client, sender, recipients, action, rules, worker and time,
- * and why it was decided without a worker's verdict.
+ * Logs the message's line: its worker's log lines, then one line of
+ * key=value fields (logfmt.h) -- every field filterd(8) documents, in its
+ * order -- and counts the message (super_stats.h).
  */
 void	answer_log(const struct message *, const struct outcome *,
 	    const struct answer *);
+/*
+ * The message's line without the queue id and without logging it: for
+ * answer_log and the tests.  Returns line.
+ */
+char	*answer_line(const struct message *, const struct outcome *,
+	    const struct answer *, char *line, size_t len);
+/*
+ * quarantine_header: when name is not empty, every field of that name the
+ * message came with is deleted, so that none can be forged, and a
+ * quarantined message gets one with the validated reason (or, decided
+ * without a worker, why).  Adds the operations to o's verdict, before
+ * answer_make; returns -1 when they do not all fit (the message is
+ * answered all the same).
+ */
+int	answer_quarantine_header(const struct message *, struct outcome *o,
+	    const char *name);
 
 #endif

@@ -54,6 +54,8 @@ void	dispatch_run(struct dispatch *, const struct message *m,
  */
 struct dgen		*dispatch_hold(struct dispatch *);
 const struct config	*dgen_config(const struct dgen *);
+/* Its generation's number, as the parent announced it. */
+uint64_t		 dgen_id(const struct dgen *);
 void			 dispatch_release(struct dispatch *, struct dgen **);
 /*
  * Whether the parent has announced a generation newer than g; takes no
@@ -76,5 +78,12 @@ int	dispatch_penalised(struct dispatch *, const struct message *m,
 void	dispatch_fallback(const struct config *, struct verdict *v);
 /* The same, with the configuration in force. */
 void	dispatch_fallback_now(struct dispatch *, struct verdict *v);
+
+/*
+ * For the control socket (super_stats.h): spawners in use and standby,
+ * workers in stock, messages waiting for one.  arg is the dispatch.
+ */
+struct stats_status;
+void	dispatch_status(void *arg, struct stats_status *);
 
 #endif

@@ -234,6 +234,7 @@ fe_refresh(struct frontend *fe)
 	fe->g = dispatch_hold(fe->d);
 	fe_limits(dgen_config(fe->g), &lim);
 	smtpd_proto_set_limits(fe->p, &lim);
+	smtpd_proto_set_qheader(fe->p, dgen_config(fe->g)->quarantine_header);
 }
 
 static int
@@ -420,6 +421,7 @@ smtpd_run(const struct config *c, struct dispatch *d)
 		dispatch_release(d, &fe.g);
 		return 1;
 	}
+	smtpd_proto_set_qheader(fe.p, c->quarantine_header);
 	log_info("opensmtpd: filtering on stdin and stdout");
 	rc = fe_loop(&fe);
 	pool_stop(&fe.pool);

@@ -15,6 +15,8 @@ struct attach_conf {
 	char	**types;	/* blocked content types */
 	size_t	 ntypes;
 	int	 dbl;		/* block x.pdf.exe and the like */
+	int	 archives;	/* look inside archives too */
+	int	 encrypted;	/* block an archive with encrypted entries */
 	int	 action;	/* enum action */
 	char	*reply;
 	char	*code;		/* reply, parsed */

@@ -15,6 +15,7 @@
 #include "filterd/lib/smtp.h"
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
+#include "filters/view.h"
 
 const char *
 filter_msg_sender(const struct filter_msg *fm)
@@ -156,6 +157,74 @@ filter_msg_part_data(const struct filter_msg *fm, size_t i, size_t *len_r)
 		return NULL;
 	d = mime_part_data(p, len_r);
 	return d != NULL ? d : (const uint8_t *)"";
+}
+
+/*
+ * The views.  A filter_msg made without one (a test's) sees no text, no
+ * URLs and an unreadable archive: nothing passes for want of a view.
+ */
+const uint8_t *
+filter_msg_view_text(const struct filter_msg *fm, size_t *len_r)
+{
+	*len_r = 0;
+	return fm->view != NULL ? view_text(fm->view, len_r) :
+	    (const uint8_t *)"";
+}
+
+size_t
+filter_msg_url_count(const struct filter_msg *fm)
+{
+	return fm->view != NULL ? view_url_count(fm->view) : 0;
+}
+
+const char *
+filter_msg_url(const struct filter_msg *fm, size_t i)
+{
+	return fm->view != NULL ? view_url(fm->view, i) : NULL;
+}
+
+const char *
+filter_msg_url_host(const struct filter_msg *fm, size_t i)
+{
+	return fm->view != NULL ? view_url_host(fm->view, i) : NULL;
+}
+
+int
+filter_msg_url_flags(const struct filter_msg *fm)
+{
+	return fm->view != NULL ? (int)view_url_flags(fm->view) :
+	    FILTER_URL_OVER_LIMIT;
+}
+
+size_t
+filter_msg_archive_entry_count(const struct filter_msg *fm)
+{
+	return fm->view != NULL ? view_entry_count(fm->view) : 0;
+}
+
+const char *
+filter_msg_archive_entry_name(const struct filter_msg *fm, size_t i)
+{
+	const struct arch_entry	*e;
+
+	e = fm->view != NULL ? view_entry(fm->view, i) : NULL;
+	return e != NULL ? e->name : NULL;
+}
+
+size_t
+filter_msg_archive_entry_depth(const struct filter_msg *fm, size_t i)
+{
+	const struct arch_entry	*e;
+
+	e = fm->view != NULL ? view_entry(fm->view, i) : NULL;
+	return e != NULL ? e->depth : 0;
+}
+
+int
+filter_msg_archive_flags(const struct filter_msg *fm)
+{
+	return fm->view != NULL ? (int)view_arch_flags(fm->view) :
+	    FILTER_ARCHIVE_UNREADABLE;
 }
 
 int

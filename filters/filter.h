@@ -121,6 +121,55 @@ const uint8_t	*filter_msg_part_data(const struct filter_msg *, size_t,
 		    size_t *len_r);
 
 /*
+ * What a reader sees, computed the first time a module asks (a message
+ * whose modules never ask pays nothing), within the limits.* settings.
+ * Like the MIME structure, valid until check returns.
+ *
+ * The text view: each text/plain part's decoded text, and each text/html
+ * part converted to text (tags and comments dropped, script and style
+ * dropped, character references and entities decoded, white space
+ * collapsed, invisible characters such as zero-width spaces dropped),
+ * joined with newlines; UTF-8, not NUL-terminated, never NULL.
+ */
+const uint8_t	*filter_msg_view_text(const struct filter_msg *,
+		    size_t *len_r);
+/*
+ * The distinct URLs of the text and HTML parts (href, src and the like,
+ * and http, https, ftp and "www." URLs in the text), references decoded
+ * first, in normal form: scheme and host lower-cased, userinfo dropped,
+ * backslashes as slashes, the host percent-decoded, its trailing dot
+ * dropped and IDNA applied (an A-label, "xn--..."), a numeric IPv4 host
+ * as a dotted quad, the default port dropped.  At most limits.max_urls;
+ * past it FILTER_URL_OVER_LIMIT is set and the rest are not listed: a
+ * rule should then fail closed.  An index past the count gets NULL.
+ */
+#define FILTER_URL_OVER_LIMIT	0x01
+size_t		 filter_msg_url_count(const struct filter_msg *);
+const char	*filter_msg_url(const struct filter_msg *, size_t i);
+const char	*filter_msg_url_host(const struct filter_msg *, size_t i);
+int		 filter_msg_url_flags(const struct filter_msg *);
+/*
+ * The entries of archive attachments (zip, rar, 7z, tar, and gzip, bzip2
+ * or xz compressed tar or files), archives inside them included to
+ * limits.archive_max_depth: name "inner.zip/x.exe", depth 1 for an entry
+ * of the attachment itself, 2 inside an archive inside it, and so on.
+ * The flags say what could not be seen: an encrypted entry (its name is
+ * listed, its contents are not read), an archive libarchive could not read
+ * (never a silent pass), a bound reached (limits.archive_max_entries,
+ * archive_max_depth, archive_max_bytes of decompressed data across all
+ * levels; the built-in attachment policy gives it limits.oversize).
+ */
+#define FILTER_ARCHIVE_ENCRYPTED	0x01
+#define FILTER_ARCHIVE_UNREADABLE	0x02
+#define FILTER_ARCHIVE_OVER_LIMIT	0x04
+size_t		 filter_msg_archive_entry_count(const struct filter_msg *);
+const char	*filter_msg_archive_entry_name(const struct filter_msg *,
+		    size_t i);
+size_t		 filter_msg_archive_entry_depth(const struct filter_msg *,
+		    size_t i);
+int		 filter_msg_archive_flags(const struct filter_msg *);
+
+/*
  * The result.  Each returns 0, or -1 when a bound is reached or an
  * argument is malformed (the result is then unchanged).
  */

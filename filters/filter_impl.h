@@ -12,10 +12,12 @@
 struct config;
 
 struct mime;
+struct view;
 
 struct filter_msg {
 	const struct message	*m;
 	const struct mime	*mime;	/* parsed once, before any module */
+	struct view		*view;	/* made on demand; NULL: none */
 };
 
 struct filter_result {

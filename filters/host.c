@@ -15,6 +15,7 @@
 #include "filters/filter_impl.h"
 #include "filters/mime.h"
 #include "filters/host.h"
+#include "filters/view.h"
 #include "sandbox/wx.h"
 
 struct module {
@@ -27,6 +28,7 @@ struct modules {
 	struct module		*v;
 	size_t			 n;
 	struct mime_limits	 lim;
+	struct view_limits	 vlim;	/* the views modules ask for */
 	unsigned		 flags;
 	struct wx_sealed	*sealed;	/* by modules_seal */
 };
@@ -122,8 +124,14 @@ modules_load_flags(const struct config *c, unsigned flags, char *err,
 	/* JIT code only where it can be sealed (sandbox/wx.h). */
 	ms->flags = flags | (wx_available() ? 0 : MODULES_NOJIT);
 	mime_limits_default(&ms->lim, (size_t)c->message_size);
+	view_prepare();		/* before the sandbox: view.h says why */
 	ms->lim.max_depth = (size_t)c->max_mime_depth;
 	ms->lim.max_parts = (size_t)c->max_mime_parts;
+	ms->vlim.max_text = ms->lim.max_text;
+	ms->vlim.max_urls = (size_t)c->max_urls;
+	ms->vlim.arch.max_entries = (size_t)c->archive_max_entries;
+	ms->vlim.arch.max_depth = (size_t)c->archive_max_depth;
+	ms->vlim.arch.max_bytes = (uint64_t)c->archive_max_bytes;
 	if (modules_builtin(ms, c, 0, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < c->nmodules; i++)
@@ -182,7 +190,7 @@ int
 modules_check(const struct modules *ms, const struct message *m,
     struct verdict *v)
 {
-	struct filter_msg	 fm = { m, NULL };
+	struct filter_msg	 fm = { m, NULL, NULL };
 	struct filter_result	 fr = { v };
 	struct mime		*mime;
 	size_t			 i;
@@ -194,8 +202,14 @@ modules_check(const struct modules *ms, const struct message *m,
 	    &ms->lim)) == NULL)
 		return -1;
 	fm.mime = mime;
+	/* The views are made only if a module asks for one. */
+	if ((fm.view = view_new(mime, &ms->vlim)) == NULL) {
+		mime_free(&mime);
+		return -1;
+	}
 	for (i = 0; i < ms->n && v->action == ACTION_NONE && rc == 0; i++)
 		rc = ms->v[i].mod->check(ms->v[i].state, &fm, &fr);
+	view_free(&fm.view);
 	mime_free(&mime);
 	return rc;
 }

@@ -40,6 +40,21 @@ limits_init(const struct config *c, unsigned flags, void **state_r, char *err,
 	return 0;
 }
 
+int
+limits_oversize(const struct config *c, struct verdict *v, const char *text)
+{
+	switch (c->oversize) {
+	case ACTION_REJECT:
+		v->action = ACTION_REJECT;
+		return verdict_set_reply(v, "552", "5.3.4", text);
+	case ACTION_TEMPFAIL:
+		v->action = ACTION_TEMPFAIL;
+		return verdict_set_reply(v, "452", "4.3.4", text);
+	default:
+		return 0;	/* accept: logged, passed on */
+	}
+}
+
 /* Applies limits.oversize, saying which limit; returns 0 or -1. */
 static int
 limits_over(const struct config *c, struct verdict *v, const char *what,
@@ -51,16 +66,7 @@ limits_over(const struct config *c, struct verdict *v, const char *what,
 	    "most %ld", n, what, max);
 	(void)verdict_add_rule(v, "limits");
 	(void)verdict_add_log(v, text);
-	switch (c->oversize) {
-	case ACTION_REJECT:
-		v->action = ACTION_REJECT;
-		return verdict_set_reply(v, "552", "5.3.4", text);
-	case ACTION_TEMPFAIL:
-		v->action = ACTION_TEMPFAIL;
-		return verdict_set_reply(v, "452", "4.3.4", text);
-	default:
-		return 0;	/* accept: logged, passed on */
-	}
+	return limits_oversize(c, v, text);
 }
 
 static int

@@ -57,6 +57,8 @@ struct mime_part {
 	enum cs		 cs;
 	int		 container;	/* its children were parsed */
 	int		 textual;	/* goes into mime_text() */
+	size_t		 text_off;	/* its share of it, when textual */
+	size_t		 text_len;
 	struct buf	*dec;		/* owned decoded bytes, or NULL */
 	const uint8_t	*data;
 	size_t		 len;
@@ -1610,7 +1612,9 @@ text_build(struct mime *m)
 		len = buf_len(m->text);
 		if (len > 0 && buf_data(m->text)[len - 1] != '\n')
 			(void)sink_byte(&s, '\n');
+		pt->text_off = buf_len(m->text);
 		text_part(&s, pt->cs, pt->data, pt->len);
+		pt->text_len = buf_len(m->text) - pt->text_off;
 	}
 	if (s.oom)
 		m->oom = 1;
@@ -1741,6 +1745,23 @@ mime_text(const struct mime *m, size_t *len_r)
 {
 	*len_r = m->textlen;
 	return m->textlen > 0 ? buf_data(m->text) : empty;
+}
+
+const uint8_t *
+mime_part_text(const struct mime *m, size_t i, size_t *len_r)
+{
+	const struct mime_part	*pt = mime_part(m, i);
+	size_t			 off, len;
+
+	*len_r = 0;
+	if (pt == NULL || !pt->textual)
+		return NULL;
+	/* Within the text as trimmed at a limit. */
+	off = pt->text_off < m->textlen ? pt->text_off : m->textlen;
+	len = pt->text_len < m->textlen - off ? pt->text_len :
+	    m->textlen - off;
+	*len_r = len;
+	return len > 0 ? buf_data(m->text) + off : empty;
 }
 
 const char *

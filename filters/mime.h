@@ -97,6 +97,12 @@ const struct mime_part *mime_part(const struct mime *, size_t i);
  * not NUL-terminated and may contain NUL.  Never NULL.
  */
 const uint8_t	*mime_text(const struct mime *, size_t *len_r);
+/*
+ * Part i's share of mime_text() (without the newline before it), or NULL
+ * when part i's text is not in it (not text/plain or text/html, or past
+ * the parts).  Owned by the mime; not NUL-terminated.
+ */
+const uint8_t	*mime_part_text(const struct mime *, size_t i, size_t *len_r);
 
 /*
  * Part accessors.  Strings are owned by the mime, NUL-terminated and free

@@ -137,6 +137,7 @@ enum sandbox_proc {
 	SANDBOX_PROC_SUPERVISOR,	/* threads only; no file, no process */
 	SANDBOX_PROC_SPAWNER,		/* forks workers; no exec, no thread */
 	SANDBOX_PROC_CHECKER,		/* loads modules; no network */
+	SANDBOX_PROC_METRICS,		/* HTTP on its socket; no file */
 };
 
 /*

@@ -17,6 +17,28 @@
  * allow a short list with argument checks, and fail a few harmless path
  * probes with EACCES.  sandbox_policy_build() builds it, and the policies
  * of the other processes (seccomp_procs.c), from their tables.
+ *
+ * Each worker loads this whole policy on top of the spawner's, rather
+ * than a small filter on top of a spawner policy that would carry most of
+ * the worker's.  A worker needs a filter of its own either way, one that
+ * forbids what its spawner must do (fork, kill, socketpair, pidfd_open,
+ * wait4, poll, prctl, the descriptors the spawner reads and writes...), and
+ * with the spawner's policy beneath it, what a filter costs to attach no
+ * longer depends on its length.  The kernel copies and JIT-compiles every
+ * filter into memory of its own (vmalloc, text_poke: the same for ten
+ * instructions as for this policy's ninety), and runs the new filter over
+ * every system call number to cache the ones it always allows -- but only
+ * over the numbers that every filter beneath it always allows, a few
+ * dozen under the spawner's policy against all ~450 without it.  So the
+ * smallest filter that would keep this policy exactly, an allow-list of
+ * its 35 calls (42 instructions) over a spawner policy made of this one
+ * and the spawner's own, attaches within 2-4% of this one, and a filter
+ * of 10 instructions within a few percent more (make bench-worker; the
+ * figures in the commit that added this note): not worth making the
+ * spawner's policy depend on the worker's, or the worker's on the
+ * descriptors its spawner holds.  t/10-sandbox runs every case under this
+ * policy alone and forked from under the spawner's, including calls that
+ * only the spawner's allows.
  */
 #ifdef HAVE_CONFIG_H
 #include "autoconf.h"
@@ -139,6 +161,19 @@ static const struct policy_rule allow_rules[] = {
  * violation and retires.  Code that opens files as a side effect
  * (iconv_open loading its modules, locale and NSS look-ups) must run in a
  * module's init, in the spawner, before the fork.
+ *
+ * The archive and URL views (filters/view.c) added no call to this list.
+ * libarchive reading zip, rar, 7z and gzip, bzip2 or xz compressed tar
+ * from memory (archive_read_open_memory) only allocates: no file, no
+ * thread, no external decompressor (archwalk.c enables only the filters
+ * built into the library, and refuses one that is not).  Two things it
+ * reaches in glibc would open files, and both are done in the spawner
+ * instead (view_prepare): mktime() of a zip or rar time re-reads
+ * /etc/localtime on every call unless TZ is set, and the first
+ * iconv_open() of a name conversion reads gconv-modules.cache and
+ * dlopens UTF-16.so (7z names).  libidn2's idn2_to_ascii_8z() only
+ * allocates.  t/37-views checks all of it in a freshly exec'd process,
+ * which inherits nothing a test's own use of libarchive set up.
  *
  * Path probes that libc survives (stat, access and readlink of a path,
  * ASan's error reports) fail with EACCES instead of killing: they reveal

@@ -405,6 +405,56 @@ static const struct policy_part check_policy[] = {
 	{ SCMP_ACT_ERRNO(EACCES), check_eacces, NITEMS(check_eacces) },
 };
 
+/*
+ * The metrics process (filterd/metrics.c): one thread running
+ * libmicrohttpd's loop on the socket it was given, and asking the
+ * supervisor for the metrics on its channel.  It accepts and serves HTTP
+ * clients; it opens no file, makes no socket but syslog's, and no
+ * process or thread.
+ */
+static const struct policy_rule metrics_allow[] = {
+	RULE(accept4, 0),
+	RULE(accept, 0),
+	RULE(poll, 0),
+	RULE(ppoll, 0),
+	RULE(select, 0),
+	RULE(pselect6, 0),
+	RULE(read, 0),
+	RULE(recvfrom, 0),
+	RULE(write, 0),
+	RULE(writev, 0),
+	RULE(sendmsg, 0),
+	RULE(shutdown, 0),
+	RULE(close, 0),
+	RULE(setsockopt, 0),
+	RULE(getsockopt, 0),
+	RULE(getsockname, 0),
+	RULE(fcntl, 1, INT_IS(1, F_GETFD)),
+	RULE(fcntl, 1, INT_IS(1, F_SETFD)),
+	RULE(fcntl, 1, INT_IS(1, F_GETFL)),
+	RULE(fcntl, 1, INT_IS(1, F_SETFL)),
+	RULE(mmap, 2, NO_EXEC(2), BITS_ARE(3, MAP_ANONYMOUS, MAP_ANONYMOUS)),
+	MEMORY_RULES,
+	FUTEX_RULES,
+	SYSLOG_RULES,
+	PROCESS_RULES,
+};
+
+/*
+ * Harmless probes fail rather than kill, as the supervisor's: glibc's
+ * syslog(3) reads /etc/localtime when the zone was not read before.  No
+ * path is reached.
+ */
+static const struct policy_rule metrics_eacces[] = {
+	RULE(open, 0),
+	RULE(openat, 0),
+};
+
+static const struct policy_part metrics_policy[] = {
+	{ SCMP_ACT_ALLOW, metrics_allow, NITEMS(metrics_allow) },
+	{ SCMP_ACT_ERRNO(EACCES), metrics_eacces, NITEMS(metrics_eacces) },
+};
+
 static const struct {
 	const char		*name;
 	const struct policy_part *parts;
@@ -416,6 +466,8 @@ static const struct {
 	    NITEMS(spawner_policy) },
 	[SANDBOX_PROC_CHECKER] = { "checker", check_policy,
 	    NITEMS(check_policy) },
+	[SANDBOX_PROC_METRICS] = { "metrics", metrics_policy,
+	    NITEMS(metrics_policy) },
 };
 
 static scmp_filter_ctx

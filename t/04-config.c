@@ -169,6 +169,30 @@ static const struct text_case {
 	    "\"[::1]\" is not an address or an address block", 1 },
 	{ "penalty = { exempt = \"::1\"; };\n", 1, "penalty.exempt: "
 	    "expected a list of strings", 1 },
+	/* Logging, the control socket and metrics (config_obs.c). */
+	{ "\nsyslog_facility = \"mial\";\n", 2, "syslog_facility: unknown "
+	    "facility \"mial\" (mail, daemon, user, local0 to local7)", 1 },
+	{ "syslog_facility = \"local8\";\n", 1, "syslog_facility: unknown "
+	    "facility \"local8\" (mail, daemon, user, local0 to local7)", 1 },
+	{ "\ncontrol_socket = \"run/ctl\";\n", 2, "control_socket: "
+	    "\"run/ctl\" is not an absolute path", 1 },
+	{ "listen = \"unix:/x\";\ncontrol_mode = \"0668\";\n", 2,
+	    "control_mode: \"0668\" is not an octal mode such as \"0660\"",
+	    1 },
+	{ "control_mode = \"01777\";\n", 1, "control_mode: \"01777\" is "
+	    "not an octal mode such as \"0660\"", 1 },
+	{ "\n\nmetrics_listen = \"localhost:9154\";\n", 3,
+	    "metrics_listen: \"localhost:9154\" is not ADDRESS:PORT (a "
+	    "numeric address, [IPv6]:PORT, or *:PORT)", 1 },
+	{ "metrics_listen = \"127.0.0.1:65536\";\n", 1, "metrics_listen: "
+	    "\"127.0.0.1:65536\" is not ADDRESS:PORT (a numeric address, "
+	    "[IPv6]:PORT, or *:PORT)", 1 },
+	{ "metrics_listen = \"::1:9154\";\n", 1, "metrics_listen: "
+	    "\"::1:9154\" is not ADDRESS:PORT (a numeric address, "
+	    "[IPv6]:PORT, or *:PORT)", 1 },
+	{ "quarantine_header = \"X-Bad Name\";\n", 1, "quarantine_header: "
+	    "header name is not an RFC 5322 field name",
+	    1 },
 };
 
 /* Files that load, for the dump round trip. */
@@ -429,7 +453,7 @@ test_every_setting(void)
 	is_str(r[7].hdr_value, "tabbed\tvalue",
 	    "every: add_header value, leading blanks dropped");
 	is_str(r[8].name, "rule9", "every: an unnamed rule's name");
-	is_int(r[7].line, 54, "every: a rule's line is its first");
+	is_int(r[7].line, 60, "every: a rule's line is its first");
 	ok(r[9].target == RULE_ANY_HEADER && r[9].action ==
 	    RULE_SCORE && r[9].score == 2.5, "every: a score rule");
 	ok(r[10].target == RULE_RAW_BODY && r[10].negate &&
@@ -758,6 +782,11 @@ static const struct num_bound {
 	{ "limits.max_header_size", "64", NULL, "63", NULL },
 	{ "limits.max_mime_depth", "1", "32", "0", "33" },
 	{ "limits.max_mime_parts", "1", "10000", "0", "10001" },
+	{ "limits.max_urls", "1", "10000", "0", "10001" },
+	{ "limits.archive_max_entries", "1", "1000000", "0", "1000001" },
+	{ "limits.archive_max_depth", "1", "16", "0", "17" },
+	{ "limits.archive_max_bytes", "1024", "1073741824", "1023",
+	    "1073741825" },
 	{ "workers.pool", "1", "256", "0", "257" },
 	{ "workers.memory", "16", "65536", "15", "65537" },
 	{ "workers.cpu", "1", "3600", "0", "3601" },

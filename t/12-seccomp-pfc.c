@@ -2,8 +2,8 @@
  * t/12-seccomp-pfc.c: the seccomp policies against their golden copies,
  * so that every change to a policy shows up in review as a change to a
  * file: the worker's in t/data/seccomp-x86_64.pfc, the supervisor's, the
- * spawner's and the configuration checker's in
- * t/data/seccomp-{supervisor,spawner,checker}-x86_64.pfc.  Runs as a test
+ * spawner's, the configuration checker's and the metrics process's in
+ * t/data/seccomp-{supervisor,spawner,checker,metrics}-x86_64.pfc.  Runs as a test
  * program, as any user; trusts the golden files only as text to compare
  * with.
  *
@@ -301,8 +301,8 @@ mismatch_explain(const char *rel, const char *path, const struct text *g,
 	diag("  %s", REGEN_HOW);
 }
 
-/* The worker's and the three processes'. */
-#define GOLDEN_TESTS	4
+/* The worker's and the four processes'. */
+#define GOLDEN_TESTS	5
 
 static void
 test_golden(const char *rel, const struct text *a)
@@ -365,7 +365,7 @@ main(void)
 	text_free(&a);
 	text_free(&b);
 	text_free(&c);
-	for (p = SANDBOX_PROC_SUPERVISOR; p <= SANDBOX_PROC_CHECKER; p++) {
+	for (p = SANDBOX_PROC_SUPERVISOR; p <= SANDBOX_PROC_METRICS; p++) {
 		if (policy_text(NULL, (enum sandbox_proc)p, &a) == -1)
 			bail("cannot dump the %s policy",
 			    sandbox_proc_name((enum sandbox_proc)p));

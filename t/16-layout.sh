@@ -16,7 +16,7 @@
 #    verdict.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
-roles="super parent spawner worker offline"
+roles="super parent spawner worker offline metrics"
 shared="filters sandbox lib"
 for r in $roles $shared; do
 	[ -f "$top_builddir/libfd_$r.a" ] || skip_all "libfd_$r.a not built"

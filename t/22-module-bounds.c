@@ -42,7 +42,7 @@ static int
 run(const struct filter_module *mod, void *state, const struct message *m,
     struct verdict *v, int32_t score)
 {
-	struct filter_msg	 fm = { m, NULL };
+	struct filter_msg	 fm = { m, NULL, NULL };
 	struct filter_result	 fr = { v };
 	struct mime		*mime;
 	int			 rc;

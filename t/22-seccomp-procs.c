@@ -547,6 +547,7 @@ act_mmap_file_wx(void)
 #define SUPER	SANDBOX_PROC_SUPERVISOR
 #define SPAWNER	SANDBOX_PROC_SPAWNER
 #define CHECKER	SANDBOX_PROC_CHECKER
+#define METRICS	SANDBOX_PROC_METRICS
 
 static const struct tcase cases[] = {
 	{ SUPER, "exit", act_nothing, WORKS, 0 },
@@ -635,6 +636,21 @@ static const struct tcase cases[] = {
 	{ CHECKER, "kill", act_kill_parent, SIGSYS_KILL, 0 },
 	{ CHECKER, "ptrace", act_ptrace, SIGSYS_KILL, 0 },
 	{ CHECKER, "setuid", act_setuid, SIGSYS_KILL, 0 },
+
+	/* The metrics process: HTTP on its socket, nothing else. */
+	{ METRICS, "exit", act_nothing, WORKS, 0 },
+	{ METRICS, "syslog", act_syslog, WORKS, 0 },
+	{ METRICS, "open is EACCES", act_open, WORKS, 0 },
+	{ METRICS, "an inet socket", act_socket_inet, SIGSYS_KILL, 0 },
+	{ METRICS, "a thread", act_thread, SIGSYS_KILL, 0 },
+	{ METRICS, "fork", act_fork, SIGSYS_KILL, 0 },
+	{ METRICS, "execve", act_execve, SIGSYS_KILL, 0 },
+	{ METRICS, "kill", act_kill_parent, SIGSYS_KILL, 0 },
+	{ METRICS, "ptrace", act_ptrace, SIGSYS_KILL, 0 },
+	{ METRICS, "setuid", act_setuid, SIGSYS_KILL, 0 },
+	{ METRICS, "mmap PROT_EXEC", act_mmap_exec, SIGSYS_KILL, 0 },
+	{ METRICS, "mmap of a file", act_mmap_file, SIGSYS_KILL, 0 },
+	{ METRICS, "a sealed memfd", act_memfd, SIGSYS_KILL, 0 },
 };
 
 /* A thread made before the filter, which does the action. */

@@ -122,11 +122,11 @@ through big '^reply 550 5\.7\.1 Big header seen$' \
     '^reply: 550 5\.7\.1 Big header seen$' 'action=reject rules=big '
 through bigger '^reply 552 5\.3\.4 ' '^commit: reject\|552 5\.3\.4 ' \
     '^oversize: over limits\.message_size' \
-    'action=reject .*oversize=over limits\.message_size$'
+    'action=reject .*oversize="over limits\.message_size"$'
 # 8 MB of header alone: the milter frontend answers before the body.
 through hugehead '^reply 552 5\.3\.4 ' '^commit: reject\|552 5\.3\.4 ' \
     '^oversize: over limits\.message_size' \
-    'action=reject .*oversize=over limits\.message_size$'
+    'action=reject .*oversize="over limits\.message_size"$'
 # With no reply to the header steps, the first answer is at end of message.
 if mc_noreply; then
 	like "$(cat "$TMP/hugehead.milter")" '^phase eom$' \
@@ -139,10 +139,10 @@ through folded '^reply 550 5\.7\.1 Folded header seen$' \
     '^commit: reject\|550 5\.7\.1 Folded header seen$' \
     '^reply: 550 5\.7\.1 Folded header seen$' 'action=reject rules=folded '
 through exact '^action (accept|continue)$' '^commit: proceed$' \
-    '^action: accept$' 'action=accept rules=- worker=[1-9][0-9]* time=[0-9]+ms$'
+    '^action: accept$' 'action=accept rules=- .* worker=[1-9][0-9]* time=[0-9]+ms gen=1$'
 through exact1 '^reply 552 5\.3\.4 ' '^commit: reject\|552 5\.3\.4 ' \
     '^oversize: over limits\.message_size' \
-    'action=reject .*oversize=over limits\.message_size$'
+    'action=reject .*oversize="over limits\.message_size"$'
 
 # The defaults' boundaries, through filterd -t.  long N: one field of N.
 long() {

@@ -61,6 +61,14 @@ static const struct conf_key conf_keys[] = {
 	    0, 0 },
 	{ "limits.max_mime_parts", T_INT, OFF(max_mime_parts), "100", 1,
 	    10000, 0, 0 },
+	/* What the worker's views read (filters/view.h): URLs, archives. */
+	{ "limits.max_urls", T_INT, OFF(max_urls), "1000", 1, 10000, 0, 0 },
+	{ "limits.archive_max_entries", T_INT, OFF(archive_max_entries),
+	    "10000", 1, 1000000, 0, 0 },
+	{ "limits.archive_max_depth", T_INT, OFF(archive_max_depth), "3", 1,
+	    16, 0, 0 },
+	{ "limits.archive_max_bytes", T_INT64, OFF(archive_max_bytes),
+	    "104857600", 1024, 1LL << 30, 0, 0 },
 	{ "workers.pool", T_INT, OFF(pool), "4", 1, 256, 0, 0 },
 	{ "workers.memory", T_INT, OFF(memory), "512", 16, 65536, 0, 0 },
 	{ "workers.cpu", T_INT, OFF(cpu), "10", 1, 3600, 0, 0 },
@@ -86,6 +94,15 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, 0 },
 	{ "socket_mode", T_STR, OFF(socket_mode), "0666", 0, 0, 0, 0 },
 	{ "socket_group", T_OSTR, OFF(socket_group), "", 0, 0, 0, 0 },
+	/* What an administrator watches (config_obs.c checks them). */
+	{ "syslog_facility", T_STR, OFF(syslog_facility), "mail", 0, 0, 0, 0 },
+	{ "control_socket", T_OSTR, OFF(control_socket), "", 0, 0, 0, 0 },
+	{ "control_mode", T_STR, OFF(control_mode), "0600", 0, 0, 0, 0 },
+	{ "control_owner", T_OSTR, OFF(control_owner), "", 0, 0, 0, 0 },
+	{ "control_group", T_OSTR, OFF(control_group), "", 0, 0, 0, 0 },
+	{ "metrics_listen", T_OSTR, OFF(metrics_listen), "", 0, 0, 0, 0 },
+	{ "quarantine_header", T_OSTR, OFF(quarantine_header), "", 0, 0, 0,
+	    0 },
 };
 
 /* The core's groups; a module's group is named by the module. */
@@ -706,6 +723,7 @@ conf_check_core(struct conf_loader *l, const struct config *c)
 			conf_error(l, config_lookup(c->cf, "penalty.exempt"),
 			    "penalty.exempt: \"%s\" is not an address or an "
 			    "address block", c->penalty_exempt[i]);
+	config_check_obs(l, c);
 }
 
 /* Hands each module that reads its own setting (a list) that setting. */

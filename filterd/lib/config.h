@@ -132,6 +132,10 @@ struct config {
 	int		 max_header_size;
 	int		 max_mime_depth;
 	int		 max_mime_parts;
+	int		 max_urls;		/* filters/view.h */
+	int		 archive_max_entries;
+	int		 archive_max_depth;
+	long long	 archive_max_bytes;
 	int		 pool;
 	int		 memory;	/* MiB */
 	int		 cpu;
@@ -147,6 +151,14 @@ struct config {
 	size_t		 npenalty_exempt;
 	char		**allowed_headers;
 	size_t		 nallowed;
+	/* The log, the control socket, metrics (config_obs.c). */
+	char		*syslog_facility;
+	char		*control_socket;	/* "": none */
+	char		*control_mode;		/* octal digits */
+	char		*control_owner;		/* "": filterd's user */
+	char		*control_group;		/* "": its group */
+	char		*metrics_listen;	/* "": none; ADDR:PORT */
+	char		*quarantine_header;	/* "": none */
 	struct conf_part *parts;	/* one per config_modules[] entry */
 	size_t		 nparts;
 	struct module_conf *modules;
@@ -223,5 +235,21 @@ int	conf_check_members(struct conf_loader *, const config_setting_t *g,
 int	conf_policy_header(struct conf_policy *, const char *);
 void	conf_dump_str(FILE *, const char *);
 void	conf_dump_double(FILE *, double);
+
+/*
+ * The settings of the log, the control socket and metrics (config_obs.c):
+ * checked at load, from the core's checks.
+ */
+void	config_check_obs(struct conf_loader *, const struct config *);
+/* syslog_facility's value (LOG_MAIL, ...), or -1 for an unknown name. */
+int	config_facility(const char *name);
+/* control_mode as a mode, or -1. */
+int	config_mode(const char *);
+/*
+ * Splits metrics_listen's "ADDR:PORT" or "[ADDR6]:PORT" (numeric, ADDR
+ * may be "*" for every address) into host and port; -1 when malformed.
+ */
+int	config_hostport(const char *, char *host, size_t hostlen,
+	    char *port, size_t portlen);
 
 #endif

@@ -20,6 +20,7 @@ static const char	*log_ident = "filterd";
 static int		 log_fg = 1;
 static int		 log_verb;
 static int		 log_tee;	/* stderr too, while a start is watched */
+static int		 log_fac = LOG_MAIL;
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -34,7 +35,19 @@ log_init(const char *ident, int foreground, int verbose)
 	 */
 	tzset();
 	if (!foreground)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(ident, LOG_PID | LOG_NDELAY, log_fac);
+}
+
+void
+log_set_facility(int facility)
+{
+	if (facility == log_fac || facility == -1)
+		return;
+	log_fac = facility;
+	if (!log_fg) {
+		closelog();
+		openlog(log_ident, LOG_PID | LOG_NDELAY, log_fac);
+	}
 }
 
 void

@@ -1,6 +1,6 @@
 /*
  * log: one logging interface for every filterd process.  With -d it writes
- * to stderr, otherwise to syslog (mail facility).  Thread-safe: each call
+ * to stderr, otherwise to syslog (mail facility, or syslog_facility).  Thread-safe: each call
  * formats into a local buffer and emits one write or one syslog call.
  */
 #ifndef FILTERD_LIB_LOG_H
@@ -15,6 +15,11 @@ void	log_init(const char *ident, int foreground, int verbose);
  * (glibc would go on writing to the number); log_init() opens it again.
  */
 void	log_detach(void);
+/*
+ * syslog_facility (LOG_MAIL at first): reopens syslog with it, so call it
+ * before a sandbox closes the file system.  Kept across log_init.
+ */
+void	log_set_facility(int facility);
 int	log_foreground(void);
 /*
  * Whether lines also go to stderr when they go to syslog: while the start
