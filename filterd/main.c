@@ -36,7 +36,7 @@ static void __attribute__((noreturn))
 usage(int help)
 {
 	fprintf(help ? stdout : stderr, "usage: filterd [-dhnTVv] [-f file] "
-	    "[-t message [--json]] [-x milter | opensmtpd]\n");
+	    "[-t message [--json] [--trace]] [-x milter | opensmtpd]\n");
 	if (help)
 		fputs("  -d            stay in the foreground, log to stderr\n"
 		    "  -f file       configuration file (default "
@@ -45,6 +45,8 @@ usage(int help)
 		    "  -n            check the configuration and exit\n"
 		    "  -T            print the effective configuration\n"
 		    "  -t message    filter one message file offline\n"
+		    "  --json        with -t: the verdict as JSON\n"
+		    "  --trace       with -t: what each rule matched\n"
 		    "  -V            version and sandbox features\n"
 		    "  -v            verbose logging\n"
 		    "  -x frontend   milter (default) or opensmtpd\n"
@@ -152,6 +154,7 @@ main(int argc, char *argv[])
 	ssize_t			 n;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "trace", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*testmsg = NULL;
@@ -193,6 +196,9 @@ main(int argc, char *argv[])
 			usage(1);
 		case 'V':
 			version();
+		case 'R':	/* issue 12: the rules' trace (offline.c) */
+			offline_set_trace(1);
+			break;
 		case 'v':
 			a.verbose = 1;
 			break;

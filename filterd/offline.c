@@ -23,6 +23,29 @@
 #include "filterd/lib/rfc5322.h"
 #include "filterd/lib/verdict.h"
 
+static int	offline_trace;	/* --trace */
+
+void
+offline_set_trace(int on)
+{
+	offline_trace = on;
+}
+
+/* The worker's trace, a "trace: " line each, anything odd escaped. */
+static void
+print_trace(const char *t)
+{
+	if (t == NULL)
+		return;
+	for (fputs("trace: ", stdout); *t != '\0'; t++)
+		if (*t == '\n' && t[1] != '\0')
+			fputs("\ntrace: ", stdout);
+		else if (*t == '\n' || (*t >= 0x20 && *t < 0x7f))
+			putchar(*t);
+		else
+			printf("\\x%02x", (unsigned char)*t);
+}
+
 /*
  * Reads the file, at most max bytes of it, and returns them NUL-terminated;
  * *more_r says whether the file had more.
@@ -300,6 +323,8 @@ offline_main(const struct config *c, const struct parent_args *a,
 	(void)message_set(&m->helo, "localhost");
 	(void)message_set(&m->queue_id, "OFFLINE");
 	offline_envelope(m);
+	if (offline_trace)
+		(void)message_add_macro(m, VERDICT_TRACE_MACRO, "1");
 	if (!answer_decide(m, c->oversize, c->malformed, &o) && offline_run(c, a, m, &o) == -1) {
 		log_warnx("cannot start a spawner");
 		message_free(&m);
@@ -314,6 +339,8 @@ offline_main(const struct config *c, const struct parent_args *a,
 		print_json(&o, &ans);
 	else
 		print_text(&o, &ans);
+	if (offline_trace && !json)
+		print_trace(o.v.trace);
 	status = offline_status(ans.action);
 	outcome_clear(&o);
 	message_free(&m);

@@ -22,5 +22,10 @@ struct parent_args;
  */
 int	offline_main(const struct config *, const struct parent_args *,
 	    const char *path, int json);
+/*
+ * --trace: the job asks the rules for their trace (VERDICT_TRACE_MACRO),
+ * and the text output ends with it, a "trace: " line a rule or condition.
+ */
+void	offline_set_trace(int);
 
 #endif

@@ -39,6 +39,8 @@ static const struct conf_key attach_keys[] = {
 	    A(REJECT) | A(TEMPFAIL) | A(DISCARD) | A(QUARANTINE), 0 },
 	{ "attachments.reply", T_STR, OFF(reply),
 	    "550 5.7.1 Attachment type not allowed", 0, 0, 0, 0 },
+	{ "attachments.in_rules", T_BOOL, OFF(in_rules), "false", 0, 1, 0,
+	    0 },
 };
 
 /* The state of one configuration's policy. */
@@ -75,7 +77,9 @@ attach_conf_declare(const struct config *c, const void *settings,
 {
 	const struct attach_conf	*ac = settings;
 
-	if (ac->nexts > 0 || ac->ntypes > 0 || ac->dbl || ac->encrypted)
+	/* In the rules, a rule's action applies instead. */
+	if ((ac->nexts > 0 || ac->ntypes > 0 || ac->dbl || ac->encrypted) &&
+	    !ac->in_rules)
 		p->actions |= 1U << ac->action;
 	/* An archive past a bound gets limits.oversize. */
 	if (attach_archives(ac) && c->oversize != ACTION_ACCEPT)
@@ -245,6 +249,8 @@ attach_check(void *state, const struct filter_msg *fm,
 	char			 line[VERDICT_LOG_MAX];
 	size_t			 i;
 
+	if (c->in_rules)
+		return 0;	/* a rule's attachment_policy applies it */
 	for (i = 0; i < mime_part_count(fm->mime); i++) {
 		p = mime_part(fm->mime, i);
 		if ((why = attach_blocked(c, p)) == NULL)
@@ -256,6 +262,21 @@ attach_check(void *state, const struct filter_msg *fm,
 	}
 	if (attach_archives(c))
 		return attach_check_archives(st, fm, fr);
+	return 0;
+}
+
+int
+attach_policy_hit(const struct attach_conf *c, const struct filter_msg *fm,
+    size_t *part_r, const char **why_r)
+{
+	size_t	 i;
+
+	for (i = 0; i < mime_part_count(fm->mime); i++)
+		if ((*why_r = attach_blocked(c, mime_part(fm->mime,
+		    i))) != NULL) {
+			*part_r = i;
+			return 1;
+		}
 	return 0;
 }
 

@@ -1,5 +1,8 @@
 /*
- * rules: PCRE2 rules over headers, body, envelope sender and recipients.
+ * rules: rules over headers, body, envelope, connection, size, URLs and
+ * attachments -- PCRE2 patterns, lists (lists.c), comparisons -- each a
+ * condition of its own or a combination of named ones (cond.c), evaluated
+ * in order; a named condition at most once a message.
  * init compiles every pattern in the spawner, before the sandbox (JIT code
  * must be mapped executable, which the worker may never do; the host then
  * seals it, filters/host.c); check runs in the worker over the hostile
@@ -24,10 +27,13 @@
 #include "filterd/lib/rfc5322.h"
 #include "filterd/lib/smtp.h"
 #include "filterd/lib/verdict.h"
+#include "filters/attach.h"
 #include "filters/filter_impl.h"
 #include "filters/host.h"
+#include "filters/lists.h"
 #include "filters/mime.h"
 #include "filters/rules.h"
+#include "filters/filter.h"
 
 /*
  * The room a match gets, and its bounds (pcre2api(3), pcre2jit(3)).
@@ -62,18 +68,38 @@
 #define RULES_JIT_STACK_START	(32 * 1024)
 #define RULES_FRAME_MIN		128	/* bytes of a backtracking frame */
 
+/* A condition ready to match: its settings and its compiled pattern. */
+struct cond {
+	const struct cond_conf	*conf;
+	pcre2_code		*re;		/* NULL: no pattern to match */
+};
+
 struct rule {
 	const struct rule_conf	*conf;
-	pcre2_code		*re;
+	struct cond		 c;
 };
 
 struct rules {
 	struct rule		*v;
 	size_t			 n;
+	struct cond		*conds;		/* the named ones, in order */
+	size_t			 nconds;
+	const struct attach_conf *attach;	/* for attachment_policy */
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jstack;	/* NULL without JIT code */
 	int			 on_error;	/* enum action */
 };
+
+/* The trace, while filterd -t --trace asks for one (rules.h). */
+static rules_trace_fn	*rules_trace;
+static void		*rules_trace_arg;
+
+void
+rules_set_trace(rules_trace_fn *fn, void *arg)
+{
+	rules_trace = fn;
+	rules_trace_arg = arg;
+}
 
 static void
 rules_free(void *state)
@@ -84,33 +110,43 @@ rules_free(void *state)
 	if (rs == NULL)
 		return;
 	for (i = 0; i < rs->n; i++)
-		pcre2_code_free(rs->v[i].re);
+		pcre2_code_free(rs->v[i].c.re);
+	for (i = 0; i < rs->nconds; i++)
+		pcre2_code_free(rs->conds[i].re);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jstack);
+	free(rs->conds);
 	free(rs->v);
 	free(rs);
 }
 
-/* Returns 1 with JIT code, 0 without, -1 for a pattern in error. */
+/*
+ * Returns 1 with JIT code, 0 without (or with no pattern to compile), -1
+ * for a pattern in error.
+ */
 static int
-rules_compile(const struct config *c, struct rule *r, int jit, char *err,
-    size_t errlen)
+rules_compile(const struct config *c, struct cond *k, const char *owner,
+    int jit, char *err, size_t errlen)
 {
 	PCRE2_UCHAR	 msg[256];
 	PCRE2_SIZE	 off;
 	int		 code;
 
-	r->re = pcre2_compile((PCRE2_SPTR)r->conf->pattern,
+	k->re = NULL;
+	if (k->conf->combo != COND_TEST || k->conf->pattern == NULL ||
+	    k->conf->target == RULE_CLIENT_CIDR)
+		return 0;
+	k->re = pcre2_compile((PCRE2_SPTR)k->conf->pattern,
 	    PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
-	if (r->re == NULL) {
+	if (k->re == NULL) {
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(err, errlen, "%s:%d: rule %s: pattern at offset "
-		    "%zu: %s", c->path, r->conf->line, r->conf->name,
+		snprintf(err, errlen, "%s:%d: %s: pattern at offset "
+		    "%zu: %s", c->path, k->conf->line, owner,
 		    (size_t)off, (const char *)msg);
 		return -1;
 	}
 	/* JIT is an optimisation: without it, the interpreter matches. */
-	return jit && pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+	return jit && pcre2_jit_compile(k->re, PCRE2_JIT_COMPLETE) == 0;
 }
 
 /* The bounds of every match (see the top of this file). */
@@ -138,38 +174,70 @@ rules_jit_stack(struct rules *rs, const struct config *c)
 	return 0;
 }
 
+/* Compiles every condition's pattern: the rules', then the named ones. */
+static int
+rules_compile_all(struct rules *rs, const struct config *c, int jit,
+    char *err, size_t errlen)
+{
+	char	 owner[VERDICT_RULE_NAME_MAX + 16];
+	size_t	 i;
+	int	 r, any = 0;
+
+	for (i = 0; i < rs->n; i++) {
+		snprintf(owner, sizeof(owner), "rule %s", rs->v[i].conf->name);
+		if ((r = rules_compile(c, &rs->v[i].c, owner, jit, err,
+		    errlen)) == -1)
+			return -1;
+		any |= r;
+	}
+	for (i = 0; i < rs->nconds; i++) {
+		snprintf(owner, sizeof(owner), "condition %s",
+		    rs->conds[i].conf->name);
+		if ((r = rules_compile(c, &rs->conds[i], owner, jit, err,
+		    errlen)) == -1)
+			return -1;
+		any |= r;
+	}
+	return any;
+}
+
 int
 rules_init(const struct config *c, unsigned flags, void **state_r,
     char *err, size_t errlen)
 {
 	const struct rules_conf		*rc = config_settings(c, &rules_settings);
+	const struct conds_conf		*cc;
 	const struct matching_conf	*mc;
 	struct rules			*rs;
 	size_t				 i;
-	int				 jit = 0, r;
+	int				 jit;
 
 	mc = config_settings(c, &matching_settings);
+	cc = config_settings(c, &conditions_settings);
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
 	    (rs->v = calloc(rc->nrules + 1, sizeof(*rs->v))) == NULL ||
+	    (rs->conds = calloc(cc->n + 1, sizeof(*rs->conds))) == NULL ||
 	    (rs->mctx = pcre2_match_context_create(NULL)) == NULL) {
 		snprintf(err, errlen, "rules: out of memory");
 		rules_free(rs);
 		return -1;
 	}
+	rs->attach = config_settings(c, &attach_settings);
 	rs->on_error = mc->on_error == MATCHING_ON_FAILURE ? c->on_failure :
 	    mc->on_error;
 	rules_limits(rs, c, mc->match_limit);
 	for (i = 0; i < rc->nrules; i++) {
 		rs->v[i].conf = &rc->rules[i];
-		rs->n++;
-		if (rc->rules[i].target == RULE_CLIENT_CIDR)
-			continue;
-		if ((r = rules_compile(c, &rs->v[i],
-		    !(flags & MODULES_NOJIT), err, errlen)) == -1) {
-			rules_free(rs);
-			return -1;
-		}
-		jit |= r;
+		rs->v[i].c.conf = &rc->rules[i].cond;
+	}
+	rs->n = rc->nrules;
+	for (i = 0; i < cc->n; i++)
+		rs->conds[i].conf = &cc->v[i];
+	rs->nconds = cc->n;
+	if ((jit = rules_compile_all(rs, c, !(flags & MODULES_NOJIT), err,
+	    errlen)) == -1) {
+		rules_free(rs);
+		return -1;
 	}
 	if (jit && rules_jit_stack(rs, c) == -1) {
 		snprintf(err, errlen, "rules: cannot reserve a JIT stack of "
@@ -182,41 +250,93 @@ rules_init(const struct config *c, unsigned flags, void **state_r,
 }
 
 /*
+ * One message's evaluation: what each named condition gave (memo: 0
+ * not yet, 1 no, 2 hit, 3 being evaluated), the rule being evaluated,
+ * and with a trace, the text the last test hit on.
+ */
+struct eval {
+	const struct rules	*rs;
+	const struct filter_msg	*fm;
+	uint8_t			*memo;
+	const char		*rule;
+	char			 hit[RULES_TRACE_TEXT + 1];
+};
+
+/* Keeps what a test hit on, escaped, for the trace. */
+static void
+eval_note(struct eval *e, const void *p, size_t len)
+{
+	const uint8_t	*s = p;
+	size_t		 i, n = 0;
+
+	if (rules_trace == NULL)
+		return;
+	for (i = 0; i < len && n + 5 < sizeof(e->hit); i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' &&
+		    s[i] != '"')
+			e->hit[n++] = (char)s[i];
+		else
+			n += (size_t)snprintf(e->hit + n, sizeof(e->hit) - n,
+			    "\\x%02x", s[i]);
+	}
+	if (i < len && n + 3 < sizeof(e->hit))
+		n += (size_t)snprintf(e->hit + n, sizeof(e->hit) - n, "...");
+	e->hit[n] = '\0';
+}
+
+/*
  * Returns 1 on a match, 0 on none, or PCRE2's error code (negative) when
  * the match could not be completed: a limit reached, no memory, input
  * that is not UTF-8 for a (*UTF) pattern.  An error is never "no match".
+ * With a trace, what matched is noted.
  */
 static int
-rules_match(const struct rules *rs, const struct rule *r, const void *s,
-    size_t len)
+rules_match(struct eval *e, const struct cond *k, const void *s, size_t len)
 {
 	pcre2_match_data	*md;
+	PCRE2_SIZE		*ov;
 	int			 rc;
 
-	if (s == NULL)
-		return 0;
-	if ((md = pcre2_match_data_create_from_pattern(r->re, NULL)) == NULL)
+	if ((md = pcre2_match_data_create_from_pattern(k->re, NULL)) == NULL)
 		return PCRE2_ERROR_NOMEMORY;
-	rc = pcre2_match(r->re, s, len, 0, 0, md, rs->mctx);
+	rc = pcre2_match(k->re, s, len, 0, 0, md, e->rs->mctx);
+	/* The trace: a short value whole (a file name), else what matched. */
+	if (rc >= 0 && rules_trace != NULL) {
+		ov = pcre2_get_ovector_pointer(md);
+		if (len <= RULES_TRACE_TEXT)
+			eval_note(e, s, len);
+		else if (ov[0] <= ov[1] && ov[1] <= len)
+			eval_note(e, (const uint8_t *)s + ov[0], ov[1] - ov[0]);
+	}
 	pcre2_match_data_free(md);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	return rc >= 0 ? 1 : rc;
 }
 
+/* Is the client's address inside the condition's block? */
 static int
-rules_match_str(const struct rules *rs, const struct rule *r, const char *s)
+rules_cidr(const struct cond_conf *cc, const char *client)
 {
-	return s != NULL ? rules_match(rs, r, s, strlen(s)) : 0;
+	uint8_t	 a[16];
+	int	 full, rest;
+
+	if (client == NULL || inet_pton(cc->cidr_family, client, a) != 1)
+		return 0;
+	full = cc->cidr_bits / 8;
+	rest = cc->cidr_bits % 8;
+	if (memcmp(a, cc->cidr_addr, (size_t)full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((a[full] ^ cc->cidr_addr[full]) & (0xff << (8 - rest))) == 0;
 }
 
 /*
- * Matches a header value with its RFC 2047 encoded words decoded to
- * UTF-8, and, with name set, as "Name: value".
+ * A header value with its RFC 2047 encoded words decoded to UTF-8, and,
+ * with the name, as "Name: value".  Into static room: one at a time.
  */
-static int
-rules_match_header(const struct rules *rs, const struct rule *r,
-    const struct kv *h, int with_name)
+static const char *
+eval_header(const struct kv *h, int with_name)
 {
 	static char	 dec[MSG_HDR_VALUE_MAX + 1];
 	static char	 line[MSG_HDR_NAME_MAX + MSG_HDR_VALUE_MAX + 3];
@@ -225,119 +345,297 @@ rules_match_header(const struct rules *rs, const struct rule *r,
 	if (mime_decode_header(h->value, dec, sizeof(dec)) >= 0)
 		v = dec;
 	if (!with_name)
-		return rules_match_str(rs, r, v);
+		return v;
 	snprintf(line, sizeof(line), "%s: %s", h->name, v);
-	return rules_match_str(rs, r, line);
+	return line;
 }
 
-/* Each "Name: value"; as rules_match, for the first that is not 0. */
-static int
-rules_any_header(const struct rules *rs, const struct rule *r,
-    const struct message *m)
-{
-	size_t	 i;
-	int	 rc;
-
-	for (i = 0; i < m->nhdrs; i++)
-		if ((rc = rules_match_header(rs, r, &m->hdrs[i], 1)) != 0)
-			return rc;
-	return 0;
-}
-
-/* The headers called name; as rules_any_header. */
-static int
-rules_named_header(const struct rules *rs, const struct rule *r,
-    const struct message *m, const char *name)
-{
-	size_t	 i;
-	int	 rc;
-
-	for (i = 0; i < m->nhdrs; i++)
-		if (strcasecmp(m->hdrs[i].name, name) == 0 &&
-		    (rc = rules_match_header(rs, r, &m->hdrs[i], 0)) != 0)
-			return rc;
-	return 0;
-}
-
-/* Every recipient; as rules_any_header. */
-static int
-rules_recipients(const struct rules *rs, const struct rule *r,
-    const struct message *m)
-{
-	size_t	 i;
-	int	 rc;
-
-	for (i = 0; i < m->nrcpts; i++)
-		if ((rc = rules_match_str(rs, r, m->rcpts[i])) != 0)
-			return rc;
-	return 0;
-}
-
-/* Is the client's address inside the rule's block? */
-static int
-rules_cidr(const struct rule_conf *rc, const char *client)
-{
-	uint8_t	 a[16];
-	int	 full, rest;
-
-	if (client == NULL || inet_pton(rc->cidr_family, client, a) != 1)
-		return 0;
-	full = rc->cidr_bits / 8;
-	rest = rc->cidr_bits % 8;
-	if (memcmp(a, rc->cidr_addr, (size_t)full) != 0)
-		return 0;
-	return rest == 0 ||
-	    ((a[full] ^ rc->cidr_addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
-/* As rules_match, for whatever the rule looks at. */
-static int
-rules_target(const struct rules *rs, const struct rule *r,
-    const struct filter_msg *fm)
+/* The one value of a single-valued target, or NULL. */
+static const char *
+eval_single(const struct filter_msg *fm, int target)
 {
 	const struct message	*m = fm->m;
-	const uint8_t		*text;
-	size_t			 len;
 
-	switch (r->conf->target) {
-	case RULE_HEADER:
-		return rules_named_header(rs, r, m, r->conf->header);
-	case RULE_ANY_HEADER:
-		return rules_any_header(rs, r, m);
-	case RULE_BODY:
-		/* The decoded text of the text parts (mime.c). */
-		text = mime_text(fm->mime, &len);
-		return rules_match(rs, r, text != NULL ? text :
-		    (const uint8_t *)"", len);
-	case RULE_RAW_BODY:
-		return rules_match(rs, r, m->body != NULL ? m->body :
-		    (const uint8_t *)"", m->bodylen);
+	switch (target) {
 	case RULE_SENDER:
-		return rules_match_str(rs, r, m->sender);
-	case RULE_RECIPIENT:
-		return rules_recipients(rs, r, m);
+		return m->sender;
 	case RULE_HELO:
-		return rules_match_str(rs, r, m->helo);
+		return m->helo;
 	case RULE_CLIENT_NAME:
-		return rules_match_str(rs, r, m->client_name);
+		return m->client_name;
 	case RULE_CLIENT_ADDR:
-		return rules_match_str(rs, r, m->client_addr);
 	case RULE_CLIENT_CIDR:
-		return rules_cidr(r->conf, m->client_addr);
+		return m->client_addr;
+	case RULE_AUTH_USER:
+		return message_macro(m, "{auth_authen}");
 	}
-	return 0;
+	return NULL;
 }
 
-/* Returns 1 when the rule hits, 0 when not, or PCRE2's error code. */
+/*
+ * The ith value a test looks at, in *p and *len: returns 1, or 0 for an
+ * index that has none (a header of another name, a part that is no
+ * attachment), or -1 past the last.
+ */
 static int
-rules_hit(const struct rules *rs, const struct rule *r,
-    const struct filter_msg *fm)
+eval_value(const struct filter_msg *fm, const struct cond_conf *c, size_t i,
+    const void **p, size_t *len)
+{
+	const struct message	*m = fm->m;
+	const char		*s = NULL;
+
+	switch (c->target) {
+	case RULE_HEADER:
+	case RULE_ANY_HEADER:
+		if (i >= m->nhdrs)
+			return -1;
+		if (c->target == RULE_HEADER &&
+		    strcasecmp(m->hdrs[i].name, c->header) != 0)
+			return 0;
+		s = eval_header(&m->hdrs[i], c->target == RULE_ANY_HEADER);
+		break;
+	case RULE_BODY:
+	case RULE_RAW_BODY:
+	case RULE_TEXT:
+		if (i > 0)
+			return -1;
+		/* The decoded text parts (mime.c), or what a reader sees. */
+		*p = c->target == RULE_BODY ? mime_text(fm->mime, len) :
+		    c->target == RULE_TEXT ? filter_msg_view_text(fm, len) :
+		    filter_msg_body(fm, len);
+		if (*p == NULL) {
+			*p = "";
+			*len = 0;
+		}
+		return 1;
+	case RULE_RECIPIENT:
+		if (i >= m->nrcpts)
+			return -1;
+		s = m->rcpts[i];
+		break;
+	case RULE_URL:
+	case RULE_URL_HOST:
+		if (i >= filter_msg_url_count(fm))
+			return -1;
+		s = c->target == RULE_URL ? filter_msg_url(fm, i) :
+		    filter_msg_url_host(fm, i);
+		break;
+	case RULE_ATTACHMENT_NAME:
+	case RULE_ATTACHMENT_TYPE:
+		if (i >= filter_msg_part_count(fm))
+			return -1;
+		if (!filter_msg_part_is_attachment(fm, i))
+			return 0;
+		s = c->target == RULE_ATTACHMENT_NAME ?
+		    filter_msg_part_filename(fm, i) :
+		    filter_msg_part_type(fm, i);
+		break;
+	case RULE_ARCHIVE_ENTRY:
+		if (i >= filter_msg_archive_entry_count(fm))
+			return -1;
+		s = filter_msg_archive_entry_name(fm, i);
+		break;
+	default:
+		if (i > 0)
+			return -1;
+		s = eval_single(fm, c->target);
+	}
+	if (s == NULL || (*s == '\0' && c->target == RULE_ATTACHMENT_NAME))
+		return 0;
+	*p = s;
+	*len = strlen(s);
+	return 1;
+}
+
+/* One value against the pattern, the list or the block. */
+static int
+eval_one(struct eval *e, const struct cond *k, const void *p, size_t len)
+{
+	const char	*entry = NULL;
+	int		 rc;
+
+	if (k->conf->list != NULL) {
+		if ((rc = list_match(k->conf->list, p, &entry)) == 1)
+			eval_note(e, p, len);
+		return rc;
+	}
+	if (k->conf->target == RULE_CLIENT_CIDR) {
+		if ((rc = rules_cidr(k->conf, p)) == 1)
+			eval_note(e, p, len);
+		return rc;
+	}
+	return rules_match(e, k, p, len);
+}
+
+/*
+ * Every value of the test: "any" hits on the first that matches, "all"
+ * when there is at least one and every one matches.
+ */
+static int
+eval_values(struct eval *e, const struct cond *k)
+{
+	const void	*p;
+	size_t		 i, len, n = 0;
+	int		 rc, all = k->conf->scope_all;
+
+	for (i = 0; (rc = eval_value(e->fm, k->conf, i, &p, &len)) != -1;
+	    i++) {
+		if (rc == 0)
+			continue;
+		n++;
+		if ((rc = eval_one(e, k, p, len)) < 0)
+			return rc;
+		if (rc != all)
+			return rc;
+	}
+	return all && n > 0;
+}
+
+static int
+eval_num(struct eval *e, const struct cond_conf *c)
+{
+	const struct message	*m = e->fm->m;
+	long long		 v;
+	char			 t[64];
+
+	v = c->target == RULE_SIZE ? (long long)(m->hdrsize + m->bodylen) :
+	    c->target == RULE_RCPT_COUNT ? (long long)m->nrcpts :
+	    (long long)m->nhdrs;
+	/*
+	 * Only for a trace: printf's code is pages a fresh worker would
+	 * otherwise fault in for nothing (t/bench-rules.sh).
+	 */
+	if (rules_trace != NULL) {
+		snprintf(t, sizeof(t), "%lld", v);
+		eval_note(e, t, strlen(t));
+	}
+	switch (c->op) {
+	case COND_OP_GT:
+		return v > c->num;
+	case COND_OP_GE:
+		return v >= c->num;
+	case COND_OP_LT:
+		return v < c->num;
+	case COND_OP_LE:
+		return v <= c->num;
+	case COND_OP_EQ:
+		return v == c->num;
+	}
+	return v != c->num;
+}
+
+/* The attachment policy (attach.c), as a condition. */
+static int
+eval_policy(struct eval *e)
+{
+	const char	*why, *name;
+	char		 t[RULES_TRACE_TEXT];
+	size_t		 part;
+
+	if (!attach_policy_hit(e->rs->attach, e->fm, &part, &why))
+		return 0;
+	name = filter_msg_part_filename(e->fm, part);
+	snprintf(t, sizeof(t), "%s (%s)", name != NULL ? name : "", why);
+	eval_note(e, t, strlen(t));
+	return 1;
+}
+
+static int	eval_named(struct eval *, size_t);
+
+static int
+eval_combo(struct eval *e, const struct cond_conf *c)
+{
+	size_t	 i;
+	int	 rc;
+
+	switch (c->combo) {
+	case COND_REF:
+		return eval_named(e, c->ref_idx[0]);
+	case COND_NOT:
+		rc = eval_named(e, c->ref_idx[0]);
+		return rc < 0 ? rc : !rc;
+	}
+	for (i = 0; i < c->nrefs; i++) {
+		if ((rc = eval_named(e, c->ref_idx[i])) < 0)
+			return rc;
+		if (rc != (c->combo == COND_ALL))
+			return rc;
+	}
+	return c->combo == COND_ALL;
+}
+
+static int
+eval_test(struct eval *e, const struct cond *k)
+{
+	const struct cond_conf	*c = k->conf;
+
+	if (c->combo != COND_TEST)
+		return eval_combo(e, c);
+	switch (c->target) {
+	case RULE_SIZE:
+	case RULE_RCPT_COUNT:
+	case RULE_HEADER_COUNT:
+		return eval_num(e, c);
+	case RULE_ARCHIVE:
+		return (filter_msg_archive_flags(e->fm) & c->flag) != 0;
+	case RULE_ATTACHMENT_POLICY:
+		return eval_policy(e);
+	}
+	return eval_values(e, k);
+}
+
+/*
+ * Returns 1 when the condition hits, 0 when not, or PCRE2's error code:
+ * its test, negated if so written, and then none of "unless" may hit.
+ */
+static int
+eval_cond(struct eval *e, const struct cond *k, const char *name)
+{
+	const struct cond_conf	*c = k->conf;
+	char			 why[RULES_TRACE_TEXT + 1];
+	size_t			 i;
+	int			 rc, u;
+
+	e->hit[0] = '\0';
+	if ((rc = eval_test(e, k)) < 0)
+		return rc;
+	rc = rc != c->negate;
+	if (rules_trace == NULL)
+		why[0] = '\0';
+	else
+		snprintf(why, sizeof(why), "%s", c->combo == COND_TEST &&
+		    !c->negate ? e->hit : "");
+	for (i = 0; rc == 1 && i < c->nunless; i++) {
+		if ((u = eval_named(e, c->unless_idx[i])) < 0)
+			return u;
+		if (u == 1) {
+			rc = 0;
+			snprintf(why, sizeof(why), "unless %s", c->unless[i]);
+		}
+	}
+	if (rules_trace != NULL)
+		rules_trace(rules_trace_arg, e->rule, name, rc, why);
+	return rc;
+}
+
+/* A named condition, evaluated once a message. */
+static int
+eval_named(struct eval *e, size_t i)
 {
 	int	 rc;
 
-	if ((rc = rules_target(rs, r, fm)) < 0)
+	if (e->memo[i] == 1 || e->memo[i] == 2)
+		return e->memo[i] == 2;
+	if (e->memo[i] == 3)
+		return 0;	/* a cycle: the configuration check refuses it */
+	e->memo[i] = 3;
+	if ((rc = eval_cond(e, &e->rs->conds[i],
+	    e->rs->conds[i].conf->name)) < 0) {
+		e->memo[i] = 0;
 		return rc;
-	return rc != r->conf->negate;
+	}
+	e->memo[i] = rc ? 2 : 1;
+	return rc;
 }
 
 /* Applies a rule that hit; returns 1 when its action is terminal. */
@@ -406,22 +704,88 @@ rules_error(const struct rules *rs, const struct rule_conf *rc, int code,
 	return 0;
 }
 
+/*
+ * filterd -t --trace: a job with the macro RULES_TRACE_MACRO gets the
+ * trace in its verdict, a line a rule or condition, cut at
+ * VERDICT_TRACE_MAX.  In the worker: only this one message's.
+ */
+struct trace_buf {
+	char	*p;
+	size_t	 len;
+	int	 cut;
+};
+
+static void
+rules_trace_verdict(void *arg, const char *rule, const char *cond, int hit,
+    const char *text)
+{
+	struct trace_buf	*t = arg;
+	char			 line[VERDICT_RULE_NAME_MAX * 2 +
+				    RULES_TRACE_TEXT + 64];
+	char			 r[VERDICT_RULE_NAME_MAX + 1];
+	char			 c[VERDICT_RULE_NAME_MAX + 1];
+	int			 n;
+
+	if (t->p == NULL || t->cut)
+		return;
+	rules_printable(r, sizeof(r), rule);
+	rules_printable(c, sizeof(c), cond != NULL ? cond : "");
+	n = snprintf(line, sizeof(line), "rule %s: %s%s%s%s%s%s%s\n", r,
+	    cond != NULL ? "condition " : "", c, cond != NULL ? ": " : "",
+	    hit ? "hit" : "miss", *text == '\0' ? "" : hit ? " on \"" : " (",
+	    text, *text == '\0' ? "" : hit ? "\"" : ")");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;		/* cannot be: the parts are bounded */
+	if (t->len + (size_t)n + 16 > VERDICT_TRACE_MAX) {
+		memcpy(t->p + t->len, "(trace cut)\n", 13);
+		t->len += 12;
+		t->cut = 1;
+		return;
+	}
+	memcpy(t->p + t->len, line, (size_t)n + 1);
+	t->len += (size_t)n;
+}
+
 static int
 rules_check(void *state, const struct filter_msg *fm,
     struct filter_result *fr)
 {
 	const struct rules	*rs = state;
 	struct verdict		*v = fr->v;
+	struct eval		 e;
 	size_t			 i;
-	int			 rc;
+	int			 rc = 0;
 
+	struct trace_buf	 t = { NULL, 0, 0 };
+
+	memset(&e, 0, sizeof(e));
+	e.rs = rs;
+	e.fm = fm;
+	if ((e.memo = calloc(rs->nconds + 1, 1)) == NULL)
+		return -1;	/* not checked: on_failure */
+	if (rules_trace == NULL &&
+	    filter_msg_macro(fm, RULES_TRACE_MACRO) != NULL &&
+	    (t.p = calloc(1, VERDICT_TRACE_MAX + 1)) != NULL)
+		rules_set_trace(rules_trace_verdict, &t);
 	for (i = 0; i < rs->n; i++) {
-		if ((rc = rules_hit(rs, &rs->v[i], fm)) < 0)
-			return rules_error(rs, rs->v[i].conf, rc, v);
-		if (rc == 1 && rules_apply(rs->v[i].conf, v))
+		e.rule = rs->v[i].conf->name;
+		if ((rc = eval_cond(&e, &rs->v[i].c, NULL)) < 0) {
+			rc = rules_error(rs, rs->v[i].conf, rc, v);
 			break;
+		}
+		if (rc == 1 && rules_apply(rs->v[i].conf, v)) {
+			rc = 0;
+			break;
+		}
+		rc = 0;
 	}
-	return 0;
+	free(e.memo);
+	if (t.p != NULL) {
+		rules_set_trace(NULL, NULL);
+		free(v->trace);
+		v->trace = t.p;
+	}
+	return rc;
 }
 
 const struct filter_module filter_rules = {
@@ -440,10 +804,8 @@ const struct filter_module filter_rules = {
 
 /* Keys of one rule. */
 static const char *const rule_keys[] = {
-	"name", "header", "pattern", "any_header", "body", "raw_body",
-	"sender", "recipient", "helo", "client_name", "client_addr",
-	"client_cidr", "negate", "score", "action", "reply", "add_header",
-	"reason",
+	"name", "score", "action", "reply", "add_header", "reason",
+	COND_KEY_NAMES
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -490,112 +852,17 @@ rule_add_header(struct conf_loader *l, const config_setting_t *r,
 	return 0;
 }
 
-static const struct {
-	const char	*key;
-	int		 target;
-} rule_targets[] = {
-	{ "header", RULE_HEADER },
-	{ "any_header", RULE_ANY_HEADER },
-	{ "body", RULE_BODY },
-	{ "raw_body", RULE_RAW_BODY },
-	{ "sender", RULE_SENDER },
-	{ "recipient", RULE_RECIPIENT },
-	{ "helo", RULE_HELO },
-	{ "client_name", RULE_CLIENT_NAME },
-	{ "client_addr", RULE_CLIENT_ADDR },
-	{ "client_cidr", RULE_CLIENT_CIDR },
-};
-
-/* Parses "192.0.2.0/24" or "2001:db8::/32" (no prefix: one address). */
-static int
-rule_cidr(struct rule_conf *rc, const char *s)
-{
-	char		 addr[INET6_ADDRSTRLEN + 1];
-	const char	*slash = strchr(s, '/');
-	char		*end;
-	long		 bits;
-	size_t		 n = slash ? (size_t)(slash - s) : strlen(s);
-
-	if (n >= sizeof(addr))
-		return -1;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, rc->cidr_addr) == 1) {
-		rc->cidr_family = AF_INET;
-		rc->cidr_bits = 32;
-	} else if (inet_pton(AF_INET6, addr, rc->cidr_addr) == 1) {
-		rc->cidr_family = AF_INET6;
-		rc->cidr_bits = 128;
-	} else
-		return -1;
-	if (slash != NULL) {
-		bits = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || bits < 0 ||
-		    bits > rc->cidr_bits)
-			return -1;
-		rc->cidr_bits = (int)bits;
-	}
-	return 0;
-}
-
-static int
-rule_target(struct conf_loader *l, const config_setting_t *r,
-    struct rule_conf *rc)
-{
-	const char	*v, *pattern;
-	size_t		 i;
-	int		 n = 0;
-
-	for (i = 0; i < NITEMS(rule_targets); i++) {
-		if ((v = rule_str(l, r, rule_targets[i].key)) == NULL)
-			continue;
-		if (n++ > 0)
-			continue;	/* an error below; keep the first */
-		rc->target = rule_targets[i].target;
-		if (rc->target == RULE_HEADER) {
-			if ((rc->header = strdup(v)) == NULL)
-				return -1;
-		} else if ((rc->pattern = strdup(v)) == NULL)
-			return -1;
-	}
-	if (n != 1) {
-		conf_error(l, r, "rule %s: needs exactly one of header, "
-		    "any_header, body, raw_body, sender, recipient, helo, "
-		    "client_name, client_addr, client_cidr", rc->name);
-		return -1;
-	}
-	if (rc->target == RULE_CLIENT_CIDR && rule_cidr(rc, rc->pattern) ==
-	    -1) {
-		conf_error(l, r, "rule %s: client_cidr: \"%s\" is not an "
-		    "address or address/prefix", rc->name, rc->pattern);
-		return -1;
-	}
-	pattern = rule_str(l, r, "pattern");
-	if ((rc->target == RULE_HEADER) != (pattern != NULL)) {
-		conf_error(l, r, "rule %s: pattern goes with header, and "
-		    "header needs one", rc->name);
-		return -1;
-	}
-	if (pattern != NULL && (rc->pattern = strdup(pattern)) == NULL)
-		return -1;
-	return 0;
-}
-
-/* negate and score, both optional. */
+/* score, optional (negate is the condition's). */
 static int
 rule_flags(struct conf_loader *l, const config_setting_t *r,
     struct rule_conf *rc)
 {
 	const config_setting_t	*s;
+	char			 owner[VERDICT_RULE_NAME_MAX + 8];
 
-	if ((s = config_setting_get_member(r, "negate")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-			conf_error(l, s, "rule %s: negate: expected true or "
-			    "false", rc->name);
-			return -1;
-		}
-		rc->negate = config_setting_get_bool(s);
-	}
+	snprintf(owner, sizeof(owner), "rule %s", rc->name);
+	if (cond_read(l, r, &rc->cond, owner) == -1)
+		return -1;
 	if ((s = config_setting_get_member(r, "score")) != NULL) {
 		if (config_setting_type(s) != CONFIG_TYPE_FLOAT &&
 		    config_setting_type(s) != CONFIG_TYPE_INT &&
@@ -712,7 +979,7 @@ rule_read(struct conf_loader *l, const config_setting_t *r,
 		return;
 	}
 	if (conf_check_members(l, r, "rule", rc->name, rule_keys,
-	    NITEMS(rule_keys)) > 0 || rule_target(l, r, rc) == -1)
+	    NITEMS(rule_keys)) > 0)
 		return;
 	(void)rule_action(l, r, rc);
 }
@@ -749,8 +1016,7 @@ rules_conf_free(void *settings)
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
 		free(r->name);
-		free(r->header);
-		free(r->pattern);
+		cond_free(&r->cond);
 		free(r->code);
 		free(r->ecode);
 		free(r->text);
@@ -764,26 +1030,11 @@ rules_conf_free(void *settings)
 static void
 rule_dump(const struct rule_conf *r, FILE *f)
 {
-	static const char *const tkeys[RULE_TARGET_MAX] = {
-		[RULE_HEADER] = "header", [RULE_ANY_HEADER] = "any_header",
-		[RULE_BODY] = "body", [RULE_RAW_BODY] = "raw_body",
-		[RULE_SENDER] = "sender", [RULE_RECIPIENT] = "recipient",
-		[RULE_HELO] = "helo", [RULE_CLIENT_NAME] = "client_name",
-		[RULE_CLIENT_ADDR] = "client_addr",
-		[RULE_CLIENT_CIDR] = "client_cidr",
-	};
 	char	 line[VERDICT_HDR_VALUE_MAX + VERDICT_HDR_NAME_MAX + 8];
 
 	fputs("\t{ name = ", f);
 	conf_dump_str(f, r->name);
-	fprintf(f, "; %s = ", tkeys[r->target]);
-	conf_dump_str(f, r->target == RULE_HEADER ? r->header : r->pattern);
-	if (r->target == RULE_HEADER) {
-		fputs("; pattern = ", f);
-		conf_dump_str(f, r->pattern);
-	}
-	if (r->negate)
-		fputs("; negate = true", f);
+	cond_dump(&r->cond, f);
 	if (r->score != 0) {
 		fputs("; score = ", f);
 		conf_dump_double(f, r->score);
@@ -843,10 +1094,19 @@ rules_conf_declare(const struct config *c, const void *settings,
 	return 0;
 }
 
+/* The checks across lists, conditions and rules (cond.c). */
+static void
+rules_conf_check(struct conf_loader *l, const config_setting_t *g,
+    void *settings)
+{
+	cond_check_all(l, settings);
+}
+
 const struct conf_module rules_settings = {
 	.name = "rules",
 	.size = sizeof(struct rules_conf),
 	.read = rules_conf_read,
+	.check = rules_conf_check,
 	.declare = rules_conf_declare,
 	.dump = rules_conf_dump,
 	.free = rules_conf_free,
@@ -890,6 +1150,14 @@ matching_conf_check(struct conf_loader *l, const config_setting_t *g,
 	mc->on_error = a;
 }
 
+/* Whether a condition has a pattern to match, which may fail. */
+static int
+rules_has_pattern(const struct cond_conf *c)
+{
+	return c->combo == COND_TEST && c->pattern != NULL &&
+	    c->target != RULE_CLIENT_CIDR;
+}
+
 /* With a pattern to match, the rules may set on_error's action. */
 static int
 matching_conf_declare(const struct config *c, const void *settings,
@@ -900,12 +1168,17 @@ matching_conf_declare(const struct config *c, const void *settings,
 					    &rules_settings);
 	size_t				 i;
 
+	const struct conds_conf		*cc = config_settings(c,
+					    &conditions_settings);
+	int				 any = 0;
+
 	for (i = 0; i < rc->nrules; i++)
-		if (rc->rules[i].target != RULE_CLIENT_CIDR) {
-			p->actions |= 1U << (mc->on_error ==
-			    MATCHING_ON_FAILURE ? c->on_failure : mc->on_error);
-			break;
-		}
+		any |= rules_has_pattern(&rc->rules[i].cond);
+	for (i = 0; i < cc->n; i++)
+		any |= rules_has_pattern(&cc->v[i]);
+	if (any)
+		p->actions |= 1U << (mc->on_error == MATCHING_ON_FAILURE ?
+		    c->on_failure : mc->on_error);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "filterd/lib/config.h"
 #include "filters/attach.h"
 #include "filters/limits.h"
+#include "filters/lists.h"
 #include "filters/rules.h"
 #include "filters/scoring.h"
 
@@ -18,6 +19,8 @@ const struct conf_module *const config_modules[] = {
 	&scoring_settings,
 	&attach_settings,
 	&matching_settings,
+	&lists_settings,
+	&conditions_settings,
 	&rules_settings,
 	NULL,
 };

@@ -63,10 +63,16 @@ static const struct bad_case {
 	    "the allowed actions", 1 },
 	{ "rule-two-targets.conf", 4, "rule two: needs exactly one of "
 	    "header, any_header, body, raw_body, sender, recipient, helo, "
-	    "client_name, client_addr, client_cidr", 1 },
+	    "client_name, client_addr, client_cidr, text, url, url_host, "
+	    "auth_user, size, rcpt_count, header_count, attachment_name, "
+	    "attachment_type, archive_entry, archive, attachment_policy, a "
+	    "list's <target>_in, or condition, all, any, not", 1 },
 	{ "rule-no-target.conf", 3, "rule none: needs exactly one of "
 	    "header, any_header, body, raw_body, sender, recipient, helo, "
-	    "client_name, client_addr, client_cidr", 1 },
+	    "client_name, client_addr, client_cidr, text, url, url_host, "
+	    "auth_user, size, rcpt_count, header_count, attachment_name, "
+	    "attachment_type, archive_entry, archive, attachment_policy, a "
+	    "list's <target>_in, or condition, all, any, not", 1 },
 	{ "rule-header-no-pattern.conf", 3, "rule hdr: pattern goes with "
 	    "header, and header needs one", 1 },
 	{ "rule-pattern-no-header.conf", 3, "rule pat: pattern goes with "
@@ -389,7 +395,7 @@ test_sample(void)
 		return;
 	}
 	r = rules_of(c)->rules;
-	is_str(r[0].header, "Subject", "sample: rule 1 header");
+	is_str(r[0].cond.header, "Subject", "sample: rule 1 header");
 	is_str(r[0].ecode, "5.7.1", "sample: rule 1 enhanced code");
 	is_str(r[0].text, "Subject not allowed", "sample: rule 1 text");
 	is_int(r[1].action, RULE_ADD_HEADER, "sample: rule 2 action");
@@ -434,14 +440,14 @@ test_every_setting(void)
 	mc = config_settings(c, &matching_settings);
 	ok(mc->on_error == ACTION_QUARANTINE && mc->match_limit == 500000,
 	    "every: matching");
-	is_int(rules_of(c)->nrules, 16, "every: sixteen rules");
-	if (rules_of(c)->nrules != 16) {
+	is_int(rules_of(c)->nrules, 17, "every: seventeen rules");
+	if (rules_of(c)->nrules != 17) {
 		skip(14, "not sixteen rules");
 		config_free(&c);
 		return;
 	}
 	r = rules_of(c)->rules;
-	is_str(r[0].pattern, "(?i)\"free\"\\s+\\$\\$\\$",
+	is_str(r[0].cond.pattern, "(?i)\"free\"\\s+\\$\\$\\$",
 	    "every: escapes in a pattern");
 	ok(r[1].code != NULL && r[1].ecode == NULL &&
 	    r[1].text == NULL, "every: a reply of a code only");
@@ -454,17 +460,17 @@ test_every_setting(void)
 	    "every: add_header value, leading blanks dropped");
 	is_str(r[8].name, "rule9", "every: an unnamed rule's name");
 	is_int(r[7].line, 60, "every: a rule's line is its first");
-	ok(r[9].target == RULE_ANY_HEADER && r[9].action ==
+	ok(r[9].cond.target == RULE_ANY_HEADER && r[9].action ==
 	    RULE_SCORE && r[9].score == 2.5, "every: a score rule");
-	ok(r[10].target == RULE_RAW_BODY && r[10].negate &&
+	ok(r[10].cond.target == RULE_RAW_BODY && r[10].cond.negate &&
 	    r[10].score == -1, "every: negated, negative score");
-	ok(r[14].target == RULE_CLIENT_CIDR &&
-	    r[14].cidr_family == AF_INET && r[14].cidr_bits == 24,
+	ok(r[14].cond.target == RULE_CLIENT_CIDR &&
+	    r[14].cond.cidr_family == AF_INET && r[14].cond.cidr_bits == 24,
 	    "every: an IPv4 block");
-	ok(r[15].cidr_family == AF_INET6 &&
-	    r[15].cidr_bits == 32, "every: an IPv6 block");
-	ok(r[12].target == RULE_CLIENT_NAME && r[13].target ==
-	    RULE_CLIENT_ADDR && r[11].target == RULE_HELO,
+	ok(r[15].cond.cidr_family == AF_INET6 &&
+	    r[15].cond.cidr_bits == 32, "every: an IPv6 block");
+	ok(r[12].cond.target == RULE_CLIENT_NAME && r[13].cond.target ==
+	    RULE_CLIENT_ADDR && r[11].cond.target == RULE_HELO,
 	    "every: helo, client name and address rules");
 	ok(!c->penalty && c->penalty_base == 5 && c->penalty_max == 100 &&
 	    c->penalty_forgive == 0 && c->penalty_sources == 64 &&
@@ -977,7 +983,7 @@ rule_cidr_bits(const char *cidr)
 	    "action = \"reject\"; } );\n", cidr);
 	if ((c = config_load_text(text, "t.conf", stderr)) != NULL &&
 	    rules_of(c)->nrules == 1)
-		bits = rules_of(c)->rules[0].cidr_bits;
+		bits = rules_of(c)->rules[0].cond.cidr_bits;
 	config_free(&c);
 	return bits;
 }

@@ -135,26 +135,19 @@ struct conf_loader {
 	const char	*path;
 	FILE		*errf;
 	int		 errors;
+	const struct config *c;	/* the one being loaded, or NULL */
 };
 
-void
-conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
-    ...)
+/* "file:line: msg", one line whatever msg holds; the load fails. */
+static void
+conf_vreport(struct conf_loader *l, const char *file, int line,
+    const char *fmt, va_list ap)
 {
-	va_list		 ap;
-	const char	*file = NULL;
 	char		 msg[1024];
 	size_t		 i;
-	int		 line = 0;
 
-	if (s != NULL) {
-		file = config_setting_source_file(s);
-		line = (int)config_setting_source_line(s);
-	}
-	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(l->errf, "%s:%d: ", file != NULL ? file : l->path, line);
+	fprintf(l->errf, "%s:%d: ", file, line);
 	/* The file's strings are in it: one error is one line, always. */
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
@@ -166,10 +159,45 @@ conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
 }
 
 void
+conf_error(struct conf_loader *l, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list		 ap;
+	const char	*file = NULL;
+	int		 line = 0;
+
+	if (s != NULL) {
+		file = config_setting_source_file(s);
+		line = (int)config_setting_source_line(s);
+	}
+	va_start(ap, fmt);
+	conf_vreport(l, file != NULL ? file : l->path, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Lines of files a module reads itself (list files): file:line. */
+void
+conf_error_line(struct conf_loader *l, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	conf_vreport(l, file, line, fmt, ap);
+	va_end(ap);
+}
+
+const void *
+conf_loader_settings(struct conf_loader *l, const struct conf_module *m)
+{
+	return l->c != NULL ? config_settings(l->c, m) : NULL;
+}
+
+void
 config_error_at(const struct config *c, const char *key, FILE *errf,
     const char *msg)
 {
-	struct conf_loader	 l = { c->path, errf, 0 };
+	struct conf_loader	 l = { c->path, errf, 0, NULL };
 
 	conf_error(&l, config_lookup(c->cf, key), "%s", msg);
 }
@@ -945,7 +973,7 @@ conf_include_dir(config_t *cf, const char *path, char *dir, size_t len)
 static struct config *
 config_parse(const char *path, const char *text, FILE *errf)
 {
-	struct conf_loader	 l = { path, errf, 0 };
+	struct conf_loader	 l = { path, errf, 0, NULL };
 	config_t		*cf;
 	struct config		*c;
 	char			 dir[PATH_MAX];
@@ -960,6 +988,7 @@ config_parse(const char *path, const char *text, FILE *errf)
 		return NULL;
 	}
 	l.path = c->path;	/* modules keep it as where they came from */
+	l.c = c;
 	cf = c->cf;
 	config_init(cf);
 	config_set_options(cf, CONFIG_OPTION_AUTOCONVERT);

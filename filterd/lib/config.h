@@ -235,6 +235,16 @@ int	conf_check_members(struct conf_loader *, const config_setting_t *g,
 int	conf_policy_header(struct conf_policy *, const char *);
 void	conf_dump_str(FILE *, const char *);
 void	conf_dump_double(FILE *, double);
+/*
+ * For modules that read files of their own (list files): reports "file:
+ * line: message" and makes the load fail.  conf_loader_settings gives a
+ * check hook another module's settings, all read by then (NULL outside
+ * a load).
+ */
+void	conf_error_line(struct conf_loader *, const char *file, int line,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+const void *conf_loader_settings(struct conf_loader *,
+	    const struct conf_module *);
 
 /*
  * The settings of the log, the control socket and metrics (config_obs.c):

@@ -74,6 +74,7 @@ verdict_clear(struct verdict *v)
 		free(v->rules[i]);
 	for (i = 0; i < v->nlogs; i++)
 		free(v->logs[i]);
+	free(v->trace);
 	memset(v, 0, sizeof(*v));
 }
 

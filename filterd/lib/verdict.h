@@ -37,6 +37,14 @@ enum hdr_op {
 #define VERDICT_REASON_MAX	256
 #define VERDICT_HDR_NAME_MAX	128
 #define VERDICT_HDR_VALUE_MAX	2048
+/*
+ * filterd -t --trace: the rules' trace, lines of printable ASCII each
+ * ending in '\n'.  Only a job with the macro {filterd_trace} gets one
+ * (filterd -t adds it; the frontends never ask an MTA for it), and only
+ * filterd -t prints it, escaped again.
+ */
+#define VERDICT_TRACE_MAX	16384
+#define VERDICT_TRACE_MACRO	"{filterd_trace}"
 
 struct hdrop {
 	uint8_t		 op;
@@ -59,6 +67,7 @@ struct verdict {
 	size_t		 nrules;
 	char		*logs[VERDICT_LOGS_MAX];
 	size_t		 nlogs;
+	char		*trace;		/* or NULL: see VERDICT_TRACE_MAX */
 };
 
 struct verdict	*verdict_new(void);

@@ -462,6 +462,9 @@ wire_enc_verdict(struct buf *b, const struct verdict *v)
 	for (i = 0; i < v->nlogs; i++)
 		if (buf_put_str(b, v->logs[i]) == -1)
 			return -1;
+	/* Only filterd -t --trace has one: other frames stay as they were. */
+	if (v->trace != NULL && buf_put_str(b, v->trace) == -1)
+		return -1;
 	return wire_finish(b, off);
 }
 
@@ -536,6 +539,13 @@ wire_dec_verdict(const uint8_t *p, size_t n, struct verdict *v,
 	    VERDICT_RULE_NAME_MAX) == -1 ||
 	    wire_get_strv(&r, v->logs, &v->nlogs, VERDICT_LOGS_MAX,
 	    VERDICT_LOG_MAX) == -1)
+		return -1;
+	/*
+	 * The trace, the one optional field: the last, when there is one
+	 * (its length takes 4 bytes; fewer are trailing bytes).
+	 */
+	if (r.len - r.off >= 4 && rd_str(&r, VERDICT_TRACE_MAX, 0,
+	    &v->trace) == -1)
 		return -1;
 	v->score = (int32_t)score;
 	return wire_close(&r, why_r);

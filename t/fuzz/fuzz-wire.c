@@ -101,6 +101,7 @@ fw_verdict_bounds(const struct verdict *v)
 		CHECK(str_set(v->rules[i], VERDICT_RULE_NAME_MAX));
 	for (i = 0; i < v->nlogs; i++)
 		CHECK(str_set(v->logs[i], VERDICT_LOG_MAX));
+	CHECK(str_within(v->trace, VERDICT_TRACE_MAX));
 }
 
 static void
@@ -128,6 +129,7 @@ fw_verdict_same(const struct verdict *a, const struct verdict *b)
 	CHECK(a->nlogs == b->nlogs);
 	for (i = 0; i < a->nlogs; i++)
 		CHECK(str_eq(a->logs[i], b->logs[i]));
+	CHECK(str_eq(a->trace, b->trace));
 }
 
 /* Encodes a decoded verdict again: same fields, same bytes. */
