@@ -2,8 +2,9 @@
  * filterd: a sandboxed mail filter daemon.  main() has the configuration
  * checked in a sandboxed child (parent_check.c) and loads what it checked,
  * then splits into the parent (which starts spawners), the supervisor
- * (which speaks to the MTA) and, through exec, spawners (which fork one
- * sandboxed worker per message).  It never loads a module itself.
+ * (which speaks to the MTA) and, through exec of a program of their own
+ * (filterd-spawner, spawner_main.c), spawners (which fork one sandboxed
+ * worker per message).  It never loads a module itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,6 @@
 #include "filterd/parent_check.h"
 #include "filterd/parent_ctl.h"
 #include "filterd/parent_start.h"
-#include "filterd/spawner.h"
 #include "filterd/super.h"
 #include "sandbox/sandbox.h"
 
@@ -123,6 +123,33 @@ null_stdio(void)
 }
 
 /*
+ * The spawner program the parent execs: the one installed in
+ * $(pkglibexecdir), or, for a filterd run from the tree it was built in
+ * (its tests), the one built beside it, named after it: filterd/filterd
+ * runs filterd/filterd-spawner, t/filterd-hostile t/filterd-hostile-spawner.
+ * Fixed at build time, so that neither the environment nor the command
+ * line can choose what the parent, as root, executes.  Checked here, so
+ * that a missing one stops filterd at start with its name rather than
+ * failing every spawner.
+ */
+static void
+spawner_path(const char *self, char *buf, size_t len)
+{
+	char	 tree[PATH_MAX];
+	size_t	 n;
+
+	if (realpath(FD_BUILDDIR, tree) != NULL &&
+	    (n = strlen(tree)) > 0 && strncmp(self, tree, n) == 0 &&
+	    self[n] == '/') {
+		if (snprintf(buf, len, "%s-spawner", self) >= (int)len)
+			fatalx("%s-spawner: path too long", self);
+	} else if (snprintf(buf, len, "%s", FD_SPAWNER_PATH) >= (int)len)
+		fatalx("%s: path too long", FD_SPAWNER_PATH);
+	if (access(buf, X_OK) == -1)
+		fatal("the spawner program %s", buf);
+}
+
+/*
  * Before anything is forked, while filterd still has the terminal it was
  * started from: the milter socket's path and the pidfile.  A daemon that
  * cannot start says why here and exits 1.  Returns the locked pidfile's
@@ -151,6 +178,7 @@ main(int argc, char *argv[])
 	struct parent_args	 a;
 	struct config		*c;
 	char			 self[PATH_MAX], confabs[PATH_MAX];
+	char			 spawner[PATH_MAX];
 	ssize_t			 n;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -158,7 +186,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*testmsg = NULL;
-	int			 ch, check = 0, dump = 0, spawner = 0, rc;
+	int			 ch, check = 0, dump = 0, rc;
 	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
 	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
@@ -168,7 +196,7 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.confpath = CONFIG_DEFAULT_PATH;
 	a.cchan = -1;
-	while ((ch = getopt_long(argc, argv, "df:hnSTt:Vvx:", longopts,
+	while ((ch = getopt_long(argc, argv, "df:hnTt:Vvx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -179,9 +207,6 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = 1;
-			break;
-		case 'S':
-			spawner = 1;
 			break;
 		case 'T':
 			dump = 1;
@@ -214,11 +239,8 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(0);
-	/*
-	 * Nothing but stdio of what whoever started us left open; a spawner
-	 * has its control socket and its snapshot from the parent.
-	 */
-	if (!spawner && close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
+	/* Nothing but stdio of what whoever started us left open. */
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
 		fprintf(stderr, "filterd: close_range: %s\n", strerror(errno));
 		exit(1);
 	}
@@ -228,10 +250,6 @@ main(int argc, char *argv[])
 	/* smtpd reads our stderr into its log; stdout is the protocol. */
 	if (frontend == FRONTEND_OPENSMTPD)
 		a.foreground = 1;
-	if (spawner) {
-		log_init("filterd/spawner", a.foreground, a.verbose);
-		spawner_main(a.confpath);
-	}
 	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
 	    a.verbose);
 	/* Until the daemon is ready, the terminal sees what the log does. */
@@ -249,7 +267,8 @@ main(int argc, char *argv[])
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	self[n] = '\0';
-	a.self = self;
+	spawner_path(self, spawner, sizeof(spawner));
+	a.spawner = spawner;
 	/* The checked snapshot: what every spawner runs with, until a
 	   reload replaces it. */
 	a.gen = 1;

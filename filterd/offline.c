@@ -3,7 +3,9 @@
  * it reads a message file (the administrator's, but parsed as untrusted
  * mail, with every bound a frontend has), starts a spawner, and takes the
  * worker's verdict through the same dispatcher and validator as the
- * milter frontend.  Single-threaded; the spawner is fork+exec'd here.
+ * milter frontend.  Single-threaded; the spawner is fork+exec'd here, the
+ * same program the daemon's parent executes (filterd-spawner), so that a
+ * test run is sandboxed and filtered exactly as the daemon's messages are.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -79,8 +79,7 @@ parent_exec_spawner(const struct parent_args *a, int fd)
 	    dup2(cfd, SPAWNER_FD_CONF) == -1 ||
 	    close_range(SPAWNER_FD_CONF + 1, ~0U, 0) == -1)
 		_exit(127);
-	argv[n++] = (char *)(uintptr_t)"filterd";
-	argv[n++] = (char *)(uintptr_t)"-S";
+	argv[n++] = (char *)(uintptr_t)"filterd-spawner";
 	if (a->foreground)
 		argv[n++] = (char *)(uintptr_t)"-d";
 	if (a->verbose)
@@ -95,7 +94,7 @@ parent_exec_spawner(const struct parent_args *a, int fd)
 	 */
 	if (setenv("LD_BIND_NOW", "1", 1) == -1)
 		_exit(127);
-	execv(a->self, argv);
+	execv(a->spawner, argv);
 	_exit(127);
 }
 

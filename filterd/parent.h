@@ -1,9 +1,10 @@
 /*
  * parent: the first filterd process.  Single-threaded; keeps of the
  * privileges filterd was started with only the capabilities it uses, for
- * one thing: to fork and exec a fresh spawner whenever the supervisor
- * asks for one (and to check a configuration in a child).  It reaps its
- * children and ends the whole daemon on SIGTERM or when the supervisor
+ * one thing: to fork and exec a fresh spawner (the program
+ * filterd-spawner, spawner_main.c) whenever the supervisor asks for one
+ * (and to check a configuration in a child).  It reaps its children and
+ * ends the whole daemon on SIGTERM or when the supervisor
  * exits.
  *
  * It also holds the configuration in force, as a sealed snapshot
@@ -23,7 +24,7 @@
 #include <sys/types.h>
 
 struct parent_args {
-	const char	*self;		/* this program, for exec */
+	const char	*spawner;	/* the spawner program, for exec */
 	const char	*confpath;
 	int		 foreground;
 	int		 verbose;

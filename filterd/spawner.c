@@ -1,8 +1,9 @@
 /*
- * spawner: runs in its own exec'd process, single-threaded, without
- * privileges and under its seccomp policy (sandbox/seccomp_procs.c) once
- * set up.  It trusts the configuration and the modules; it
- * trusts the supervisor on the control socket only to send well-formed
+ * spawner: runs in its own exec'd process -- the program filterd-spawner
+ * (spawner_main.c), which links only what spawners and workers run --
+ * single-threaded, without privileges and under its seccomp policy
+ * (sandbox/seccomp_procs.c) once set up.  It trusts the configuration and
+ * the modules; it trusts the supervisor on the control socket only to send well-formed
  * grants (anything else retires the spawner).  It never reads a message:
  * only workers do.
  */

@@ -1,7 +1,8 @@
 /*
- * spawner: the process that makes workers.  Exec'd fresh by the parent
- * with its control socket on SPAWNER_FD_CTL and the configuration
- * snapshot on SPAWNER_FD_CONF (see parent.h); loads the configuration and
+ * spawner: the process that makes workers.  Exec'd fresh by the parent,
+ * as the program filterd-spawner (spawner_main.c), with its control
+ * socket on SPAWNER_FD_CTL and the configuration snapshot on
+ * SPAWNER_FD_CONF (see parent.h); loads the configuration and
  * the modules, builds the seccomp filter, drops privileges, and keeps a
  * pool of sandboxed workers waiting.  Single-threaded.
  *

@@ -31,10 +31,11 @@
 #endif
 
 #include <sys/types.h>
-#include <sys/capability.h>
-#include <sys/stat.h>
-
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -46,26 +47,73 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/seterr.h"
 
-/* Sets *have_r to whether cap is in the given set of this process. */
-static int
-caps_have(cap_value_t cap, cap_flag_t set, int *have_r, char *err,
-    size_t errlen)
-{
-	cap_t		 c;
-	cap_flag_value_t v;
-	int		 rc;
+/*
+ * Capabilities through capget(2), capset(2) and prctl(2) themselves, not
+ * libcap: this file runs in the spawner, and whatever the spawner links is
+ * mapped into every worker it forks (filterd/spawner_main.c).  The three
+ * sets of the version 3 interface, 64 capabilities in two words each.
+ */
+struct caps {
+	struct __user_cap_data_struct	d[_LINUX_CAPABILITY_U32S_3];
+};
 
-	if ((c = cap_get_proc()) == NULL) {
-		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+static int
+caps_get(struct caps *c, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct	h = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+
+	memset(c, 0, sizeof(*c));
+	if (syscall(SYS_capget, &h, c->d) == -1) {
+		sandbox_seterr(err, errlen, "capget: %s", strerror(errno));
 		return -1;
 	}
-	rc = cap_get_flag(c, cap, set, &v);
-	(void)cap_free(c);
-	if (rc == -1) {
-		sandbox_seterr(err, errlen, "cap_get_flag: %s", strerror(errno));
+	return 0;
+}
+
+static int
+caps_set(const struct caps *c, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct	h = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+
+	if (syscall(SYS_capset, &h, c->d) == -1) {
+		sandbox_seterr(err, errlen, "capset: %s", strerror(errno));
 		return -1;
 	}
-	*have_r = v == CAP_SET;
+	return 0;
+}
+
+#define CAPS_WORD(cap)	((unsigned)(cap) >> 5)
+#define CAPS_BIT(cap)	(1U << ((unsigned)(cap) & 31))
+
+/*
+ * The number of capabilities this kernel has: the first that the bounding
+ * set does not know (EINVAL) ends them.
+ */
+static int
+caps_max(void)
+{
+	int	cap;
+
+	for (cap = 0; cap < 32 * _LINUX_CAPABILITY_U32S_3; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == -1 &&
+		    errno == EINVAL)
+			break;
+	return cap;
+}
+
+/* Sets *have_r to whether cap is in this process's permitted set. */
+static int
+caps_permitted(int cap, int *have_r, char *err, size_t errlen)
+{
+	struct caps	c;
+
+	if (caps_get(&c, err, errlen) == -1)
+		return -1;
+	*have_r = (c.d[CAPS_WORD(cap)].permitted & CAPS_BIT(cap)) != 0;
 	return 0;
 }
 
@@ -73,23 +121,12 @@ caps_have(cap_value_t cap, cap_flag_t set, int *have_r, char *err,
 static int
 caps_raise_setpcap(char *err, size_t errlen)
 {
-	const cap_value_t	 v = CAP_SETPCAP;
-	cap_t			 c;
-	int			 rc;
+	struct caps	c;
 
-	if ((c = cap_get_proc()) == NULL) {
-		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+	if (caps_get(&c, err, errlen) == -1)
 		return -1;
-	}
-	rc = cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET);
-	if (rc == 0)
-		rc = cap_set_proc(c);
-	(void)cap_free(c);
-	if (rc == -1) {
-		sandbox_seterr(err, errlen, "raising CAP_SETPCAP: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	c.d[CAPS_WORD(CAP_SETPCAP)].effective |= CAPS_BIT(CAP_SETPCAP);
+	return caps_set(&c, err, errlen);
 }
 
 /*
@@ -103,27 +140,25 @@ caps_raise_setpcap(char *err, size_t errlen)
 static int
 caps_drop_bound(int *dropped_r, char *err, size_t errlen)
 {
-	cap_value_t	cap, max;
-	int		setpcap, rc;
+	int	cap, max, setpcap, rc;
 
 	*dropped_r = 0;
-	if (caps_have(CAP_SETPCAP, CAP_PERMITTED, &setpcap, err,
-	    errlen) == -1)
+	if (caps_permitted(CAP_SETPCAP, &setpcap, err, errlen) == -1)
 		return -1;
 	if (setpcap && caps_raise_setpcap(err, errlen) == -1)
 		return -1;
-	max = (cap_value_t)cap_max_bits();
+	max = caps_max();
 	for (cap = 0; cap < max; cap++) {
-		if ((rc = cap_get_bound(cap)) == -1) {
-			sandbox_seterr(err, errlen, "cap_get_bound %d: %s", (int)cap,
-			    strerror(errno));
+		if ((rc = prctl(PR_CAPBSET_READ, cap, 0, 0, 0)) == -1) {
+			sandbox_seterr(err, errlen, "PR_CAPBSET_READ %d: %s",
+			    cap, strerror(errno));
 			return -1;
 		}
-		if (rc == 0 || cap_drop_bound(cap) == 0)
+		if (rc == 0 || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
 			continue;
 		if (errno == EPERM && !setpcap)
 			return 0;
-		sandbox_seterr(err, errlen, "cap_drop_bound %d: %s", (int)cap,
+		sandbox_seterr(err, errlen, "PR_CAPBSET_DROP %d: %s", cap,
 		    strerror(errno));
 		return -1;
 	}
@@ -134,36 +169,31 @@ caps_drop_bound(int *dropped_r, char *err, size_t errlen)
 static int
 caps_verify(int bound_dropped, char *err, size_t errlen)
 {
-	cap_t		c, empty;
-	cap_value_t	cap, max;
-	int		rc;
+	struct caps	c;
+	int		cap, max;
+	size_t		i;
 
-	if ((c = cap_get_proc()) == NULL) {
-		sandbox_seterr(err, errlen, "cap_get_proc: %s", strerror(errno));
+	if (caps_get(&c, err, errlen) == -1)
 		return -1;
-	}
-	if ((empty = cap_init()) == NULL) {
-		sandbox_seterr(err, errlen, "cap_init: %s", strerror(errno));
-		(void)cap_free(c);
-		return -1;
-	}
-	rc = cap_compare(c, empty);
-	(void)cap_free(c);
-	(void)cap_free(empty);
-	if (rc != 0) {
-		sandbox_seterr(err, errlen, "capabilities left after the drop");
-		return -1;
-	}
-	max = (cap_value_t)cap_max_bits();
-	for (cap = 0; cap < max; cap++) {
-		if (cap_get_ambient(cap) != 0) {
-			sandbox_seterr(err, errlen, "ambient capability %d left",
-			    (int)cap);
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (c.d[i].effective != 0 || c.d[i].permitted != 0 ||
+		    c.d[i].inheritable != 0) {
+			sandbox_seterr(err, errlen,
+			    "capabilities left after the drop");
 			return -1;
 		}
-		if (bound_dropped && cap_get_bound(cap) != 0) {
-			sandbox_seterr(err, errlen, "bounding capability %d left",
-			    (int)cap);
+	max = caps_max();
+	for (cap = 0; cap < max; cap++) {
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0,
+		    0) != 0) {
+			sandbox_seterr(err, errlen, "ambient capability %d left",
+			    cap);
+			return -1;
+		}
+		if (bound_dropped &&
+		    prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
+			sandbox_seterr(err, errlen,
+			    "bounding capability %d left", cap);
 			return -1;
 		}
 	}
@@ -173,26 +203,20 @@ caps_verify(int bound_dropped, char *err, size_t errlen)
 int
 sandbox_drop_caps(char *err, size_t errlen)
 {
-	cap_t	c;
-	int	bound_dropped, rc;
+	struct caps	none;
+	int		bound_dropped;
 
 	/* The bounding set first: it needs CAP_SETPCAP, cleared below. */
 	if (caps_drop_bound(&bound_dropped, err, errlen) == -1)
 		return -1;
-	if (cap_reset_ambient() == -1) {
-		sandbox_seterr(err, errlen, "cap_reset_ambient: %s", strerror(errno));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1) {
+		sandbox_seterr(err, errlen, "PR_CAP_AMBIENT_CLEAR_ALL: %s",
+		    strerror(errno));
 		return -1;
 	}
-	if ((c = cap_init()) == NULL) {
-		sandbox_seterr(err, errlen, "cap_init: %s", strerror(errno));
+	memset(&none, 0, sizeof(none));
+	if (caps_set(&none, err, errlen) == -1)
 		return -1;
-	}
-	rc = cap_set_proc(c);
-	(void)cap_free(c);
-	if (rc == -1) {
-		sandbox_seterr(err, errlen, "cap_set_proc: %s", strerror(errno));
-		return -1;
-	}
 	return caps_verify(bound_dropped, err, errlen);
 }
 

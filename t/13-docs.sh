@@ -20,10 +20,11 @@ man8="$top_srcdir/man/filterd.8"
 man5="$top_srcdir/man/filterd.conf.5"
 man3="$top_srcdir/man/filterd-module.3"
 
-# Options that filterd passes to itself and usage() does not show: -S
-# starts a spawner (parent.c execs "filterd -S").  Each must stay out of
-# usage(), or be documented like the others.
-internal_opts="S"
+# Options that filterd passes to itself and usage() does not show: none
+# since spawners are a program of their own (filterd-spawner, whose options
+# are for the parent alone).  Each must stay out of usage(), or be
+# documented like the others.
+internal_opts=""
 
 [ -x "$fd" ] || skip_all "$fd not built"
 

@@ -98,7 +98,7 @@ start_parent(pid_t sup, unsigned rate, int *pchan_r)
 		if (dup2(ep[1], STDERR_FILENO) == -1)
 			_exit(127);
 		log_init("t35-parent", 1, 1);
-		a.self = script;
+		a.spawner = script;
 		a.confpath = "/nonexistent/t35.conf";
 		a.foreground = 1;
 		a.pchan = sv[1];

@@ -75,7 +75,7 @@ load() {
 	    fail "t/bench failed"
 }
 load 200 >/dev/null
-spawners=$(pgrep -P "$fd_pid" -f 'filterd -S' | tr '\n' ',' | sed 's/,$//')
+spawners=$(pgrep -P "$fd_pid" -f '^filterd-spawner |filterd -S' | tr '\n' ',' | sed 's/,$//')
 [ -n "$spawners" ] || fail "no spawner"
 # The parent too: the spawners it starts later (one retires after
 # workers.max_served) are counted from their start, set-up included.

@@ -102,14 +102,16 @@ start_filterd() {
 	[ -S "$TMP/filterd.sock" ]
 }
 
-# The supervisor is the child of the parent process filterd_pid.
+# The supervisor is the child of the parent process filterd_pid; the
+# spawners are its other children, that run the spawner program
+# (filterd-spawner, or t/filterd-hostile-spawner).
 supervisor_pid() {
-	ps -o pid=,args= --ppid "$filterd_pid" | grep -v -- ' -S ' |
-	    awk 'NR == 1 { print $1 }'
+	ps -o pid=,args= --ppid "$filterd_pid" |
+	    awk '$2 !~ /-spawner$/ { print $1; exit }'
 }
 spawner_pids() {
-	ps -o pid=,args= --ppid "$filterd_pid" | grep -- ' -S ' |
-	    awk '{ print $1 }'
+	ps -o pid=,args= --ppid "$filterd_pid" |
+	    awk '$2 ~ /-spawner$/ { print $1 }'
 }
 
 # wait_log FILE REGEX: waits up to 10 s for FILE to match the extended
