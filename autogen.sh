@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 # Debian packages: build dependencies, then the independent test clients.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config
 	libmilter-dev libseccomp-dev libcap-dev libpcre2-dev libconfig-dev
-	libarchive-dev libidn2-dev libmicrohttpd-dev"
+	libarchive-dev libidn2-dev libmicrohttpd-dev
+	nettle-dev liblzma-dev libbz2-dev zlib1g-dev"
 TEST_DEPS="miltertest swaks"
 
 if [ "${1:-}" = --deps ]; then
