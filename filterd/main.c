@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,16 +27,55 @@
 #include "filterd/metrics.h"
 #include "filterd/parent_check.h"
 #include "filterd/parent_ctl.h"
+#include "filterd/parent_start.h"
 #include "filterd/super.h"
 #include "sandbox/sandbox.h"
 
+/* -h: to stdout, and success; a mistake: to stderr, and failure. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int help)
 {
-	fprintf(stderr, "usage: filterd [-dnTv] [-f file] [-t message "
-	    "[--json] [--trace]] "
-	    "[-x milter | opensmtpd]\n");
-	exit(2);
+	fprintf(help ? stdout : stderr, "usage: filterd [-dhnTVv] [-f file] "
+	    "[-t message [--json] [--trace]] [-x milter | opensmtpd]\n");
+	if (help)
+		fputs("  -d            stay in the foreground, log to stderr\n"
+		    "  -f file       configuration file (default "
+		    CONFIG_DEFAULT_PATH ")\n"
+		    "  -h            this help\n"
+		    "  -n            check the configuration and exit\n"
+		    "  -T            print the effective configuration\n"
+		    "  -t message    filter one message file offline\n"
+		    "  --json        with -t: the verdict as JSON\n"
+		    "  --trace       with -t: what each rule matched\n"
+		    "  -V            version and sandbox features\n"
+		    "  -v            verbose logging\n"
+		    "  -x frontend   milter (default) or opensmtpd\n"
+		    "See filterd(8).\n", stdout);
+	exit(help ? 0 : 2);
+}
+
+/* -V: the version, and what this build confines and compiles with. */
+static void __attribute__((noreturn))
+version(void)
+{
+	uint32_t	 jit = 0;
+	char		 pcre[64];
+
+	printf("filterd %s\n", PACKAGE_VERSION);
+	printf("sandbox: %s%s\n", FD_SANDBOX_NAME,
+#ifdef HAVE_LINUX_LANDLOCK_H
+	    ", landlock, namespaces, rlimits, no-new-privs"
+#else
+	    ", rlimits"
+#endif
+	    );
+	if (pcre2_config(PCRE2_CONFIG_VERSION, pcre) < 0)
+		snprintf(pcre, sizeof(pcre), "unknown");
+	(void)pcre2_config(PCRE2_CONFIG_JIT, &jit);
+	printf("pcre2: %s, JIT %s\n", pcre, jit ? "available" : "not "
+	    "available");
+	printf("runtime directory: %s\n", FILTERD_RUNDIR);
+	exit(0);
 }
 
 /* A line of the configuration check's (parent_check.c). */
@@ -108,20 +149,27 @@ spawner_path(const char *self, char *buf, size_t len)
 		fatal("the spawner program %s", buf);
 }
 
-static void
-detach(void)
+/*
+ * Before anything is forked, while filterd still has the terminal it was
+ * started from: the milter socket's path and the pidfile.  A daemon that
+ * cannot start says why here and exits 1.  Returns the locked pidfile's
+ * descriptor, or -1 when there is none.
+ */
+static int
+prepare(const struct config *c, struct parent_args *a)
 {
-	int	 fd;
+	char	 err[512];
+	int	 fd = -1;
 
-	if (daemon(0, 1) == -1)
-		fatal("daemon");
-	if ((fd = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null");
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
+	if (start_check_listen(c->listen, err, sizeof(err)) == -1 ||
+	    (c->pidfile[0] != '\0' &&
+	    (fd = start_pidfile_lock(c->pidfile, err, sizeof(err))) == -1)) {
+		log_warnx("%s: %s", a->confpath, err);
+		exit(1);
+	}
+	a->pidfile = c->pidfile[0] != '\0' ? c->pidfile : NULL;
+	a->sockpath = start_unix_path(c->listen);
+	return fd;
 }
 
 int
@@ -142,12 +190,13 @@ main(int argc, char *argv[])
 	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
 	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
+	int			 pidfd = -1;
 	pid_t			 pid;
 
 	memset(&a, 0, sizeof(a));
 	a.confpath = CONFIG_DEFAULT_PATH;
 	a.cchan = -1;
-	while ((ch = getopt_long(argc, argv, "df:nTt:vx:", longopts,
+	while ((ch = getopt_long(argc, argv, "df:hnTt:Vvx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -168,6 +217,10 @@ main(int argc, char *argv[])
 		case 'J':
 			json = 1;
 			break;
+		case 'h':
+			usage(1);
+		case 'V':
+			version();
 		case 'R':	/* issue 12: the rules' trace (offline.c) */
 			offline_set_trace(1);
 			break;
@@ -178,14 +231,14 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "opensmtpd") == 0)
 				frontend = FRONTEND_OPENSMTPD;
 			else if (strcmp(optarg, "milter") != 0)
-				usage();
+				usage(0);
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 	/* Nothing but stdio of what whoever started us left open. */
 	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
 		fprintf(stderr, "filterd: close_range: %s\n", strerror(errno));
@@ -199,6 +252,8 @@ main(int argc, char *argv[])
 		a.foreground = 1;
 	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
 	    a.verbose);
+	/* Until the daemon is ready, the terminal sees what the log does. */
+	log_tee_stderr(1);
 	c = check_config(a.confpath, &a.conffd);
 	log_set_facility(config_facility(c->syslog_facility));
 	if (dump) {
@@ -229,11 +284,17 @@ main(int argc, char *argv[])
 	    MAP_FAILED)
 		fatal("mmap");
 	*a.generation = a.gen;
+	if (frontend == FRONTEND_MILTER)
+		pidfd = prepare(c, &a);
 	/* As root, and before anything runs: a bad one stops us now. */
 	if ((lfd = parent_ctl_listen(c)) == -1)
 		exit(1);
-	if (!a.foreground)
-		detach();
+	start_notify_init();
+	a.readyfd = -1;
+	if (!a.foreground && (a.readyfd = start_daemonize()) == -1)
+		fatal("cannot become a daemon");
+	if (pidfd != -1 && start_pidfile_write(pidfd) == -1)
+		fatal("pidfile %s", c->pidfile);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
 	/* The control thread's channel to us, and the metrics process's to

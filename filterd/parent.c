@@ -19,6 +19,7 @@
 #include <sys/capability.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "filterd/lib/log.h"
 #include "filterd/parent.h"
 #include "filterd/parent_check.h"
+#include "filterd/parent_start.h"
 #include "filterd/parent_ctl.h"
 #include "filterd/spawner.h"
 #include "filterd/lib/wire.h"
@@ -54,6 +56,10 @@ struct parent {
 	int		 throttled;	/* said so in the log */
 	int		 status;	/* the supervisor's, once it is gone */
 	int		 done;
+	int		 ready;		/* the first spawner handed over */
+	int		 orphan;	/* the supervisor is out of our reach */
+	struct stat	 sock;		/* our socket, once ready */
+	int		 have_sock;
 };
 
 /* In the child: the control socket on SPAWNER_FD_CTL, then exec. */
@@ -127,6 +133,22 @@ parent_throttle_wait(const struct parent *p, long long now)
 	return p->tat - burst > now ? p->tat - burst - now : 0;
 }
 
+/*
+ * The supervisor has its socket open (it opens it before it asks for
+ * anything) and its first spawner: the daemon is ready.  Notes which
+ * socket is ours, for start_cleanup().
+ */
+static void
+parent_ready(struct parent *p)
+{
+	p->ready = 1;
+	if (p->a->sockpath != NULL && lstat(p->a->sockpath, &p->sock) == 0)
+		p->have_sock = 1;
+	start_ready(p->a->readyfd);
+	p->a->readyfd = -1;
+	log_info("ready");
+}
+
 /* Starts a spawner and hands it to the supervisor, with its configuration. */
 static void
 parent_spawn(struct parent *p, long long now)
@@ -142,6 +164,8 @@ parent_spawn(struct parent *p, long long now)
 	    wire_enc_config(p->b, p->a->gen) == -1 ||
 	    wire_send(p->a->pchan, p->b, p->a->conffd) == -1)
 		log_warn("cannot hand the spawner over");
+	else if (!p->ready)
+		parent_ready(p);
 	close(fd);
 }
 
@@ -251,6 +275,7 @@ parent_reload(struct parent *p)
 	int	 fd;
 
 	log_info("%s: reloading", p->a->confpath);
+	start_notify("RELOADING=1");
 	if ((fd = parent_check(p->a->confpath, parent_report, NULL)) != -1 &&
 	    parent_check_users(p, fd) == -1) {
 		close(fd);
@@ -259,6 +284,7 @@ parent_reload(struct parent *p)
 	if (fd == -1) {
 		log_warnx("%s: reload failed, the running configuration "
 		    "stays in force", p->a->confpath);
+		start_notify("READY=1");
 		return;
 	}
 	close(p->a->conffd);
@@ -267,6 +293,29 @@ parent_reload(struct parent *p)
 	__atomic_store_n(p->a->generation, p->a->gen, __ATOMIC_RELEASE);
 	log_info("%s: reloaded, configuration generation %llu",
 	    p->a->confpath, (unsigned long long)p->a->gen);
+	start_notify("READY=1");
+}
+
+/*
+ * SIGTERM or SIGINT: the supervisor finishes the messages in flight and
+ * exits, and we after it.  Signalling it takes CAP_KILL (it runs as
+ * another user); without it, we say so and exit now: the supervisor and
+ * the spawners get their parent-death signal (SIGTERM) from the kernel,
+ * which needs no capability.
+ */
+static void
+parent_stop(struct parent *p, int sig)
+{
+	log_info("shutting down on signal %d", sig);
+	start_notify("STOPPING=1");
+	if (p->done)
+		return;
+	if (kill(p->a->supervisor, SIGTERM) == -1) {
+		log_warn("cannot signal the supervisor (pid %ld); it and the "
+		    "spawners end with this process", (long)p->a->supervisor);
+		p->orphan = 1;
+		p->done = 1;
+	}
 }
 
 /* The control thread asks for what SIGHUP does (parent_ctl.h). */
@@ -294,10 +343,9 @@ parent_signals(struct parent *p)
 	int			 status;
 
 	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("shutting down on signal %u", si.ssi_signo);
-			kill(p->a->supervisor, SIGTERM);
-		} else if (si.ssi_signo == SIGHUP && !p->done)
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			parent_stop(p, (int)si.ssi_signo);
+		else if (si.ssi_signo == SIGHUP && !p->done)
 			parent_reload(p);
 		else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2)
 			parent_usr_signal((int)si.ssi_signo);
@@ -399,11 +447,19 @@ parent_main(struct parent_args *a)
 	}
 	/* The supervisor is gone or going: so are the spawners. */
 	close(a->pchan);
-	kill(a->supervisor, SIGTERM);
-	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+	if (!p.orphan && p.status == -1 && kill(a->supervisor, SIGTERM) == -1) {
+		log_warn("cannot signal the supervisor (pid %ld)",
+		    (long)a->supervisor);
+		p.orphan = 1;
+	}
+	while (!p.orphan && (waitpid(-1, &status, 0) > 0 || errno == EINTR))
 		if (p.status == -1)
 			p.status = status;
 	buf_free(&p.b);
+	start_notify("STOPPING=1");
+	start_cleanup(p.have_sock ? a->sockpath : NULL, &p.sock, a->pidfile);
 	log_info("exiting");
+	if (p.orphan)
+		return 0;
 	return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : 1;
 }

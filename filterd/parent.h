@@ -37,6 +37,10 @@ struct parent_args {
 	const char	*worker_user;	/* the supervisor's effective user */
 	unsigned	 spawn_rate;	/* spawner starts a second at most,
 					   in bursts of as many; 0: 10 */
+	/* The daemon's place in the system (parent_start.h). */
+	int		 readyfd;	/* to the starting process, or -1 */
+	const char	*pidfile;	/* removed at exit, or NULL */
+	const char	*sockpath;	/* our unix socket, or NULL */
 	int		 cchan;		/* the supervisor's control thread
 					   (parent_ctl.h), or -1 */
 	pid_t		 metrics;	/* the metrics process, or 0 */

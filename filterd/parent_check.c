@@ -15,6 +15,7 @@
  * to finish before it is killed.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -97,6 +98,24 @@ child_load(const char *path, int sock, struct buf *b)
 	return c;
 }
 
+/* Reports msg about key as "file:line: msg", and ends the check. */
+static void __attribute__((noreturn))
+child_error_at(const struct config *c, const char *key, int sock,
+    struct buf *b, const char *msg)
+{
+	FILE	*errf;
+	char	*errs = NULL;
+	size_t	 errlen = 0;
+
+	if ((errf = open_memstream(&errs, &errlen)) == NULL)
+		child_fail(sock, b, "configuration check: out of memory");
+	config_error_at(c, key, errf, msg);
+	fclose(errf);
+	child_lines(sock, b, errs);
+	free(errs);
+	sandbox_proc_exit(1);
+}
+
 /*
  * As root, the users must exist, be other than root, and differ: a worker
  * with the supervisor's uid could signal it.  Then the ids a spawner has
@@ -109,22 +128,17 @@ child_sandbox(const char *path, const struct config *c, int sock,
     struct buf *b)
 {
 	struct sandbox_ids	 ids;
-	FILE			*errf;
 	char			 err[512], line[CHECK_LINE_MAX];
-	char			*errs = NULL;
-	size_t			 errlen = 0;
 	int			 bad;
 
 	if (geteuid() == 0 && sandbox_users(c->user, c->worker_user, &ids,
-	    &bad, err, sizeof(err)) == -1) {
-		if ((errf = open_memstream(&errs, &errlen)) == NULL)
-			child_fail(sock, b, "configuration check: out of "
-			    "memory");
-		config_error_at(c, bad ? "worker_user" : "user", errf, err);
-		fclose(errf);
-		child_lines(sock, b, errs);
-		free(errs);
-		sandbox_proc_exit(1);
+	    &bad, err, sizeof(err)) == -1)
+		child_error_at(c, bad ? "worker_user" : "user", sock, b, err);
+	/* The group the supervisor gives its socket must exist. */
+	if (c->socket_group[0] != '\0' && getgrnam(c->socket_group) == NULL) {
+		(void)snprintf(err, sizeof(err), "socket_group: no group "
+		    "\"%s\"", c->socket_group);
+		child_error_at(c, "socket_group", sock, b, err);
 	}
 	if (geteuid() == 0 && sandbox_privdrop(c->user, c->worker_user, NULL,
 	    err, sizeof(err)) == -1) {
@@ -273,7 +287,12 @@ check_reap(pid_t pid, long long deadline)
 	    clock_ms() < deadline)
 		(void)poll(NULL, 0, 10);
 	if (rc == 0) {
-		(void)kill(pid, SIGKILL);
+		/* Without CAP_KILL it is out of reach: never wait forever. */
+		if (kill(pid, SIGKILL) == -1) {
+			log_warn("cannot kill the configuration check %ld",
+			    (long)pid);
+			return -1;
+		}
 		rc = waitpid(pid, &status, 0);
 	}
 	return rc == pid ? status : -1;

@@ -66,6 +66,7 @@ struct spawner {
 	unsigned		 owed;		/* granted, not sent yet */
 	unsigned long		 served;
 	struct buf		*b;
+	pid_t			 ppid;		/* the parent that exec'd us */
 };
 
 /* In the new worker: descriptors, signals, sandbox, then the job. */
@@ -158,7 +159,8 @@ spawner_fork(struct spawner *s)
 	c->deadline = 0;
 	if (c->pidfd == -1) {
 		/* Never handed out: killed, then reaped and forgotten. */
-		kill(pid, SIGKILL);
+		if (kill(pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("kill worker %ld", (long)pid);
 		close(c->fd);
 		c->fd = -1;
 		c->deadline = clock_ms() + SPAWNER_GRACE_MS;
@@ -363,7 +365,10 @@ spawner_deadlines(struct spawner *s)
 		if (s->kids[i].deadline <= now) {
 			log_warnx("worker %ld past its deadline, killed",
 			    (long)s->kids[i].pid);
-			kill(s->kids[i].pid, SIGKILL);
+			if (kill(s->kids[i].pid, SIGKILL) == -1 &&
+			    errno != ESRCH)
+				log_warn("kill worker %ld",
+				    (long)s->kids[i].pid);
 			s->kids[i].deadline = now + 1000;
 		}
 		if (next == -1 || s->kids[i].deadline < next)
@@ -490,6 +495,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 		    s->conf->chroot);
 	if (sandbox_drop_caps(err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/*
+	 * It ends with the parent, however the parent ends: SIGTERM from
+	 * the kernel retires it.  After the change of ids, which clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		fatal("PR_SET_PDEATHSIG");
+	if (getppid() != s->ppid)
+		fatalx("the parent is gone");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
 	sandbox_report_str(&rep, line, sizeof(line));
@@ -509,6 +522,14 @@ spawner_setup(struct spawner *s, const char *confpath)
 	    (s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	/* The parent's (filterd(8), SIGNALS); workers inherit the ignoring. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	/* A daemon's spawner has no terminal: its lines go to syslog. */
+	if (!log_foreground() && (dup2(s->devnull, STDIN_FILENO) == -1 ||
+	    dup2(s->devnull, STDOUT_FILENO) == -1 ||
+	    dup2(s->devnull, STDERR_FILENO) == -1))
+		fatal("dup2 /dev/null");
 	if ((s->b = buf_new(WIRE_CTL_MAX + 1)) == NULL)
 		fatal("buf_new");
 	s->ctl = SPAWNER_FD_CTL;
@@ -529,6 +550,7 @@ spawner_main(const char *confpath)
 	struct spawner	 s;
 
 	memset(&s, 0, sizeof(s));
+	s.ppid = getppid();
 	(void)prctl(PR_SET_NAME, "filterd-spawner", 0, 0, 0);
 	spawner_setup(&s, confpath);
 	log_debug("ready, uid %ld, pool of %d", (long)getuid(), s.conf->pool);

@@ -9,6 +9,8 @@
  * stdout.  Trusts the configuration; trusts neither the MTA nor the
  * workers.
  */
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -60,17 +62,80 @@ super_close_fds(int pchan, int cchan, int mchan, int lchan)
 	return rc;
 }
 
+/*
+ * The supervisor ends when the parent does, however the parent ends
+ * (kill -9 included): the kernel sends it SIGTERM, which needs no
+ * capability, and it stops as on any SIGTERM.  Set after the change of
+ * ids, which clears it; ppid is the parent we were forked by, and a
+ * parent that died before this is seen at once.
+ */
+static int
+super_bind_parent(pid_t ppid)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1) {
+		log_warn("PR_SET_PDEATHSIG");
+		return -1;
+	}
+	if (getppid() != ppid) {
+		log_warnx("the parent is gone");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The parent's end of pchan closes however the parent ends.  When the
+ * parent-death signal cannot reach us -- a root parent without CAP_KILL
+ * may not signal another user, even through the kernel -- this thread
+ * sees the hang-up and stops libmilter as SIGTERM would.  It only waits:
+ * the dispatcher reads pchan.
+ */
+static void *
+super_watch_parent(void *arg)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = *(int *)arg;
+	pfd.events = 0;		/* hang-ups are always reported */
+	while (poll(&pfd, 1, -1) == -1 || pfd.revents == 0)
+		;
+	log_info("the parent is gone: stopping");
+	milter_stop();
+	return NULL;
+}
+
+/* The watcher takes no signal: libmilter's signal thread does. */
+static int
+super_watch_start(int *pchan)
+{
+	pthread_t	 tid;
+	sigset_t	 all, old;
+	int		 rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&tid, NULL, super_watch_parent, pchan);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		pthread_detach(tid);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
     int lchan, int frontend, const uint64_t *announced)
 {
 	struct dispatch	*d;
 	char		 err[256];
+	pid_t		 ppid = getppid();
 	int		 rc;
 
 	if (super_close_fds(pchan, cchan, mchan, lchan) == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 and SIGUSR2 are the parent's (filterd(8), SIGNALS). */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	/* OpenSMTPD hands us stdin and stdout: there is nothing to open. */
 	if (frontend == FRONTEND_MILTER && milter_listen(c) == -1)
 		return 1;
@@ -84,11 +149,15 @@ supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
 		log_warnx("%s", err);
 		return 1;
 	}
+	if (super_bind_parent(ppid) == -1)
+		return 1;
 	/* Nothing here ever execs; say so to the kernel. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_warn("PR_SET_NO_NEW_PRIVS");
 		return 1;
 	}
+	/* It kept the terminal only to say why it could not start. */
+	log_leave_terminal();
 	/*
 	 * Before the dispatcher's thread and libmilter's, and before a byte
 	 * from the MTA: from here on, threads only, no file, no process.
@@ -107,7 +176,10 @@ supervisor_main(const struct config *c, int pchan, int cchan, int mchan,
 		return 1;
 	if (frontend == FRONTEND_OPENSMTPD)
 		rc = smtpd_run(c, d);
-	else
+	else if (super_watch_start(&pchan) == -1) {
+		log_warnx("cannot start the thread that watches the parent");
+		rc = 1;
+	} else
 		rc = milter_run(c, d);
 	ctl_stop();
 	dispatch_free(&d);

@@ -6,6 +6,7 @@
  * SMFIS_NOREPLY exactly at the steps negotiated as no-reply.
  */
 #include <arpa/inet.h>
+#include <grp.h>
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "filterd/lib/config.h"
 #include "filterd/super_dispatch.h"
@@ -581,28 +583,83 @@ milter_nodelay(void)
 	}
 }
 
+/*
+ * socket_group: the group the unix socket is made with.  As root the
+ * socket is made with that effective group (no CAP_CHOWN needed), else
+ * it is given the group afterwards, which works for our own groups.
+ * Returns the gid, or -1 when there is none to set (or an error, logged).
+ */
+static gid_t
+milter_group(const struct config *c, int *err_r)
+{
+	struct group	*gr;
+
+	*err_r = 0;
+	if (c->socket_group[0] == '\0')
+		return (gid_t)-1;
+	if ((gr = getgrnam(c->socket_group)) == NULL) {
+		log_warnx("%s: socket_group: no group \"%s\"", c->path,
+		    c->socket_group);
+		*err_r = 1;
+		return (gid_t)-1;
+	}
+	return gr->gr_gid;
+}
+
 int
 milter_listen(const struct config *c)
 {
-	mode_t	 old;
-	int	 rc;
+	const char	*path = NULL;
+	mode_t		 old;
+	gid_t		 gid, egid = getegid();
+	int		 rc, mode, err;
 
 	if (smfi_setconn((char *)(uintptr_t)c->listen) != MI_SUCCESS ||
 	    smfi_register(milter_desc) != MI_SUCCESS) {
 		log_warnx("%s: cannot use this listen address", c->listen);
 		return -1;
 	}
-	/* The MTA runs as another user: let it connect to the socket. */
-	old = umask(0111);
-	rc = smfi_opensocket(1);
+	gid = milter_group(c, &err);
+	if (err || (mode = config_socket_mode(c)) == -1)
+		return -1;
+	if (strncmp(c->listen, "unix:", 5) == 0 ||
+	    strncmp(c->listen, "local:", 6) == 0)
+		path = strchr(c->listen, ':') + 1;
+	if (gid != (gid_t)-1 && geteuid() == 0 && setegid(gid) == -1) {
+		log_warn("socket_group %s: setegid", c->socket_group);
+		return -1;
+	}
+	/*
+	 * The MTA runs as another user: socket_mode says who may connect.
+	 * Never remove a socket here (rmsocket 0): main() removed a stale
+	 * one, and a live one is another filterd's.
+	 */
+	old = umask(~(mode_t)mode & 0777);
+	rc = smfi_opensocket(0);
 	umask(old);
+	if (gid != (gid_t)-1 && geteuid() == 0 && setegid(egid) == -1) {
+		log_warn("setegid");
+		return -1;
+	}
 	if (rc != MI_SUCCESS) {
-		log_warnx("%s: cannot open the listening socket", c->listen);
+		log_warnx("%s: cannot open the listening socket (see the "
+		    "system log)", c->listen);
+		return -1;
+	}
+	if (path != NULL && gid != (gid_t)-1 && geteuid() != 0 &&
+	    chown(path, (uid_t)-1, gid) == -1) {
+		log_warn("socket_group %s: chown %s", c->socket_group, path);
 		return -1;
 	}
 	if (strncmp(c->listen, "inet", 4) == 0)
 		milter_nodelay();
 	return 0;
+}
+
+void
+milter_stop(void)
+{
+	(void)smfi_stop();
 }
 
 int

@@ -17,5 +17,10 @@ struct dispatch;
 int	milter_listen(const struct config *);
 /* Serves until SIGTERM or SIGINT; returns the exit status. */
 int	milter_run(const struct config *, struct dispatch *);
+/*
+ * Has milter_run return, as on SIGTERM: no new connection is accepted,
+ * those open finish.  From any thread.
+ */
+void	milter_stop(void);
 
 #endif

@@ -385,7 +385,7 @@ test_sample(void)
 		return;
 	}
 	is_str(c->path, path, "sample: path kept");
-	is_str(c->listen, "unix:/tmp/filterd.sock", "sample: listen");
+	is_str(c->listen, "unix:" FILTERD_RUNDIR "/filterd.sock", "sample: listen");
 	is_int(c->on_failure, ACTION_TEMPFAIL, "sample: on_failure");
 	is_int(c->message_size, 26214400, "sample: limits.message_size");
 	is_int(rules_of(c)->nrules, 3, "sample: three rules");

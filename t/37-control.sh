@@ -50,6 +50,7 @@ like "$st" '^messages 0$' "status: no message yet"
 # Second filterd on the same control socket: refused, loudly.
 sed -e "s#^listen = .*#listen = \"unix:$TMP/second.sock\";#" \
     -e "s#^metrics_listen = .*#metrics_listen = \"\";#" \
+    -e "s#^pidfile = .*#pidfile = \"$TMP/second.pid\";#" \
     "$TMP/filterd.conf" > "$TMP/second.conf"
 "$filterd" -d -f "$TMP/second.conf" > "$TMP/second.log" 2>&1
 ok $([ $? -ne 0 ]; echo $?) "a second filterd on a live control socket exits non-zero"

@@ -223,7 +223,9 @@ write_conf() {
 	else
 		cat "$1"
 	fi | sed -e "$listen_expr" ${user:+-e} ${user:+"$user_expr"} \
-	    >"$2" || fail "cannot write $2"
+	    -e "/^pidfile[ 	=]/d" >"$2" || fail "cannot write $2"
+	# Its own pidfile, beside its socket: the default is the machine's.
+	echo "pidfile = \"$3.pid\";" >>"$2"
 	grep -q "^listen = \"unix:$3\";" "$2" ||
 	    fail "no line starting with \"listen\" in $1"
 	if [ "$nrules" -gt 0 ] &&

@@ -467,7 +467,15 @@ fd_write_conf()
 	    -e "s|^user[[:space:]]*=.*|user = \"$u\";|" \
 	    -e "s|^worker_user[[:space:]]*=.*|worker_user = \"$w\";|" \
 	    -e "${chroot:+s|^chroot[[:space:]]*=.*|chroot = \"$c\";|}" \
+	    -e "/^pidfile[[:space:]]*=/d" \
 	    "$src" >"$dst" || return 1
+	# Each test its own pidfile (the default is one for the machine),
+	# beside its socket, where the user filterd runs as may write; none
+	# on TCP.
+	case $listen in
+	unix:*)	echo "pidfile = \"${listen#unix:}.pid\";" >>"$dst" ;;
+	*)	echo 'pidfile = "";' >>"$dst" ;;
+	esac
 	chmod 0644 "$dst"
 	if ! grep -qxF "listen = \"$listen\";" "$dst" ||
 	    ! grep -qxF "user = \"$user\";" "$dst"; then

@@ -78,6 +78,9 @@ conf_for() {
 	echo "worker_user = \"${FILTERD_TEST_WORKER_USER:-filterd-worker}\";" \
 	    >> "$TMP/filterd.conf"
 	echo "chroot = \"$TMP/empty\";" >> "$TMP/filterd.conf"
+	# Each test its own pidfile: the default is one for the machine.
+	sed -i "/^pidfile = /d" "$TMP/filterd.conf"
+	echo "pidfile = \"$TMP/filterd.pid\";" >> "$TMP/filterd.conf"
 	echo "$sock"
 }
 

@@ -34,7 +34,8 @@
 #define OFF(f)	offsetof(struct config, f)
 
 static const struct conf_key conf_keys[] = {
-	{ "listen", T_STR, OFF(listen), "unix:/tmp/filterd.sock", 0, 0, 0, 0 },
+	{ "listen", T_STR, OFF(listen), "unix:" FILTERD_RUNDIR "/filterd.sock",
+	    0, 0, 0, 0 },
 	{ "user", T_STR, OFF(user), "filterd", 0, 0, 0, 0 },
 	{ "worker_user", T_STR, OFF(worker_user), "filterd-worker", 0, 0, 0,
 	    0 },
@@ -88,6 +89,11 @@ static const struct conf_key conf_keys[] = {
 	    "127.0.0.0/8 ::1/128", 0, 0, 0, OFF(npenalty_exempt) },
 	{ "allowed_headers", T_STRLIST, OFF(allowed_headers), "X-Filterd-*",
 	    0, 0, 0, OFF(nallowed) },
+	/* The daemon's place in the system: filterd.conf(5), Daemon. */
+	{ "pidfile", T_OSTR, OFF(pidfile), FILTERD_RUNDIR "/filterd.pid", 0,
+	    0, 0, 0 },
+	{ "socket_mode", T_STR, OFF(socket_mode), "0666", 0, 0, 0, 0 },
+	{ "socket_group", T_OSTR, OFF(socket_group), "", 0, 0, 0, 0 },
 	/* What an administrator watches (config_obs.c checks them). */
 	{ "syslog_facility", T_STR, OFF(syslog_facility), "mail", 0, 0, 0, 0 },
 	{ "control_socket", T_OSTR, OFF(control_socket), "", 0, 0, 0, 0 },
@@ -700,6 +706,22 @@ conf_read_top(struct conf_loader *l, struct config *c,
 	}
 }
 
+int
+config_socket_mode(const struct config *c)
+{
+	char	*end;
+	long	 mode;
+
+	if (c->socket_mode == NULL || c->socket_mode[0] < '0' ||
+	    c->socket_mode[0] > '7')
+		return -1;
+	errno = 0;
+	mode = strtol(c->socket_mode, &end, 8);
+	if (errno != 0 || *end != '\0' || mode < 0 || mode > 0777)
+		return -1;
+	return (int)mode;
+}
+
 /*
  * The core's checks across settings.  Whether the users exist and what
  * their ids are is for start-up (sandbox_users): loading stays pure.
@@ -719,6 +741,10 @@ conf_check_core(struct conf_loader *l, const struct config *c)
 		conf_error(l, s, "worker_user must name another user than "
 		    "user (both are \"%s\")", c->user);
 	}
+	if (config_socket_mode(c) == -1)
+		conf_error(l, config_lookup(c->cf, "socket_mode"),
+		    "socket_mode: \"%s\" is not an octal mode from 0 to 0777 "
+		    "(such as \"0660\")", c->socket_mode);
 	for (i = 0; i < c->npenalty_exempt; i++)
 		if (netaddr_parse_block(c->penalty_exempt[i], &net,
 		    &bits) == -1)

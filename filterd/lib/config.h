@@ -18,6 +18,9 @@
 #include "filterd/lib/message.h"
 
 #define CONFIG_DEFAULT_PATH	SYSCONFDIR "/filterd/filterd.conf"
+#ifndef FILTERD_RUNDIR
+#define FILTERD_RUNDIR		"/run/filterd"	/* configure --with-rundir */
+#endif
 
 /*
  * The types of a setting in a table.  The table is declarative: loading,
@@ -161,6 +164,10 @@ struct config {
 	struct module_conf *modules;
 	size_t		 nmodules;
 	config_t	*cf;		/* kept for the modules' settings */
+	/* Where the daemon lives (parent_start.c, super_milter.c). */
+	char		*pidfile;	/* "": none */
+	char		*socket_mode;	/* octal, of a unix socket */
+	char		*socket_group;	/* "": the supervisor's */
 };
 
 /*
@@ -190,6 +197,8 @@ int		 config_snapshot(const struct config *);
  */
 void		 config_error_at(const struct config *, const char *key,
 		    FILE *errf, const char *msg);
+/* socket_mode as a number, or -1 when it is not an octal mode. */
+int		 config_socket_mode(const struct config *);
 /* Reads a snapshot; name is the file it came from, for messages. */
 struct config	*config_load_fd(int fd, const char *name, FILE *errf);
 #define CONFIG_SNAPSHOT_MAX	(16 * 1024 * 1024)

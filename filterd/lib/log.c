@@ -4,6 +4,7 @@
  * control characters are escaped before anything is written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 static const char	*log_ident = "filterd";
 static int		 log_fg = 1;
 static int		 log_verb;
+static int		 log_tee;	/* stderr too, while a start is watched */
 static int		 log_fac = LOG_MAIL;
 
 void
@@ -52,6 +54,27 @@ void
 log_detach(void)
 {
 	closelog();
+}
+
+void
+log_tee_stderr(int on)
+{
+	log_tee = on;
+}
+
+void
+log_leave_terminal(void)
+{
+	int	 fd;
+
+	log_tee = 0;
+	if (log_fg || (fd = open("/dev/null", O_RDWR)) == -1)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
 }
 
 int
@@ -96,7 +119,7 @@ log_emit(int pri, const char *fmt, va_list ap, int with_errno)
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	log_sanitize(line, sizeof(line), raw);
-	if (log_fg) {
+	if (log_fg || log_tee) {
 		if (with_errno)
 			snprintf(out, sizeof(out), "%s[%ld]: %s: %s\n",
 			    log_ident, (long)getpid(), line, strerror(saved));
@@ -105,9 +128,10 @@ log_emit(int pri, const char *fmt, va_list ap, int with_errno)
 			    log_ident, (long)getpid(), line);
 		if (write(STDERR_FILENO, out, strlen(out)) == -1)
 			errno = saved;	/* nowhere left to say it */
-	} else if (with_errno)
+	}
+	if (!log_fg && with_errno)
 		syslog(pri, "%s: %s", line, strerror(saved));
-	else
+	else if (!log_fg)
 		syslog(pri, "%s", line);
 	errno = saved;
 }

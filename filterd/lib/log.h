@@ -21,6 +21,17 @@ void	log_detach(void);
  */
 void	log_set_facility(int facility);
 int	log_foreground(void);
+/*
+ * Whether lines also go to stderr when they go to syslog: while the start
+ * of a daemon is watched from the terminal (parent_start.h), so that a
+ * failure is seen where filterd was started.
+ */
+void	log_tee_stderr(int on);
+/*
+ * Once a daemon is started: no more lines to stderr, and, unless in the
+ * foreground, stdin, stdout and stderr on /dev/null.
+ */
+void	log_leave_terminal(void);
 int	log_verbose(void);
 
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

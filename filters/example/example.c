@@ -2,11 +2,12 @@
  * example: a filterd module, as a starting point for your own.  It looks
  * for shouting -- a Subject in capitals -- and tags or rejects it.
  *
- * Build it against the installed header and load it:
+ * Build it against the installed header (make install puts this file,
+ * example.conf and Makefile.example in the documentation's examples
+ * directory) and load it:
  *
- *	cc -shared -fPIC -I/usr/local/include/filterd -o example.so \
- *	    example.c \
- *	    $(pkg-config --cflags libconfig)
+ *	cc $(pkg-config --cflags filterd) -o example.so example.c \
+ *	    $(pkg-config --libs filterd)
  *
  *	modules = ( { path = "/usr/local/lib/filterd/example.so";
  *	              actions = [ "reject" ];
