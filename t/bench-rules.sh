@@ -98,9 +98,9 @@ fi
 [ "$rounds" -gt 0 ] || exit 0
 
 rate() {	# rate CONF: filterd's msgs/s in one bench.sh run
-	BENCH_CONF=$1 builddir=$builddir srcdir=$srcdir \
-	    sh "$srcdir/t/bench.sh" 2>/dev/null |
-	    sed -n 's/^filterd: msgs\/s=\([0-9.]*\) .*/\1/p'
+	BENCH_CONF=$1 BENCH_SCENARIOS=2k BENCH_ROUNDS=1 builddir=$builddir \
+	    srcdir=$srcdir sh "$srcdir/t/bench.sh" 2>/dev/null |
+	    sed -n 's/^2k r1 filterd: msgs\/s=\([0-9.]*\) .*/\1/p'
 }
 : >"$tmp/a"
 : >"$tmp/b"
