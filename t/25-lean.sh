@@ -93,7 +93,10 @@ objects() {
 allowed='^(filterd-spawner|ld-linux[-a-z0-9_.]*\.so\.[0-9]+|libc\.so\.6|libpcre2-8\.so[.0-9]*|libconfig\.so[.0-9]*|libseccomp\.so[.0-9]*|libzstd\.so[.0-9]*|libunistring\.so[.0-9]*|LC_CTYPE|gconv-modules\.cache|UTF-16\.so)$'
 for who in spawner worker; do
 	o=$(objects "$TMP/$who.maps")
-	unlike "$o" '^(libmilter|libcap|libsystemd|libmicrohttpd|libarchive|libxml2|libicu[a-z]*|libstdc\+\+|libpthread)\.|^filterd$' \
+	# The sanitizers' runtime brings libstdc++ of its own.
+	forbid='libmilter|libcap|libsystemd|libmicrohttpd|libarchive|libxml2|libicu[a-z]*|libpthread'
+	[ "$sanitizers" = 1 ] || forbid="$forbid|libstdc\\+\\+"
+	unlike "$o" "^($forbid)\\.|^filterd\$" \
 	    "the $who maps neither libmilter, libcap (nor libsystemd, libmicrohttpd, a shared libarchive with libxml2 and ICU) nor filterd"
 	if [ "$sanitizers" = 1 ]; then
 		tap_n=$((tap_n + 1))
