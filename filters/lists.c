@@ -85,6 +85,19 @@ list_address_ok(const char *a)
 	return list_domain_ok(at + 1);
 }
 
+/*
+ * Room for entry n of an array of n: the array doubles from 8 whenever n
+ * reaches a power of two, so that a list of 250,000 entries is not
+ * copied once an entry (which a sanitizer's realloc always does).
+ */
+static void *
+list_grow(void *v, size_t n, size_t size)
+{
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return v;
+	return reallocarray(v, n == 0 ? 8 : 2 * n, size);
+}
+
 static int
 list_add_net(struct list *l, const char *s, int exclude, const char **why_r)
 {
@@ -96,7 +109,7 @@ list_add_net(struct list *l, const char *s, int exclude, const char **why_r)
 		*why_r = "not an address or address/prefix";
 		return -1;
 	}
-	if ((v = reallocarray(l->nets, l->nnets + 1, sizeof(*v))) == NULL) {
+	if ((v = list_grow(l->nets, l->nnets, sizeof(*v))) == NULL) {
 		*why_r = "out of memory";
 		return -1;
 	}
@@ -140,7 +153,7 @@ list_add(struct list *l, const char *entry, const char **why_r)
 		    "IDN as its xn-- form)";
 		return -1;
 	}
-	if ((v = reallocarray(l->strs, l->nstrs + 1, sizeof(*v))) == NULL ||
+	if ((v = list_grow(l->strs, l->nstrs, sizeof(*v))) == NULL ||
 	    (v[l->nstrs].s = strdup(low)) == NULL) {
 		if (v != NULL)
 			l->strs = v;
