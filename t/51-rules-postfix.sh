@@ -31,29 +31,7 @@ E2E_LIMIT=${T51_LIMIT:-300} E2E_KILL=60
 
 . "$here/lib-postfix.sh"
 
-if reason=$(pf_skip_reason); then
-	echo "1..0 # SKIP $reason"
-	exit 0
-fi
-if ! command -v swaks >/dev/null 2>&1; then
-	echo "1..0 # SKIP swaks not installed (Debian package swaks)"
-	exit 0
-fi
-if reason=$(fd_skip_reason); then
-	echo "Bail out! $reason"
-	exit 1
-fi
-fd_user="${FILTERD_TEST_USER:-nobody}"
-if ! getent passwd "$fd_user" >/dev/null; then
-	echo "1..0 # SKIP no user $fd_user for filterd (set FILTERD_TEST_USER)"
-	exit 0
-fi
-fd_wuser="${FILTERD_TEST_WORKER_USER:-filterd-worker}"
-if ! getent passwd "$fd_wuser" >/dev/null; then
-	echo "1..0 # SKIP no user $fd_wuser for filterd's workers" \
-	    "(./autogen.sh --deps creates it; or set FILTERD_TEST_WORKER_USER)"
-	exit 0
-fi
+pf_preflight
 
 tmp=""
 cleanup()

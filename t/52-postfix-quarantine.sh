@@ -15,26 +15,7 @@ E2E_LIMIT=${T52_LIMIT:-180} E2E_KILL=30
 
 . "$here/lib-postfix.sh"
 
-if reason=$(pf_skip_reason); then
-	echo "1..0 # SKIP $reason"
-	exit 0
-fi
-if ! command -v swaks >/dev/null 2>&1; then
-	echo "1..0 # SKIP swaks not installed (Debian package swaks)"
-	exit 0
-fi
-if reason=$(fd_skip_reason); then
-	echo "Bail out! $reason"
-	exit 1
-fi
-fd_user="${FILTERD_TEST_USER:-nobody}"
-if ! getent passwd "$fd_user" >/dev/null ||
-    ! getent passwd "${FILTERD_TEST_WORKER_USER:-filterd-worker}" \
-    >/dev/null; then
-	echo "1..0 # SKIP no user $fd_user, or none for the workers" \
-	    "(./autogen.sh --deps creates filterd-worker)"
-	exit 0
-fi
+pf_preflight
 PF_SBIN=$(dirname "$PF_POSTFIX")
 
 tmp=""

@@ -591,3 +591,37 @@ fd_stop()
 	FD_PID=""
 	return "$rc"
 }
+
+# pf_preflight: what a test of filterd behind Postfix needs before it
+# starts, else its TAP answer and exit: a skip when Postfix, swaks or the
+# users are missing, a bail-out when filterd itself is (a broken build or
+# harness, not a reason to skip).  Sets fd_user and fd_wuser.
+pf_preflight()
+{
+	local reason
+	if reason=$(pf_skip_reason); then
+		echo "1..0 # SKIP $reason"
+		exit 0
+	fi
+	if ! command -v swaks >/dev/null 2>&1; then
+		echo "1..0 # SKIP swaks not installed (Debian package swaks)"
+		exit 0
+	fi
+	if reason=$(fd_skip_reason); then
+		echo "Bail out! $reason"
+		exit 1
+	fi
+	fd_user="${FILTERD_TEST_USER:-nobody}"
+	if ! getent passwd "$fd_user" >/dev/null; then
+		echo "1..0 # SKIP no user $fd_user for filterd" \
+		    "(set FILTERD_TEST_USER)"
+		exit 0
+	fi
+	fd_wuser="${FILTERD_TEST_WORKER_USER:-filterd-worker}"
+	if ! getent passwd "$fd_wuser" >/dev/null; then
+		echo "1..0 # SKIP no user $fd_wuser for filterd's workers" \
+		    "(./autogen.sh --deps creates it; or set" \
+		    "FILTERD_TEST_WORKER_USER)"
+		exit 0
+	fi
+}
