@@ -147,6 +147,27 @@ validate_names(char *const *v, size_t n, const char *why, const char **why_r)
 	return 0;
 }
 
+/*
+ * A trace is never relayed to the MTA nor logged; filterd -t prints it.
+ * It is checked like the rest all the same: printable, named, bounded.
+ */
+static int
+validate_trace(const struct verdict *v, const char **why_r)
+{
+	const struct trace_item	*t;
+	size_t			 i;
+
+	for (i = 0; i < v->ntrace; i++) {
+		t = &v->trace[i];
+		if (*t->rule == '\0' || !smtp_printable(t->rule) ||
+		    *t->part == '\0' || !smtp_printable(t->part) ||
+		    t->result >= TRACE_RESULT_MAX ||
+		    (t->text != NULL && !smtp_printable(t->text)))
+			return fail(why_r, "bad trace item");
+	}
+	return 0;
+}
+
 int
 validate_verdict(const struct verdict *v, uint64_t nonce,
     const struct policy *p, const char **why_r)
@@ -168,7 +189,8 @@ validate_verdict(const struct verdict *v, uint64_t nonce,
 		if (validate_op(&v->ops[i], p, why_r) == -1)
 			return -1;
 	if (validate_names(v->rules, v->nrules, "bad rule name", why_r) == -1 ||
-	    validate_names(v->logs, v->nlogs, "bad log line", why_r) == -1)
+	    validate_names(v->logs, v->nlogs, "bad log line", why_r) == -1 ||
+	    validate_trace(v, why_r) == -1)
 		return -1;
 	return 0;
 }

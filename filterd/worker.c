@@ -81,6 +81,7 @@ worker_run(const struct config *c, const struct modules *mods)
 	const char	*why;
 	uint64_t	 nonce, jnonce;
 	size_t		 len;
+	int		 rc;
 
 	if ((job = worker_map_job(c, &nonce, &len)) == NULL)
 		worker_exit(WORKER_EXIT_IO);
@@ -93,8 +94,12 @@ worker_run(const struct config *c, const struct modules *mods)
 	v->nonce = nonce;
 	if (modules_check(mods, m, v) == -1)
 		worker_exit(WORKER_EXIT_MODULE);
-	if (wire_enc_verdict(b, v) == -1 ||
-	    wire_send(SANDBOX_FD_CHAN, b, -1) == -1)
+	/* A trace that would make the verdict too large goes, not the verdict. */
+	if ((rc = wire_enc_verdict(b, v)) == -1 && v->ntrace > 0) {
+		verdict_drop_trace(v);
+		rc = wire_enc_verdict(b, v);
+	}
+	if (rc == -1 || wire_send(SANDBOX_FD_CHAN, b, -1) == -1)
 		worker_exit(WORKER_EXIT_IO);
 	/* The supervisor answers once this process is gone: at once. */
 	worker_exit(WORKER_EXIT_OK);

@@ -20,6 +20,7 @@ struct filter_msg {
 
 struct filter_result {
 	struct verdict		*v;
+	int			 trace;	/* the job asked for one (trace.h) */
 };
 
 /*

@@ -183,7 +183,7 @@ modules_check(const struct modules *ms, const struct message *m,
     struct verdict *v)
 {
 	struct filter_msg	 fm = { m, NULL };
-	struct filter_result	 fr = { v };
+	struct filter_result	 fr = { v, m->trace };
 	struct mime		*mime;
 	size_t			 i;
 	int			 rc = 0;

@@ -28,6 +28,7 @@
 #include "filters/host.h"
 #include "filters/mime.h"
 #include "filters/rules.h"
+#include "filters/trace.h"
 
 /*
  * The room a match gets, and its bounds (pcre2api(3), pcre2jit(3)).
@@ -66,6 +67,16 @@ struct rule {
 	const struct rule_conf	*conf;
 	pcre2_code		*re;
 };
+
+/*
+ * What the last match of the rule being tried matched, for its trace: a
+ * range of the subject, valid until the next match.  The worker tries one
+ * message, one rule at a time, in one thread.
+ */
+static struct {
+	const uint8_t	*p;
+	size_t		 len;
+} rules_seen;
 
 struct rules {
 	struct rule		*v;
@@ -181,6 +192,16 @@ rules_init(const struct config *c, unsigned flags, void **state_r,
 	return 0;
 }
 
+/* Keeps what a match matched, ov[0] to ov[1] of s; \K may turn it round. */
+static void
+rules_saw(const void *s, size_t len, const PCRE2_SIZE *ov)
+{
+	if (ov[0] <= ov[1] && ov[1] <= len) {
+		rules_seen.p = (const uint8_t *)s + ov[0];
+		rules_seen.len = ov[1] - ov[0];
+	}
+}
+
 /*
  * Returns 1 on a match, 0 on none, or PCRE2's error code (negative) when
  * the match could not be completed: a limit reached, no memory, input
@@ -198,6 +219,8 @@ rules_match(const struct rules *rs, const struct rule *r, const void *s,
 	if ((md = pcre2_match_data_create_from_pattern(r->re, NULL)) == NULL)
 		return PCRE2_ERROR_NOMEMORY;
 	rc = pcre2_match(r->re, s, len, 0, 0, md, rs->mctx);
+	if (rc >= 0)
+		rules_saw(s, len, pcre2_get_ovector_pointer(md));
 	pcre2_match_data_free(md);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
@@ -286,8 +309,12 @@ rules_cidr(const struct rule_conf *rc, const char *client)
 	rest = rc->cidr_bits % 8;
 	if (memcmp(a, rc->cidr_addr, (size_t)full) != 0)
 		return 0;
-	return rest == 0 ||
-	    ((a[full] ^ rc->cidr_addr[full]) & (0xff << (8 - rest))) == 0;
+	if (rest != 0 &&
+	    ((a[full] ^ rc->cidr_addr[full]) & (0xff << (8 - rest))) != 0)
+		return 0;
+	rules_seen.p = (const uint8_t *)client;
+	rules_seen.len = strlen(client);
+	return 1;
 }
 
 /* As rules_match, for whatever the rule looks at. */
@@ -327,6 +354,16 @@ rules_target(const struct rules *rs, const struct rule *r,
 	}
 	return 0;
 }
+
+/* Each target's key in the configuration, for the dump and the trace. */
+static const char *const rules_target_keys[RULE_TARGET_MAX] = {
+	[RULE_HEADER] = "header", [RULE_ANY_HEADER] = "any_header",
+	[RULE_BODY] = "body", [RULE_RAW_BODY] = "raw_body",
+	[RULE_SENDER] = "sender", [RULE_RECIPIENT] = "recipient",
+	[RULE_HELO] = "helo", [RULE_CLIENT_NAME] = "client_name",
+	[RULE_CLIENT_ADDR] = "client_addr",
+	[RULE_CLIENT_CIDR] = "client_cidr",
+};
 
 /* Returns 1 when the rule hits, 0 when not, or PCRE2's error code. */
 static int
@@ -406,6 +443,26 @@ rules_error(const struct rules *rs, const struct rule_conf *rc, int code,
 	return 0;
 }
 
+/*
+ * The trace of a rule just tried (rc as rules_hit's): what it looked at,
+ * and what its pattern matched -- for a negated rule, what kept it from
+ * hitting.
+ */
+static void
+rules_trace(struct filter_result *fr, const struct rule_conf *r, int rc)
+{
+	char	 part[VERDICT_TRACE_PART_MAX + 1];
+
+	if (!trace_wanted(fr))
+		return;
+	if (r->target == RULE_HEADER)
+		snprintf(part, sizeof(part), "header %s", r->header);
+	else
+		snprintf(part, sizeof(part), "%s", rules_target_keys[r->target]);
+	trace_rule(fr, r->name, part, rc < 0 ? TRACE_ERROR : rc ? TRACE_HIT :
+	    TRACE_MISS, rules_seen.p, rules_seen.len);
+}
+
 static int
 rules_check(void *state, const struct filter_msg *fm,
     struct filter_result *fr)
@@ -416,7 +473,11 @@ rules_check(void *state, const struct filter_msg *fm,
 	int			 rc;
 
 	for (i = 0; i < rs->n; i++) {
-		if ((rc = rules_hit(rs, &rs->v[i], fm)) < 0)
+		rules_seen.p = NULL;
+		rules_seen.len = 0;
+		rc = rules_hit(rs, &rs->v[i], fm);
+		rules_trace(fr, rs->v[i].conf, rc);
+		if (rc < 0)
 			return rules_error(rs, rs->v[i].conf, rc, v);
 		if (rc == 1 && rules_apply(rs->v[i].conf, v))
 			break;
@@ -764,14 +825,7 @@ rules_conf_free(void *settings)
 static void
 rule_dump(const struct rule_conf *r, FILE *f)
 {
-	static const char *const tkeys[RULE_TARGET_MAX] = {
-		[RULE_HEADER] = "header", [RULE_ANY_HEADER] = "any_header",
-		[RULE_BODY] = "body", [RULE_RAW_BODY] = "raw_body",
-		[RULE_SENDER] = "sender", [RULE_RECIPIENT] = "recipient",
-		[RULE_HELO] = "helo", [RULE_CLIENT_NAME] = "client_name",
-		[RULE_CLIENT_ADDR] = "client_addr",
-		[RULE_CLIENT_CIDR] = "client_cidr",
-	};
+	const char *const *tkeys = rules_target_keys;
 	char	 line[VERDICT_HDR_VALUE_MAX + VERDICT_HDR_NAME_MAX + 8];
 
 	fputs("\t{ name = ", f);

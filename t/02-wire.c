@@ -619,10 +619,15 @@ test_job_bounds(void)
 	buf_reset(b);
 	buf_put(b, p, off + 21);
 	ok(dec_job(b, max, &why) == 0, "bound: oversize flag 1 decodes");
-	p[off] = 2;
+	p[off] = 3;
 	buf_reset(b);
 	buf_put(b, p, off + 21);
-	ok(dec_job(b, max, &why) == -1, "bound: oversize flag 2 is refused");
+	ok(dec_job(b, max, &why) == 0,
+	    "bound: oversize and trace flags (3) decode");
+	p[off] = 4;
+	buf_reset(b);
+	buf_put(b, p, off + 21);
+	ok(dec_job(b, max, &why) == -1, "bound: an unknown flag (4) is refused");
 	free(p);
 
 	/* Recipients are no part of the size. */
@@ -801,6 +806,81 @@ test_peer(void)
 	buf_free(&empty);
 }
 
+/*
+ * The trace of filterd -t --trace: asked for by a job flag, carried after
+ * the logs only when there is one, so that a verdict without one is the
+ * bytes it always was; its bounds hold.
+ */
+static void
+test_trace(void)
+{
+	struct verdict	*v = sample_verdict(), w;
+	struct message	*m = message_new(1024), *mm = message_new(1024);
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 16);
+	const char	*why = NULL;
+	uint64_t	 nonce;
+	size_t		 plain, i;
+	uint8_t		*p;
+
+	wire_enc_verdict(b, v);
+	plain = buf_len(b);
+	ok(verdict_add_trace(v, "r1", "header Subject", TRACE_HIT,
+	    "EXE") == 0 && verdict_add_trace(v, "r2", "body", TRACE_MISS,
+	    NULL) == 0, "trace items are added");
+	ok(verdict_add_trace(v, "r3", "body", TRACE_RESULT_MAX, NULL) == -1,
+	    "an unknown result is not added");
+	ok(wire_enc_verdict(b, v) == 0 && buf_len(b) > plain,
+	    "a verdict with a trace encodes, longer");
+	memset(&w, 0, sizeof(w));
+	ok(wire_dec_verdict(buf_data(b), buf_len(b), &w, &why) == 0 &&
+	    w.ntrace == 2 && strcmp(w.trace[0].rule, "r1") == 0 &&
+	    strcmp(w.trace[0].part, "header Subject") == 0 &&
+	    w.trace[0].result == TRACE_HIT &&
+	    strcmp(w.trace[0].text, "EXE") == 0 && w.trace[1].text == NULL &&
+	    w.trace[1].result == TRACE_MISS && w.nlogs == 1,
+	    "the trace survives the round trip (%s)", why ? why : "ok");
+	verdict_clear(&w);
+
+	/* The result byte is the one before the last item's text (none). */
+	p = malloc(buf_len(b));
+	memcpy(p, buf_data(b), buf_len(b));
+	p[buf_len(b) - 4 - 4 - 1] = TRACE_RESULT_MAX;
+	ok(dec_verdict(p, buf_len(b), &why) == -1,
+	    "a trace item with an unknown result is refused");
+	/* The tag is the first byte after the verdict without the trace. */
+	memcpy(p, buf_data(b), buf_len(b));
+	p[plain] = 0;
+	ok(dec_verdict(p, buf_len(b), &why) == -1 && strstr(why, "trailing"),
+	    "bytes after the logs that are not a trace are refused (%s)", why);
+	free(p);
+
+	for (i = 2; i < VERDICT_TRACE_MAX; i++)
+		(void)verdict_add_trace(v, "r", "body", TRACE_MISS, "x");
+	ok(verdict_add_trace(v, "r", "body", TRACE_MISS, "x") == -1 &&
+	    v->ntrace == VERDICT_TRACE_MAX && v->trace_lost == 1,
+	    "past VERDICT_TRACE_MAX items are counted as lost");
+	memset(&w, 0, sizeof(w));
+	ok(wire_enc_verdict(b, v) == 0 &&
+	    wire_dec_verdict(buf_data(b), buf_len(b), &w, &why) == 0 &&
+	    w.ntrace == VERDICT_TRACE_MAX && w.trace_lost == 1,
+	    "a full trace fits a verdict frame, lost count and all");
+	verdict_clear(&w);
+	verdict_drop_trace(v);
+	ok(wire_enc_verdict(b, v) == 0 && buf_len(b) == plain,
+	    "a dropped trace leaves the verdict as it was");
+
+	m->trace = 1;
+	message_set(&m->sender, "a@example.org");
+	ok(wire_enc_job(b, 9, m) == 0 &&
+	    wire_dec_job(buf_data(b), buf_len(b), &nonce, mm, &why) == 0 &&
+	    mm->trace == 1 && mm->oversize == 0,
+	    "a job's trace flag survives");
+	message_free(&m);
+	message_free(&mm);
+	verdict_free(&v);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -817,5 +897,6 @@ main(void)
 	test_recv_bounds();
 	test_two_fds();
 	test_peer();
+	test_trace();
 	return done_testing();
 }

@@ -98,6 +98,14 @@ static void m_ins_far(struct verdict *v) { v->ops[0].op = HDR_INSERT;
 static void m_rule_name(struct verdict *v) { set(&v->rules[0], "a\nb"); }
 static void m_rule_empty(struct verdict *v) { set(&v->rules[0], ""); }
 static void m_log(struct verdict *v) { verdict_add_log(v, "x\r\ny"); }
+static void m_trace_ok(struct verdict *v) {
+	verdict_add_trace(v, "r", "header Subject", TRACE_HIT, "\\x00"); }
+static void m_trace_text(struct verdict *v) {
+	verdict_add_trace(v, "r", "body", TRACE_HIT, "a\nb"); }
+static void m_trace_part(struct verdict *v) {
+	verdict_add_trace(v, "r", "", TRACE_MISS, NULL); }
+static void m_trace_rule(struct verdict *v) {
+	verdict_add_trace(v, "r\x7f", "body", TRACE_MISS, NULL); }
 static void m_quarantine(struct verdict *v) {
 	v->action = ACTION_QUARANTINE; set(&v->code, NULL);
 	set(&v->ecode, NULL); set(&v->text, NULL); set(&v->reason, "spam"); }
@@ -156,6 +164,10 @@ static const struct {
 	{ m_rule_name, "rule name", "rule name with a newline" },
 	{ m_rule_empty, "rule name", "empty rule name" },
 	{ m_log, "log line", "log line with CRLF" },
+	{ m_trace_ok, NULL, "trace item, escaped" },
+	{ m_trace_text, "trace item", "trace text with a newline" },
+	{ m_trace_part, "trace item", "trace item without a part" },
+	{ m_trace_rule, "trace item", "trace rule name with DEL" },
 	{ m_quarantine, NULL, "quarantine with a reason" },
 	{ m_quarantine_nl, "quarantine reason", "reason with a newline" },
 	{ m_no_reply, NULL, "reject without a reply" },

@@ -43,7 +43,7 @@ run(const struct filter_module *mod, void *state, const struct message *m,
     struct verdict *v, int32_t score)
 {
 	struct filter_msg	 fm = { m, NULL };
-	struct filter_result	 fr = { v };
+	struct filter_result	 fr = { v, 0 };
 	struct mime		*mime;
 	int			 rc;
 

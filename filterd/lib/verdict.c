@@ -74,6 +74,7 @@ verdict_clear(struct verdict *v)
 		free(v->rules[i]);
 	for (i = 0; i < v->nlogs; i++)
 		free(v->logs[i]);
+	verdict_drop_trace(v);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -179,4 +180,66 @@ verdict_add_score(struct verdict *v, double points)
 		return -1;
 	v->score = (int32_t)s;
 	return 0;
+}
+
+static const char *const trace_result_names[TRACE_RESULT_MAX] = {
+	[TRACE_MISS] = "miss",
+	[TRACE_HIT] = "hit",
+	[TRACE_ERROR] = "error",
+};
+
+const char *
+trace_result_name(int r)
+{
+	if (r < 0 || r >= TRACE_RESULT_MAX)
+		return NULL;
+	return trace_result_names[r];
+}
+
+int
+verdict_add_trace(struct verdict *v, const char *rule, const char *part,
+    int result, const char *text)
+{
+	struct trace_item	*t;
+
+	if (v->ntrace >= VERDICT_TRACE_MAX) {
+		if (v->trace_lost < UINT32_MAX)
+			v->trace_lost++;
+		return -1;
+	}
+	if (v->trace == NULL &&
+	    (v->trace = calloc(VERDICT_TRACE_MAX, sizeof(*v->trace))) == NULL)
+		return -1;
+	t = &v->trace[v->ntrace];
+	memset(t, 0, sizeof(*t));
+	if (result < 0 || result >= TRACE_RESULT_MAX ||
+	    verdict_str(&t->rule, rule, VERDICT_RULE_NAME_MAX) == -1 ||
+	    verdict_str(&t->part, part, VERDICT_TRACE_PART_MAX) == -1 ||
+	    verdict_str(&t->text, text, VERDICT_TRACE_TEXT_MAX) == -1 ||
+	    t->rule == NULL || t->part == NULL) {
+		free(t->rule);
+		free(t->part);
+		free(t->text);
+		memset(t, 0, sizeof(*t));
+		return -1;
+	}
+	t->result = (uint8_t)result;
+	v->ntrace++;
+	return 0;
+}
+
+void
+verdict_drop_trace(struct verdict *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->ntrace; i++) {
+		free(v->trace[i].rule);
+		free(v->trace[i].part);
+		free(v->trace[i].text);
+	}
+	free(v->trace);
+	v->trace = NULL;
+	v->ntrace = 0;
+	v->trace_lost = 0;
 }

@@ -38,6 +38,31 @@ enum hdr_op {
 #define VERDICT_HDR_NAME_MAX	128
 #define VERDICT_HDR_VALUE_MAX	2048
 
+/*
+ * A trace (filterd -t --trace): what each rule, or part of a rule, made
+ * of the message.  Only a job that asks for one gets one (message.h);
+ * its strings are printable ASCII, the matched text escaped and cut
+ * (filters/trace.h).  Bounded so that a full trace leaves most of
+ * WIRE_VERDICT_MAX to the rest of the verdict.
+ */
+#define VERDICT_TRACE_MAX	128
+#define VERDICT_TRACE_PART_MAX	64
+#define VERDICT_TRACE_TEXT_MAX	80
+
+enum trace_result {
+	TRACE_MISS = 0,		/* looked, did not hit */
+	TRACE_HIT,
+	TRACE_ERROR,		/* could not be matched (on_error) */
+	TRACE_RESULT_MAX
+};
+
+struct trace_item {
+	char		*rule;
+	char		*part;	/* what was looked at: "header Subject" */
+	uint8_t		 result;	/* enum trace_result */
+	char		*text;	/* what matched, escaped; NULL: nothing */
+};
+
 struct hdrop {
 	uint8_t		 op;
 	uint32_t	 index;
@@ -59,6 +84,9 @@ struct verdict {
 	size_t		 nrules;
 	char		*logs[VERDICT_LOGS_MAX];
 	size_t		 nlogs;
+	struct trace_item *trace;	/* VERDICT_TRACE_MAX, or NULL */
+	size_t		 ntrace;
+	uint32_t	 trace_lost;	/* items past VERDICT_TRACE_MAX */
 };
 
 struct verdict	*verdict_new(void);
@@ -86,5 +114,15 @@ int	verdict_add_rule(struct verdict *, const char *);
 int	verdict_add_log(struct verdict *, const char *);
 /* Adds points (kept in thousandths); -1 when the sum would overflow. */
 int	verdict_add_score(struct verdict *, double points);
+/*
+ * Adds a trace item; text may be NULL.  Past VERDICT_TRACE_MAX items it
+ * counts the item in trace_lost and returns -1.
+ */
+int	verdict_add_trace(struct verdict *, const char *rule,
+	    const char *part, int result, const char *text);
+/* Forgets the trace: a verdict too large with it is sent without. */
+void	verdict_drop_trace(struct verdict *);
+/* "miss", "hit", "error", or NULL. */
+const char	*trace_result_name(int);
 
 #endif

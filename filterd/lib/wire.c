@@ -233,7 +233,8 @@ wire_enc_job(struct buf *b, uint64_t nonce, const struct message *m)
 			return -1;
 	if (wire_put_kvs(b, m->macros, m->nmacros) == -1 ||
 	    wire_put_kvs(b, m->hdrs, m->nhdrs) == -1 ||
-	    buf_put_u8(b, (uint8_t)m->oversize) == -1 ||
+	    buf_put_u8(b, (uint8_t)((m->oversize ? WIRE_JOB_OVERSIZE : 0) |
+	    (m->trace ? WIRE_JOB_TRACE : 0))) == -1 ||
 	    buf_put_mem(b, m->body, m->bodylen) == -1)
 		return -1;
 	return wire_finish(b, off);
@@ -283,7 +284,7 @@ wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
 {
 	struct rd	 r;
 	uint32_t	 nrcpts, i;
-	uint8_t		 oversize;
+	uint8_t		 flags;
 	const uint8_t	*body;
 	size_t		 bodylen;
 	char		*s;
@@ -312,13 +313,43 @@ wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
 	    message_add_macro, m) == -1 ||
 	    wire_get_kvs(&r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
 	    message_add_header, m) == -1 ||
-	    rd_u8(&r, &oversize) == -1 || oversize > 1 ||
+	    rd_u8(&r, &flags) == -1 ||
+	    (flags & ~(WIRE_JOB_OVERSIZE | WIRE_JOB_TRACE)) != 0 ||
 	    rd_mem(&r, m->size_max, &body, &bodylen) == -1)
 		return -1;
 	if (bodylen > 0 && message_add_body(m, body, bodylen) == -1)
 		return -1;
-	m->oversize = oversize;
+	m->oversize = (flags & WIRE_JOB_OVERSIZE) != 0;
+	m->trace = (flags & WIRE_JOB_TRACE) != 0;
 	return wire_close(&r, why_r);
+}
+
+/*
+ * The trace, after the logs, only in a verdict that has one: a verdict
+ * without is the same bytes as before traces were.  u8 WIRE_TRACE_TAG,
+ * u32 count, per item rule, part, u8 result and text (empty: NULL), then
+ * u32 items lost.
+ */
+#define WIRE_TRACE_TAG	0x54
+
+static int
+wire_put_trace(struct buf *b, const struct verdict *v)
+{
+	const struct trace_item	*t;
+	size_t			 i;
+
+	if (buf_put_u8(b, WIRE_TRACE_TAG) == -1 ||
+	    buf_put_u32(b, (uint32_t)v->ntrace) == -1)
+		return -1;
+	for (i = 0; i < v->ntrace; i++) {
+		t = &v->trace[i];
+		if (buf_put_str(b, t->rule) == -1 ||
+		    buf_put_str(b, t->part) == -1 ||
+		    buf_put_u8(b, t->result) == -1 ||
+		    buf_put_str(b, t->text) == -1)
+			return -1;
+	}
+	return buf_put_u32(b, v->trace_lost);
 }
 
 int
@@ -356,6 +387,9 @@ wire_enc_verdict(struct buf *b, const struct verdict *v)
 	for (i = 0; i < v->nlogs; i++)
 		if (buf_put_str(b, v->logs[i]) == -1)
 			return -1;
+	if ((v->ntrace > 0 || v->trace_lost > 0) &&
+	    wire_put_trace(b, v) == -1)
+		return -1;
 	return wire_finish(b, off);
 }
 
@@ -406,6 +440,43 @@ wire_get_ops(struct rd *r, struct verdict *v)
 	return 0;
 }
 
+/*
+ * The trace of wire_put_trace, if the frame goes on; its strings are
+ * checked by the validator.  Anything else after the logs is trailing.
+ */
+static int
+wire_get_trace(struct rd *r, struct verdict *v, const char **why_r)
+{
+	struct trace_item	*t;
+	uint32_t		 n;
+	uint8_t			 tag;
+
+	if (rd_left(r) == 0)
+		return 0;
+	if (rd_u8(r, &tag) == -1 || tag != WIRE_TRACE_TAG) {
+		*why_r = "trailing bytes after frame";
+		return -1;
+	}
+	if (rd_u32(r, &n) == -1 || n > VERDICT_TRACE_MAX ||
+	    (n > 0 && (v->trace = calloc(n, sizeof(*v->trace))) == NULL)) {
+		r->err = 1;
+		return -1;
+	}
+	for (v->ntrace = 0; v->ntrace < n; v->ntrace++) {
+		t = &v->trace[v->ntrace];
+		if (rd_str(r, VERDICT_RULE_NAME_MAX, 0, &t->rule) == -1 ||
+		    rd_str(r, VERDICT_TRACE_PART_MAX, 0, &t->part) == -1 ||
+		    rd_u8(r, &t->result) == -1 ||
+		    t->result >= TRACE_RESULT_MAX ||
+		    rd_str(r, VERDICT_TRACE_TEXT_MAX, 1, &t->text) == -1) {
+			r->err = 1;
+			v->ntrace++;	/* so that verdict_clear frees it */
+			return -1;
+		}
+	}
+	return rd_u32(r, &v->trace_lost);
+}
+
 int
 wire_dec_verdict(const uint8_t *p, size_t n, struct verdict *v,
     const char **why_r)
@@ -429,7 +500,8 @@ wire_dec_verdict(const uint8_t *p, size_t n, struct verdict *v,
 	    wire_get_strv(&r, v->rules, &v->nrules, VERDICT_RULES_MAX,
 	    VERDICT_RULE_NAME_MAX) == -1 ||
 	    wire_get_strv(&r, v->logs, &v->nlogs, VERDICT_LOGS_MAX,
-	    VERDICT_LOG_MAX) == -1)
+	    VERDICT_LOG_MAX) == -1 ||
+	    wire_get_trace(&r, v, why_r) == -1)
 		return -1;
 	v->score = (int32_t)score;
 	return wire_close(&r, why_r);
