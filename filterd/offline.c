@@ -426,10 +426,11 @@ offline_stop(struct offline_run *r)
 
 /*
  * Reads and parses one message, with the command line's envelope.
- * Returns it, or NULL with the reason on stderr.
+ * Returns it, or NULL with the reason on stderr and in why.
  */
 static struct message *
-offline_message(const struct offline_run *r, const char *path)
+offline_message(const struct offline_run *r, const char *path, char *why,
+    size_t whylen)
 {
 	struct message	*m;
 	char		*p;
@@ -439,12 +440,14 @@ offline_message(const struct offline_run *r, const char *path)
 	/* The slack lets the parser decide, counting line ends as CRLF. */
 	if ((p = offline_read(path, (size_t)r->c->message_size + 1024 * 1024,
 	    &len, &more)) == NULL) {
-		log_warn("%s", path);
+		snprintf(why, whylen, "%s", strerror(errno));
+		log_warnx("%s: %s", path, why);
 		return NULL;
 	}
 	if ((m = message_new((size_t)r->c->message_size)) == NULL ||
 	    offline_parse(m, p, len) == -1) {
-		log_warnx("%s: out of memory", path);
+		snprintf(why, whylen, "out of memory");
+		log_warnx("%s: %s", path, why);
 		free(p);
 		message_free(&m);
 		return NULL;
@@ -456,25 +459,32 @@ offline_message(const struct offline_run *r, const char *path)
 		m->over = "over limits.message_size";
 	}
 	m->trace = r->op->trace;
-	if (offline_envelope(m, r->op) == -1)
+	if (offline_envelope(m, r->op) == -1) {
+		snprintf(why, whylen, "an option is over a bound");
 		message_free(&m);
+	}
 	return m;
 }
 
-/* Runs one message and prints its verdict; returns its exit status. */
+/*
+ * Runs one message and prints its verdict; returns its exit status, and
+ * for OFFLINE_ERROR the reason in why.
+ */
 static int
-offline_one(struct offline_run *r, const char *path, int several)
+offline_one(struct offline_run *r, const char *path, int several,
+    char *why, size_t whylen)
 {
 	struct message	*m;
 	struct outcome	 o;
 	struct answer	 ans;
 	int		 status;
 
-	if ((m = offline_message(r, path)) == NULL)
+	if ((m = offline_message(r, path, why, whylen)) == NULL)
 		return OFFLINE_ERROR;
 	if (!answer_decide(m, r->c->oversize, r->c->malformed, &o)) {
 		if (offline_start(r) == -1) {
-			log_warnx("cannot start a spawner");
+			snprintf(why, whylen, "cannot start a spawner");
+			log_warnx("%s", why);
 			message_free(&m);
 			return OFFLINE_ERROR;
 		}
@@ -519,6 +529,7 @@ offline_main(const struct config *c, const struct parent_args *a,
     const struct offline_opts *op)
 {
 	struct offline_run	 r;
+	char			 why[256];
 	size_t			 i;
 	int			 status = 0, st, several = op->nfiles > 1;
 
@@ -527,16 +538,17 @@ offline_main(const struct config *c, const struct parent_args *a,
 	r.a = a;
 	r.op = op;
 	for (i = 0; i < op->nfiles; i++) {
-		if ((st = offline_one(&r, op->files[i], several)) ==
-		    OFFLINE_ERROR) {
+		if ((st = offline_one(&r, op->files[i], several, why,
+		    sizeof(why))) == OFFLINE_ERROR) {
 			r.errors++;
 			if (op->json && several) {
 				printf("{\"file\": ");
 				json_str(stdout, op->files[i]);
-				printf(", \"error\": \"cannot be tested: see "
-				    "standard error\"}\n");
+				printf(", \"error\": ");
+				json_str(stdout, why);
+				printf("}\n");
 			} else if (several)
-				printf("%s: error\n", op->files[i]);
+				printf("%s: error: %s\n", op->files[i], why);
 		}
 		/* The most severe: an error, then reject, ... quarantine. */
 		if (st != 0 && (status == 0 || st < status))

@@ -21,22 +21,12 @@ static size_t
 trace_escape_byte(unsigned char c, char *e)
 {
 	static const char	 hex[] = "0123456789abcdef";
+	static const char	 from[] = "\\\"\t\n\r", to[] = "\\\"tnr";
+	const char		*p;
 
-	switch (c) {
-	case '\\':
-		memcpy(e, "\\\\", 2);
-		return 2;
-	case '"':
-		memcpy(e, "\\\"", 2);
-		return 2;
-	case '\t':
-		memcpy(e, "\\t", 2);
-		return 2;
-	case '\n':
-		memcpy(e, "\\n", 2);
-		return 2;
-	case '\r':
-		memcpy(e, "\\r", 2);
+	if (c != '\0' && (p = strchr(from, c)) != NULL) {
+		e[0] = '\\';
+		e[1] = to[p - from];
 		return 2;
 	}
 	if (c >= 0x20 && c <= 0x7e) {

@@ -98,7 +98,8 @@ like "$out" "^$TMP/rej\\.eml: reject 550 5\\.7\\.1 Subject not allowed, score 1\
 like "$out" '^summary: 3 messages, accept 2, reject 1, ' "counted"
 out=$(tb -t "$TMP/rej.eml" "$TMP/missing.eml" "$TMP/plain.eml"); rc=$?
 is_rc "$rc" 1 "a message that cannot be read exits 1, before any reject"
-like "$out" "^$TMP/missing\\.eml: error\$" "its line says error"
+like "$out" "^$TMP/missing\\.eml: error: No such file or directory\$" \
+    "its line says error, and why"
 like "$out" ', error 1$' "and the summary counts it"
 like "$(cat "$TMP/err")" 'missing\.eml: No such file' \
     "standard error says why"
