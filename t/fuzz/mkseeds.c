@@ -173,6 +173,15 @@ seeds_verdict_actions(void)
 	seed_verdict("verdict-reject-code-only", v);
 	verdict_free(&v);
 
+	/* filterd -t --trace: the trace after the logs. */
+	v = verdict_base(5, ACTION_REJECT);
+	rc |= verdict_add_rule(v, "bad-subject");
+	rc |= verdict_add_trace(v, "lottery", "body", TRACE_MISS, NULL);
+	rc |= verdict_add_trace(v, "bad-subject", "header Subject", TRACE_HIT,
+	    "EXECUTABLE \\xc3\\xa9");
+	seed_verdict("verdict-reject-trace", v);
+	verdict_free(&v);
+
 	v = verdict_base(5, ACTION_DISCARD);
 	rc |= verdict_add_log(v, "discarded");
 	seed_verdict("verdict-discard", v);
