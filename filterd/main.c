@@ -138,7 +138,6 @@ main(int argc, char *argv[])
 		case 'T':
 			dump = 1;
 			break;
-
 		case 'v':
 			a.verbose = 1;
 			break;
