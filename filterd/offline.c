@@ -489,6 +489,13 @@ offline_one(struct offline_run *r, const char *path, int several,
 			return OFFLINE_ERROR;
 		}
 		dispatch_run(r->d, m, &o);
+		/*
+		 * A worker that failed retires its spawner, as in the daemon,
+		 * where the parent starts the next: so do we, for the next
+		 * message.
+		 */
+		if (o.kind == OUTCOME_FALLBACK)
+			offline_stop(r);
 	}
 	answer_make(&ans, &o, 0);
 	if (log_verbose())	/* the line the daemon would log */

@@ -12,7 +12,7 @@ fd="$top_builddir/filterd/filterd"
 envmod="$top_builddir/t/envmod.so"
 [ -f "$envmod" ] || skip_all "t/envmod.so not built"
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
-plan 46
+plan 47
 
 sock=$(conf_for "$top_srcdir/t/data/testbench.conf")
 sed -i "s#@ENVMOD@#$envmod#" "$TMP/filterd.conf"
@@ -112,6 +112,11 @@ like "$out" '^\{"summary": \{"messages": 2, "accept": 1, "reject": 1, "tempfail"
 spawners=$(grep -c 'filterd/spawner\[[0-9]*\]: sandbox:' "$TMP/err")
 ok $([ "$spawners" -eq 1 ]; echo $?) \
     "several messages share one spawner ($spawners started)"
+printf 'From: a@example.org\nX-Hostile: socket\n\nx\n' > "$TMP/hostile.eml"
+out=$("$top_builddir/t/filterd-hostile" -f "$TMP/filterd.conf" \
+    -t "$TMP/hostile.eml" "$TMP/plain.eml" 2> "$TMP/err")
+like "$out" "^$TMP/plain\\.eml: accept, " \
+    "a message after one whose worker the sandbox killed gets a new spawner"
 
 # -- --trace: per rule, hit or not, and what matched, escaped and cut.
 long=$(printf 'Lorem ipsum %.0s' $(seq 1 20))
