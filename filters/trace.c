@@ -45,18 +45,23 @@ trace_escape(char *out, size_t outlen, const void *text, size_t len)
 {
 	const unsigned char	*p = text;
 	char			 e[5];
-	size_t			 i, o = 0, n;
+	size_t			 i, o = 0, n, need = 0, room = outlen - 1, limit;
 
+	/* Whether it all fits: counted until it does not. */
+	for (i = 0; i < len && need <= room; i++)
+		need += trace_escape_byte(p[i], e);
+	/* If not, as much as fits with "..." after it. */
+	limit = need <= room ? room : room - 3;
 	for (i = 0; i < len; i++) {
 		n = trace_escape_byte(p[i], e);
-		/* Room for this escape, and for "..." if more follows. */
-		if (o + n + (i + 1 < len ? 3 : 0) > outlen - 1) {
-			memcpy(out + o, "...", 3);
-			o += 3;
+		if (o + n > limit)
 			break;
-		}
 		memcpy(out + o, e, n);
 		o += n;
+	}
+	if (need > room) {
+		memcpy(out + o, "...", 3);
+		o += 3;
 	}
 	out[o] = '\0';
 	return out;
