@@ -3,7 +3,7 @@
  * privileges and under its seccomp policy (sandbox/seccomp_procs.c) once
  * set up.  It trusts the configuration and the modules; it
  * trusts the supervisor on the control socket only to send well-formed
- * requests (anything else retires the spawner).  It never reads a message:
+ * grants (anything else retires the spawner).  It never reads a message:
  * only workers do.
  */
 #include <errno.h>
@@ -29,11 +29,18 @@
 #include "filterd/lib/log.h"
 #include "sandbox/sandbox.h"
 #include "filterd/spawner.h"
+#include "filterd/spawner_heap.h"
 #include "filterd/lib/wire.h"
 #include "filterd/worker.h"
 
 /* Grace on top of worker_timeout before the spawner kills a worker. */
 #define SPAWNER_GRACE_MS	2000
+/*
+ * The most workers the supervisor may be owed at once: more than it ever
+ * keeps ready (DISPATCH_STOCK_MAX), so that a grant past this is a broken
+ * supervisor, not a busy one.
+ */
+#define SPAWNER_OWED_MAX	(2 * WIRE_GRANT_MAX)
 
 struct child {
 	pid_t		 pid;
@@ -47,6 +54,7 @@ struct spawner {
 	struct modules		*mods;
 	struct sandbox_filter	*filter;
 	struct sandbox_limits	 lim;
+	struct spawner_heap	*heap;		/* free chunks taken at set-up */
 	int			 devnull;
 	int			 worker_ids;	/* workers take worker_user's ids */
 	int			 sigfd;
@@ -54,6 +62,7 @@ struct spawner {
 	struct child		*kids;
 	size_t			 nkids, capkids;
 	size_t			 npool;
+	unsigned		 owed;		/* granted, not sent yet */
 	unsigned long		 served;
 	struct buf		*b;
 };
@@ -201,6 +210,7 @@ spawner_retire(struct spawner *s, const char *why)
 	log_info("retiring: %s", why);
 	close(s->ctl);
 	s->ctl = -1;
+	s->owed = 0;
 	for (i = 0; i < s->nkids; i++) {
 		if (s->kids[i].fd == -1)
 			continue;
@@ -262,48 +272,81 @@ spawner_reap(struct spawner *s)
 	}
 }
 
-/* Hands a pool worker to the supervisor. */
+/* The supervisor grants more workers; anything else retires us. */
 static void
-spawner_serve(struct spawner *s)
+spawner_read(struct spawner *s)
 {
-	struct child	*c = NULL;
 	const char	*why;
-	size_t		 i;
-	ssize_t		 n;
-	int		 fds[2];
+	unsigned	 n;
+	ssize_t		 len;
 
-	n = wire_recv(s->ctl, s->b, WIRE_CTL_MAX, NULL);
-	if (n == 0) {
+	len = wire_recv(s->ctl, s->b, WIRE_CTL_MAX, NULL);
+	if (len == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (len == 0) {
 		spawner_retire(s, "supervisor closed the control socket");
 		return;
 	}
-	if (n == -1 || wire_dec_request(buf_data(s->b), buf_len(s->b),
+	if (len == -1 || wire_dec_grant(buf_data(s->b), buf_len(s->b), &n,
 	    &why) == -1) {
-		spawner_retire(s, n == -1 ? strerror(errno) : why);
+		spawner_retire(s, len == -1 ? strerror(errno) : why);
 		return;
 	}
-	if (s->npool == 0 && spawner_fork(s) == -1) {
-		spawner_retire(s, "cannot fork a worker");
+	if (n > SPAWNER_OWED_MAX - s->owed) {
+		spawner_retire(s, "granted more workers than it may hold");
 		return;
 	}
+	s->owed += n;
+}
+
+/* Hands a pool worker to the supervisor; returns 0 or -1 (retired). */
+static int
+spawner_hand(struct spawner *s)
+{
+	struct child	*c = NULL;
+	size_t		 i;
+	int		 fds[2];
+
 	for (i = 0; i < s->nkids && c == NULL; i++)
 		if (s->kids[i].fd != -1)
 			c = &s->kids[i];
 	FD_ASSERT(c != NULL);
 	fds[0] = c->fd;
 	fds[1] = c->pidfd;
+	/* Never more than granted, so the socket never fills. */
 	if (wire_enc_pid(s->b, WIRE_WORKER, c->pid) == -1 ||
 	    wire_send_fds(s->ctl, s->b, fds, 2) == -1) {
 		spawner_retire(s, "cannot send a worker");
-		return;
+		return -1;
 	}
 	spawner_close(c);
 	c->deadline = clock_ms() + s->conf->worker_timeout * 1000LL +
 	    SPAWNER_GRACE_MS;
 	s->npool--;
+	s->owed--;
 	/* A fresh address layout now and then, even without a crash. */
-	if (++s->served >= (unsigned long)s->conf->max_served)
+	if (++s->served >= (unsigned long)s->conf->max_served) {
 		spawner_retire(s, "served workers.max_served workers");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends what the supervisor was granted and the pool holds, before any
+ * fork: a worker it waits for is ready now, a fresh one only later.
+ */
+static void
+spawner_push(struct spawner *s)
+{
+	while (s->ctl != -1 && s->owed > 0) {
+		if (s->npool == 0 && spawner_fork(s) == -1) {
+			spawner_retire(s, "cannot fork a worker");
+			return;
+		}
+		if (spawner_hand(s) == -1)
+			return;
+	}
 }
 
 /* Kills handed-out workers past their deadline; returns the next one. */
@@ -332,6 +375,7 @@ spawner_deadlines(struct spawner *s)
 static void __attribute__((noreturn))
 spawner_exit(struct spawner *s)
 {
+	spawner_heap_free(&s->heap);
 	modules_free(&s->mods);
 	sandbox_filter_free(&s->filter);
 	buf_free(&s->b);
@@ -363,8 +407,9 @@ spawner_loop(struct spawner *s)
 		if (pfd[0].revents & POLLIN)
 			spawner_reap(s);
 		if (s->ctl != -1 && (pfd[1].revents & (POLLIN | POLLHUP)))
-			spawner_serve(s);
-		else if (s->ctl != -1 && s->npool < (size_t)s->conf->pool &&
+			spawner_read(s);
+		spawner_push(s);
+		if (s->ctl != -1 && s->npool < (size_t)s->conf->pool &&
 		    spawner_fork(s) == -1)
 			spawner_retire(s, "cannot fork a worker");
 	}
@@ -416,6 +461,7 @@ spawner_setup(struct spawner *s, const char *confpath)
 {
 	struct sandbox_report	 rep;
 	sigset_t		 set;
+	size_t			 n;
 	char			 err[256], line[256];
 
 	s->conf = config_load_fd(SPAWNER_FD_CONF, confpath, stderr);
@@ -467,6 +513,12 @@ spawner_setup(struct spawner *s, const char *confpath)
 	/* Last, before the first request is read: no exec, no thread. */
 	if (sandbox_proc_enter(SANDBOX_PROC_SPAWNER, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/*
+	 * After everything that allocates and frees, before the first fork:
+	 * the workers' allocations then fill fresh pages of their own.
+	 */
+	s->heap = spawner_heap_settle(&n);
+	log_debug("heap: %zu free chunks set aside for good", n);
 }
 
 void

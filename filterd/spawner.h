@@ -5,11 +5,13 @@
  * the modules, builds the seccomp filter, drops privileges, and keeps a
  * pool of sandboxed workers waiting.  Single-threaded.
  *
- * On the control socket it answers each WIRE_REQUEST with a WIRE_WORKER
- * frame carrying a ready worker's pid and socket.  It retires -- stops
- * answering, closes the socket, lets its handed-out workers finish or
- * kills them at their deadline, and exits -- after any abnormal worker
- * death, and on SIGHUP.
+ * On the control socket the supervisor grants it workers (WIRE_GRANT),
+ * ahead of its messages; the spawner pushes each granted worker, as soon
+ * as one is ready, in a WIRE_WORKER frame that carries its pid, its
+ * socket and a pidfd of it.  It retires -- stops sending, closes the
+ * socket, lets its handed-out workers finish or kills them at their
+ * deadline, and exits -- after any abnormal worker death, after
+ * workers.max_served, and on SIGHUP.
  */
 #ifndef FILTERD_SPAWNER_H
 #define FILTERD_SPAWNER_H

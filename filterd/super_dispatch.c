@@ -1,8 +1,11 @@
 /*
  * super_dispatch: runs in the supervisor.  A dispatcher thread of its own
  * talks to the parent and to the spawner, and keeps a small stock of ready
- * workers; the frontend threads that run messages take a worker from that
- * stock and talk to the worker only.  The spawner is trusted to hand out
+ * workers: it grants the spawner workers ahead of demand, several at a
+ * time, and the spawner pushes each one as soon as it is ready.  The
+ * frontend threads that run messages take a worker from that stock -- a
+ * dequeue under a short lock, with no round trip to anyone -- and talk to
+ * the worker only.  The spawner is trusted to hand out
  * sandboxed workers; the worker is not trusted at all -- silence, garbage,
  * extra frames and early exits all become the fallback for this one
  * message, never an error of the supervisor.
@@ -11,7 +14,9 @@
  * its verdict, or once it has failed, the message's thread waits on the
  * pidfd for the worker to exit, SIGKILLs it when it does not within
  * DISPATCH_EXIT_MS, and only then answers.  Anything the worker sends
- * after its verdict, an empty record included, fails the message.  The
+ * after its verdict, an empty record included, fails the message; a
+ * verdict followed by silence stands, even when the worker had to be
+ * killed (a loaded host makes healthy workers slow to exit).  The
  * workers the stock closes unused get the same bound, from the
  * dispatcher thread.
  *
@@ -62,8 +67,13 @@
 
 /* How long to wait for the spawner or the parent to answer. */
 #define DISPATCH_CTL_TIMEOUT_MS	10000
-/* Workers kept ready beyond those that messages wait for, while busy. */
-#define DISPATCH_STOCK		2
+/*
+ * Workers kept ready beyond those that messages wait for, while busy;
+ * more are granted once fewer than DISPATCH_STOCK_LOW are ready or on
+ * their way, so that one grant tops up for several messages.
+ */
+#define DISPATCH_STOCK		4
+#define DISPATCH_STOCK_LOW	2
 /* The stock is kept full for this long after a worker was last taken. */
 #define DISPATCH_BUSY_MS	1000
 #define DISPATCH_STOCK_MAX	32
@@ -81,9 +91,9 @@
 /*
  * How long a worker may take to exit after its verdict, or after its
  * channel is closed, before it is killed; then how long its death may
- * take.  Below the smallest workers.cpu (1 s): a worker that spins after
- * its verdict is killed here, never first by its CPU limit, so that its
- * message always gets the fallback.
+ * take.  A worker that spins after its verdict is killed here (below the
+ * smallest workers.cpu, 1 s) or by its CPU limit; either way it said
+ * nothing more, so its verdict stands.
  */
 #define DISPATCH_EXIT_MS	500
 #define DISPATCH_KILL_MS	1000
@@ -96,6 +106,9 @@
  * are asked for less and less often, down to one every this many ms.
  */
 #define DISPATCH_RETRY_MAX_MS	10000
+/* A message's buffer: for its verdict, and its job when sent inline. */
+#define DISPATCH_BUF_MAX	(WIRE_VERDICT_MAX > WIRE_JOB_INLINE_MAX ? \
+				 WIRE_VERDICT_MAX : WIRE_JOB_INLINE_MAX)
 /* The dispatcher thread looks for a reload at least this often. */
 #define DISPATCH_TICK_MS	1000
 
@@ -147,7 +160,8 @@ struct dthread {
 	unsigned	 cserial;
 	unsigned	 serials;
 	struct dgen	*cg;		/* its generation, held */
-	long long	 casked;	/* when a worker was asked for; 0 */
+	long long	 casked;	/* since when the spawner owes workers
+					   and has sent none; 0: owes none */
 	int		 cserved;	/* it handed out a worker */
 	int		 sctl;		/* the standby spawner, or -1 */
 	pid_t		 spid;
@@ -171,6 +185,8 @@ struct dispatch {
 	struct stocked	 stock[DISPATCH_STOCK_MAX];
 	size_t		 nstock;
 	unsigned	 waiters;	/* messages waiting for a worker */
+	unsigned	 owed;		/* granted by the spawner in use, not
+					   arrived yet */
 	long long	 taken;		/* when a worker was last taken */
 	unsigned	 live;		/* serial of the spawner in use; 0 */
 	int		 given;		/* from dispatch_set_spawner, or -1 */
@@ -268,14 +284,36 @@ stock_take(struct dispatch *d, long long now, struct stocked *w_r)
 }
 
 /*
+ * How many more workers to grant: none while the stock and those on their
+ * way are at least the low mark, else enough to reach the high one.  The
+ * messages waiting count in both; while mail flows (a worker was taken in
+ * the last DISPATCH_BUSY_MS), DISPATCH_STOCK more are kept ready.
+ * Without a parent (filterd -t), only what is waited for.  Locked.
+ */
+static size_t
+stock_need(const struct dispatch *d, long long now)
+{
+	size_t	 have = d->nstock + d->owed, want, low;
+
+	want = low = d->waiters;
+	if (d->parent && now - d->taken < DISPATCH_BUSY_MS) {
+		want += DISPATCH_STOCK;
+		low += DISPATCH_STOCK_LOW;
+	}
+	if (want > DISPATCH_STOCK_MAX)
+		want = DISPATCH_STOCK_MAX;
+	return have < low && have < want ? want - have : 0;
+}
+
+/*
  * Moves the workers no message may use any more to out (*nout of them);
- * returns how many more the stock wants.  Locked.
+ * returns how many more to grant.  Locked.
  */
 static size_t
 stock_sweep(struct dispatch *d, long long now, struct stocked *out,
     size_t *nout)
 {
-	size_t	 i, n = 0, want;
+	size_t	 i, n = 0;
 
 	*nout = 0;
 	for (i = 0; i < d->nstock; i++)
@@ -284,13 +322,7 @@ stock_sweep(struct dispatch *d, long long now, struct stocked *out,
 		else
 			out[(*nout)++] = d->stock[i];
 	d->nstock = n;
-	/* Without a parent (filterd -t), only what is asked for. */
-	want = d->waiters;
-	if (d->parent && now - d->taken < DISPATCH_BUSY_MS)
-		want += DISPATCH_STOCK;
-	if (want > DISPATCH_STOCK_MAX)
-		want = DISPATCH_STOCK_MAX;
-	return want > n ? want - n : 0;
+	return stock_need(d, now);
 }
 
 /* Workers' ends */
@@ -438,12 +470,13 @@ dt_retire(struct dispatch *d, const char *why)
 		return;
 	if (why != NULL)
 		log_debug("spawner %ld: %s", (long)t->cpid, why);
-	close(t->ctl);
+	close(t->ctl);		/* workers still on their way are closed */
 	t->ctl = -1;
 	t->casked = 0;
 	dgen_put(&t->cg);
 	pthread_mutex_lock(&d->lock);
 	d->live = 0;
+	d->owed = 0;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -552,64 +585,82 @@ dt_sctl_read(struct dispatch *d)
 	dt_early(d);
 }
 
+/* Grants the spawner in use n more workers. */
 static void
-dt_ask_worker(struct dispatch *d, long long now)
+dt_ask_worker(struct dispatch *d, long long now, size_t n)
 {
 	struct dthread	*t = &d->t;
 
-	if (wire_enc_request(t->b) == -1 || wire_send(t->ctl, t->b, -1) == -1) {
-		log_warn("spawner %ld: cannot ask for a worker", (long)t->cpid);
-		dt_fault(d, "cannot ask spawner %ld for a worker",
+	if (n > WIRE_GRANT_MAX)
+		n = WIRE_GRANT_MAX;
+	if (wire_enc_grant(t->b, (unsigned)n) == -1 ||
+	    wire_send(t->ctl, t->b, -1) == -1) {
+		log_warn("spawner %ld: cannot grant workers", (long)t->cpid);
+		dt_fault(d, "cannot ask spawner %ld for workers",
 		    (long)t->cpid);
 		dt_retire(d, NULL);
 		return;
 	}
-	t->casked = now;
+	if (t->casked == 0)
+		t->casked = now;
+	pthread_mutex_lock(&d->lock);
+	d->owed += (unsigned)n;
+	pthread_mutex_unlock(&d->lock);
 	dt_fault(d, "spawner %ld has not answered", (long)t->cpid);
 }
 
-/* A spawner's answer: a worker for the stock. */
-static void
-dt_ctl_read(struct dispatch *d)
+/*
+ * One frame from the spawner in use: a granted worker for the stock.
+ * Returns 1 when it was one and more are owed, 0 when there is no more to
+ * read now, -1 once the spawner is retired.
+ */
+static int
+dt_ctl_read1(struct dispatch *d)
 {
 	struct dthread	*t = &d->t;
 	struct stocked	 w;
 	const char	*why = "unexpected frame";
 	ssize_t		 n;
+	unsigned	 owed;
 	int		 fds[2], kept = 0;
 
 	/* The worker's channel, and a pidfd of it. */
 	n = wire_recv_fds(t->ctl, t->b, WIRE_CTL_MAX, fds, 2);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n == 0) {
 		dt_fault(d, "spawner %ld retired", (long)t->cpid);
 		if (!t->cserved)
 			dt_early(d);
 		dt_retire(d, "retired");
-		return;
+		return -1;
 	}
-	if (n == -1 || t->casked == 0 || wire_dec_pid(buf_data(t->b),
+	pthread_mutex_lock(&d->lock);
+	owed = d->owed;
+	pthread_mutex_unlock(&d->lock);
+	if (n == -1 || owed == 0 || wire_dec_pid(buf_data(t->b),
 	    buf_len(t->b), WIRE_WORKER, &w.pid, &why) == -1) {
 		if (n > 0) {
 			close(fds[0]);
 			close(fds[1]);
 		}
 		log_warnx("spawner %ld: %s", (long)t->cpid,
-		    n == -1 ? "cannot read its answer" : why);
+		    n == -1 ? "cannot read its answer" : owed == 0 ?
+		    "a worker that was not granted" : why);
 		dt_fault(d, "spawner %ld failed", (long)t->cpid);
 		dt_retire(d, NULL);
-		return;
+		return -1;
 	}
 	w.fd = fds[0];
 	w.pidfd = fds[1];
 	w.spawner = t->cserial;
 	w.since = clock_ms();
 	w.g = dgen_ref(t->cg);
-	t->casked = 0;
+	t->casked = owed > 1 ? w.since : 0;
 	t->cserved = 1;
 	t->early = 0;
 	pthread_mutex_lock(&d->lock);
+	d->owed--;
 	if (d->nstock < DISPATCH_STOCK_MAX) {
 		d->stock[d->nstock++] = w;
 		d->fault[0] = '\0';
@@ -619,6 +670,18 @@ dt_ctl_read(struct dispatch *d)
 	pthread_mutex_unlock(&d->lock);
 	if (!kept)
 		stock_close(t, &w, 1);
+	return owed > 1;
+}
+
+/*
+ * What the spawner in use sent: as long as it owes more, the next worker
+ * is read without another poll, for it usually follows at once.
+ */
+static void
+dt_ctl_read(struct dispatch *d)
+{
+	while (dt_ctl_read1(d) == 1)
+		;
 }
 
 static void
@@ -831,14 +894,7 @@ dt_tick(struct dispatch *d)
 	given = d->given;
 	d->given = -1;
 	live = d->live;
-	need = stock_sweep(d, now, out, &nout);
-	/* Nothing left in stock, and nothing more on its way. */
-	idle = nout > 0 && d->nstock == 0 && need == 0 && t->casked == 0;
 	pthread_mutex_unlock(&d->lock);
-	stock_close(t, out, nout);
-	dying_tick(t, now);
-	if (idle)
-		log_debug("idle: %zu unused workers closed", nout);
 	if (stop) {
 		if (given != -1)
 			close(given);
@@ -853,8 +909,18 @@ dt_tick(struct dispatch *d)
 	}
 	dt_timeouts(d, now);
 	dt_promote(d);
-	if (t->ctl != -1 && t->casked == 0 && need > 0)
-		dt_ask_worker(d, now);
+	/* After the spawners changed: a retired one's workers go now. */
+	pthread_mutex_lock(&d->lock);
+	need = stock_sweep(d, now, out, &nout);
+	/* Nothing left in stock, and nothing more on its way. */
+	idle = nout > 0 && d->nstock == 0 && need == 0 && d->owed == 0;
+	pthread_mutex_unlock(&d->lock);
+	stock_close(t, out, nout);
+	dying_tick(t, now);
+	if (idle)
+		log_debug("idle: %zu unused workers closed", nout);
+	if (t->ctl != -1 && need > 0)
+		dt_ask_worker(d, now, need);
 	/* Without a parent (filterd -t), dt_ask_parent does nothing. */
 	if (t->ctl == -1 || t->sctl == -1)
 		dt_ask_parent(d, now);
@@ -939,8 +1005,10 @@ dispatch_thread(void *arg)
 			continue;
 		}
 		dt_dying_read(t, pfd + n, ndying);
+		/* Until a short read: the pipe is empty then. */
 		if (pfd[0].revents != 0)
-			while (read(d->wake[0], drain, sizeof(drain)) > 0)
+			while (read(d->wake[0], drain, sizeof(drain)) ==
+			    (ssize_t)sizeof(drain))
 				;
 		if (ictl != -1 && pfd[ictl].revents != 0)
 			dt_ctl_read(d);
@@ -1017,6 +1085,8 @@ dispatch_new(int pchan, const struct config *conf,
 		return NULL;
 	d->wake[0] = d->wake[1] = -1;
 	d->parent = pchan != -1;
+	/* Large bodies go to a memfd as they come: the worker's job. */
+	message_spill_above(WIRE_JOB_INLINE_MAX / 2);
 	d->announced = announced;
 	d->path = conf->path;
 	d->given = -1;
@@ -1147,7 +1217,7 @@ dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
     struct outcome *o)
 {
 	struct timespec	 ts;
-	int		 rc, poked = 0;
+	int		 rc, poked = 0, short_of;
 
 	ts.tv_sec = (time_t)(deadline / 1000);
 	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
@@ -1167,8 +1237,11 @@ dispatch_take(struct dispatch *d, long long deadline, struct stocked *w_r,
 	if (rc == -1)
 		snprintf(o->why, sizeof(o->why), "no worker available%s%s",
 		    d->fault[0] != '\0' ? ": " : "", d->fault);
+	/* Most takes leave enough: the dispatcher thread sleeps on. */
+	short_of = stock_need(d, clock_ms()) > 0;
 	pthread_mutex_unlock(&d->lock);
-	dispatch_poke(d);	/* the stock is short of one */
+	if (short_of)
+		dispatch_poke(d);
 	return rc;
 }
 
@@ -1216,6 +1289,47 @@ fail(struct outcome *o, const char *why)
 {
 	snprintf(o->why, sizeof(o->why), "%s", why);
 	return TRY_FAILED;
+}
+
+/*
+ * Sends the job to w in the cheapest of its forms (wire.h) that fits:
+ * inline, when all of it fits WIRE_JOB_INLINE_MAX; as a JOBHEAD with the
+ * memfd the body went to as it came, when the rest fits; else all of it
+ * in a new memfd.  b holds at least WIRE_JOB_INLINE_MAX.  Returns 0 with
+ * the form in *form_r, or TRY_FAILED.
+ */
+static int
+dispatch_send(const struct stocked *w, const struct message *m,
+    uint64_t nonce, struct buf *b, const char **form_r, struct outcome *o)
+{
+	uint64_t	 size;
+	int		 jfd, rc;
+
+	*form_r = "inline";
+	if (!message_body_spilled(m) &&
+	    message_size(m) < WIRE_JOB_INLINE_MAX &&
+	    wire_enc_job(b, nonce, m) == 0 &&
+	    buf_len(b) <= WIRE_JOB_INLINE_MAX) {
+		if (wire_send(w->fd, b, -1) == 0)
+			return 0;
+		/* A send buffer made smaller than the job: a memfd then. */
+		if (errno != EMSGSIZE && errno != ENOBUFS)
+			return fail(o, "cannot send the job");
+	} else if (message_body_spilled(m) &&
+	    wire_enc_jobhead(b, nonce, m) == 0 &&
+	    buf_len(b) <= WIRE_JOB_INLINE_MAX &&
+	    (jfd = message_body_fd(m)) != -1) {
+		*form_r = "its body in the memfd it was written to";
+		return wire_send(w->fd, b, jfd) == -1 ?
+		    fail(o, "cannot send the job") : 0;
+	}
+	*form_r = "whole in a memfd";
+	if ((jfd = dispatch_job(m, nonce, &size)) == -1)
+		return fail(o, "cannot write the job");
+	rc = wire_enc_jobref(b, nonce, size) == -1 ||
+	    wire_send(w->fd, b, jfd) == -1 ? fail(o, "cannot send the job") : 0;
+	close(jfd);
+	return rc;
 }
 
 static int
@@ -1274,11 +1388,13 @@ dispatch_extra(ssize_t n)
  * then reads what it sent just before it went.  A frame does not end the
  * wait: a worker that sends one and exits is not killed, so that how it
  * ends does not depend on how fast it is.  Returns 0 once it is gone and
- * sent nothing; -1 with the reason in o->why, and then it is gone too
- * unless time was up.
+ * sent nothing; 1 when time was up and it had sent nothing more (the
+ * caller kills it); -1 with the reason in o->why, and then it is gone too
+ * unless time was up.  *gone_r says whether its exit was seen.
  */
 static int
-dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
+dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o,
+    int *gone_r)
 {
 	struct pollfd	 pfd[2] = { { w->pidfd, POLLIN, 0 },
 			    { w->fd, POLLIN, 0 } };
@@ -1292,9 +1408,16 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 		rc = poll(pfd, nfd, (int)(end > clock_ms() ? end - clock_ms() : 0));
 		if (rc == -1 && errno == EINTR)
 			continue;
+		/*
+		 * Slow to exit, but it said nothing after its verdict: a
+		 * healthy worker on a host short of CPU can be this slow.
+		 * It is killed before the answer all the same; its verdict,
+		 * validated as any other, stands.  A worker that owns its
+		 * process could have sent that verdict and exited, so
+		 * staying on gains it nothing.
+		 */
 		if (rc == 0 && why == NULL)
-			return worker_failed(o,
-			    "worker did not exit after its verdict");
+			return 1;
 		if (rc <= 0)
 			return fail(o, why != NULL ? why :
 			    "cannot wait for the worker to exit");
@@ -1305,8 +1428,12 @@ dispatch_after(const struct stocked *w, struct buf *b, struct outcome *o)
 		    &from));
 		nfd = 1;
 	}
-	/* Gone: end of file comes after anything it sent. */
-	if (why == NULL && nfd == 2 && poll(&pfd[1], 1, 0) == 1)
+	*gone_r = 1;
+	/*
+	 * Gone, so its end of the channel is closed (no other process has
+	 * it): what it sent, or end of file, is there without a poll.
+	 */
+	if (why == NULL && nfd == 2)
 		why = dispatch_extra(wire_recv_peer(w->fd, b, WIRE_VERDICT_MAX,
 		    &from));
 	return why == NULL ? 0 : fail(o, why);
@@ -1323,9 +1450,9 @@ static int
 dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
     long long deadline, struct outcome *o)
 {
-	const char	*why;
-	uint64_t	 nonce, size;
-	int		 jfd, rc, grace = DISPATCH_EXIT_MS;
+	const char	*why, *form = NULL;
+	uint64_t	 nonce;
+	int		 rc, grace = DISPATCH_EXIT_MS, gone = 0, late = 0;
 	size_t		 len;
 
 	/*
@@ -1338,29 +1465,32 @@ dispatch_use(struct stocked *w, const struct message *m, struct buf *b,
 		rc = 1;
 	} else if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		rc = fail(o, "getrandom failed");
-	else if ((jfd = dispatch_job(m, nonce, &size)) == -1)
-		rc = fail(o, "cannot write the job");
-	else {
-		rc = wire_enc_jobref(b, nonce, size) == -1 ||
-		    wire_send(w->fd, b, jfd) == -1 ? fail(o,
-		    "cannot send the job") : 0;
-		close(jfd);
-	}
+	else
+		rc = dispatch_send(w, m, nonce, b, &form, o);
 	/* What a test waits for, rather than for a while. */
 	if (rc == 0)
-		log_debug("%s: job sent to worker %ld", m->queue_id != NULL ?
-		    m->queue_id : "NOQUEUE", (long)w->pid);
+		log_debug("%s: job sent to worker %ld, %s", m->queue_id != NULL ?
+		    m->queue_id : "NOQUEUE", (long)w->pid, form);
 	if (rc == 0 && (rc = dispatch_read(w, b, deadline, o)) == 0) {
-		if ((rc = dispatch_after(w, b, o)) < 0)
+		if ((late = dispatch_after(w, b, o, &gone)) != 0)
 			grace = 0;
+		if (late < 0)
+			rc = late;
 		else if (validate_verdict(&o->v, nonce, &w->g->policy,
 		    &why) == -1)
 			rc = fail(o, why);
 	}
 	close(w->fd);
-	if (worker_gone(w->pidfd, w->pid, grace) && rc < 0) {
-		len = strlen(o->why);
-		snprintf(o->why + len, sizeof(o->why) - len, ", killed");
+	if (!gone && worker_gone(w->pidfd, w->pid, grace)) {
+		if (rc < 0) {
+			len = strlen(o->why);
+			snprintf(o->why + len, sizeof(o->why) - len,
+			    ", killed");
+		} else if (late == 1)
+			log_warnx("%s: worker %ld did not exit within %d ms "
+			    "of its verdict, killed; the verdict stands",
+			    m->queue_id != NULL ? m->queue_id : "NOQUEUE",
+			    (long)w->pid, DISPATCH_EXIT_MS);
 	}
 	close(w->pidfd);
 	return rc;
@@ -1400,6 +1530,7 @@ dispatch_try(struct dispatch *d, const struct message *m, struct buf *b,
 	long long	 deadline, limit;
 	int		 rc;
 
+	memset(&w, 0, sizeof(w));
 	deadline = start + (*g_r)->conf->worker_timeout * 1000LL;
 	if (dispatch_take(d, deadline, &w, o) == -1)
 		return TRY_FAILED;
@@ -1456,7 +1587,7 @@ dispatch_run(struct dispatch *d, const struct message *m, struct outcome *o)
 	memset(o, 0, sizeof(*o));
 	if (dispatch_penalty(d, g, m, start, o))
 		rc = TRY_FAILED;
-	else if ((b = buf_new(WIRE_VERDICT_MAX + 1)) == NULL)
+	else if ((b = buf_new(DISPATCH_BUF_MAX + 1)) == NULL)
 		rc = fail(o, "out of memory");
 	else
 		rc = dispatch_try(d, m, b, start, &g, o);

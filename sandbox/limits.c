@@ -2,8 +2,11 @@
  * sandbox/limits.c: resource limits, not dumpable and no-new-privs for a
  * worker.  Runs in the worker, after fork and before the job is read; the
  * limits come from the spawner's configuration, which it trusts.  Every
- * setting is read back, because a layer that silently did not apply is
- * worse than an error.
+ * setting is checked, because a layer that silently did not apply is worse
+ * than an error; it is checked by the call that makes it, which on Linux
+ * succeeds only once the new setting is in place (see limit_set and
+ * sandbox_prctl_apply), so nothing is read back twice: one system call a
+ * limit, a worker being forked for every message.
  *
  * Linux and FreeBSD: the rlimits are POSIX; not dumpable and no-new-privs
  * are prctl(2) here on Linux, and procctl(2) in capsicum.c on FreeBSD.
@@ -59,30 +62,53 @@ limit_min(rlim_t a, rlim_t b)
 }
 
 /*
+ * Sets the limit want and returns the one it replaced in old.  On Linux
+ * that is one prlimit(2), and a success means the kernel now holds exactly
+ * want: do_prlimit() checks the new limit, then stores it whole under the
+ * task lock, or fails and changes nothing.  Elsewhere getrlimit and
+ * setrlimit, whose success means the same.
+ */
+static int
+limit_swap(int resource, const struct rlimit *want, struct rlimit *old)
+{
+#ifdef __linux__
+	return prlimit(0, resource, want, old);
+#else
+	if (getrlimit(resource, old) == -1)
+		return -1;
+	return setrlimit(resource, want);
+#endif
+}
+
+/*
  * Sets one limit, never above the current hard limit (only root could
- * raise it, and a lower limit is still within what was asked), and reads
- * it back.
+ * raise it, and a lower limit is still within what was asked).  Usually
+ * one call: the limit is set as asked, and what it replaced shows that
+ * the hard limit was not raised.  When the new hard limit is above the old
+ * one, the call either failed (EPERM: no CAP_SYS_RESOURCE) or raised it
+ * (with CAP_SYS_RESOURCE); either way the limit is set again, lowered to
+ * the old hard limit.  Any other failure is an error.
  */
 static int
 limit_set(const struct limit *lim, char *err, size_t errlen)
 {
-	struct rlimit	cur, want;
+	struct rlimit	want, old;
 
-	if (getrlimit(lim->resource, &cur) == -1) {
-		sandbox_seterr(err, errlen, "getrlimit %s: %s", lim->name,
-		    strerror(errno));
-		return -1;
-	}
-	want.rlim_max = limit_min(lim->hard, cur.rlim_max);
-	want.rlim_cur = limit_min(lim->soft, want.rlim_max);
-	if (setrlimit(lim->resource, &want) == -1) {
+	want.rlim_max = lim->hard;
+	want.rlim_cur = lim->soft;
+	if (limit_swap(lim->resource, &want, &old) == 0) {
+		if (old.rlim_max >= want.rlim_max)
+			return 0;
+	} else if (errno != EPERM || getrlimit(lim->resource, &old) == -1) {
 		sandbox_seterr(err, errlen, "setrlimit %s: %s", lim->name,
 		    strerror(errno));
 		return -1;
 	}
-	if (getrlimit(lim->resource, &cur) == -1 ||
-	    cur.rlim_cur != want.rlim_cur || cur.rlim_max != want.rlim_max) {
-		sandbox_seterr(err, errlen, "setrlimit %s did not take", lim->name);
+	want.rlim_max = limit_min(lim->hard, old.rlim_max);
+	want.rlim_cur = limit_min(lim->soft, want.rlim_max);
+	if (setrlimit(lim->resource, &want) == -1) {
+		sandbox_seterr(err, errlen, "setrlimit %s: %s", lim->name,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -117,6 +143,12 @@ sandbox_limits_apply(const struct sandbox_limits *l, char *err,
 
 #ifdef __linux__
 
+/*
+ * Each prctl(2) returns 0 only once its flag is set (kernel/sys.c:
+ * PR_SET_DUMPABLE checks its argument, then stores it in the mm;
+ * PR_SET_NO_NEW_PRIVS sets a bit that nothing clears), so reading them
+ * back could only say what the return value already did.
+ */
 int
 sandbox_prctl_apply(char *err, size_t errlen)
 {
@@ -124,17 +156,9 @@ sandbox_prctl_apply(char *err, size_t errlen)
 		sandbox_seterr(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
-	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		sandbox_seterr(err, errlen, "PR_SET_DUMPABLE did not take");
-		return -1;
-	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		sandbox_seterr(err, errlen, "PR_SET_NO_NEW_PRIVS: %s",
 		    strerror(errno));
-		return -1;
-	}
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
-		sandbox_seterr(err, errlen, "PR_SET_NO_NEW_PRIVS did not take");
 		return -1;
 	}
 	return 0;

@@ -28,15 +28,18 @@ int	sandbox_limits_check(const struct sandbox_limits *, char *err,
  * above the soft one, so SIGXCPU comes first and SIGKILL after), and
  * RLIMIT_FSIZE, RLIMIT_NPROC and RLIMIT_CORE to 0, RLIMIT_NOFILE to nofile.
  * A limit is never raised: a value above the current hard limit is lowered
- * to it.  Each limit is read back.  Returns 0, or -1 with a message in err.
+ * to it.  On Linux one prlimit(2) a limit, whose success is the check (two
+ * more for a limit above the hard one).  Returns 0, or -1 with a message in
+ * err, as soon as a limit cannot be set.
  */
 int	sandbox_limits_apply(const struct sandbox_limits *, char *err,
 	    size_t errlen);
 
 /*
  * Linux only: makes the process not dumpable and sets no-new-privs (which
- * the seccomp filter and Landlock need when unprivileged), and reads both
- * back.  Returns 0, or -1 with a message in err.  On FreeBSD capsicum.c
+ * the seccomp filter and Landlock need when unprivileged), one prctl(2)
+ * each, whose success is the check.  Returns 0, or -1 with a message in
+ * err.  On FreeBSD capsicum.c
  * does the same with procctl(2): tracing and core dumps off, no-new-privs
  * where the kernel has it.
  */

@@ -881,6 +881,95 @@ test_trace(void)
 	buf_free(&b);
 }
 
+/*
+ * WIRE_GRANT: 1 to WIRE_GRANT_MAX, nothing after.  WIRE_JOBHEAD: the
+ * job's fields and a body length of 1 up to the message's limit, and
+ * nothing after; the body is not in it.  wire_peek_type: the type of a
+ * sound frame only.
+ */
+static void
+test_grant_head(void)
+{
+	struct buf	*b = buf_new(WIRE_JOB_INLINE_MAX);
+	struct message	*m = message_new(1000), *w;
+	const char	*why;
+	unsigned	 n;
+	uint64_t	 nonce;
+	size_t		 len;
+
+	ok(wire_enc_grant(b, 5) == 0 && wire_dec_grant(buf_data(b),
+	    buf_len(b), &n, &why) == 0 && n == 5, "grant round trip");
+	ok(wire_peek_type(buf_data(b), buf_len(b)) == WIRE_GRANT,
+	    "peek: a grant");
+	ok(wire_peek_type(buf_data(b), buf_len(b) - 1) == -1,
+	    "peek: not a frame one byte short");
+	ok(wire_dec_request(buf_data(b), buf_len(b), &why) == -1,
+	    "a grant is not a request");
+	wire_enc_grant(b, WIRE_GRANT_MAX);
+	ok(wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == 0 &&
+	    n == WIRE_GRANT_MAX, "bound: a grant of WIRE_GRANT_MAX decodes");
+	wire_enc_grant(b, WIRE_GRANT_MAX + 1);
+	ok(wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1,
+	    "bound: a grant of WIRE_GRANT_MAX + 1 is refused");
+	wire_enc_grant(b, 0);
+	ok(wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1,
+	    "bound: a grant of 0 is refused");
+	wire_enc_grant(b, 1);
+	add_trailing(b);
+	ok(wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1,
+	    "bound: a grant with a trailing byte is refused");
+
+	message_set(&m->sender, "a@example.org");
+	message_add_header(m, "Subject", "x");
+	ok(wire_enc_jobhead(b, 9, m) == -1, "no head for a message without "
+	    "a body");
+	message_add_body(m, "0123456789", 10);
+	w = message_new(1000);
+	ok(wire_enc_jobhead(b, 9, m) == 0 && wire_dec_jobhead(buf_data(b),
+	    buf_len(b), &nonce, w, &len, &why) == 0 && nonce == 9 &&
+	    len == 10 && w->bodylen == 0 && w->nhdrs == 1 &&
+	    strcmp(w->sender, "a@example.org") == 0,
+	    "head round trip: the fields and the body's length, no body");
+	ok(message_body_ref(w, (const uint8_t *)"0123456789", len) == 0 &&
+	    message_size(w) == message_size(m), "with its body it counts as "
+	    "the message it came from");
+	message_free(&w);
+	ok(wire_peek_type(buf_data(b), buf_len(b)) == WIRE_JOBHEAD,
+	    "peek: a head");
+	w = message_new(1000);
+	ok(wire_dec_job(buf_data(b), buf_len(b), &nonce, w, &why) == -1,
+	    "a head is not a job");
+	message_free(&w);
+	add_trailing(b);
+	w = message_new(1000);
+	ok(wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, w, &len,
+	    &why) == -1, "bound: a head with a trailing byte is refused");
+	message_free(&w);
+	/* The body's length is the frame's last u32. */
+	wire_enc_jobhead(b, 9, m);
+	buf_poke_u32(b, buf_len(b) - 4, 0);
+	w = message_new(1000);
+	ok(wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, w, &len,
+	    &why) == -1, "bound: a head with a body of 0 is refused");
+	message_free(&w);
+	buf_poke_u32(b, buf_len(b) - 4, 1000);
+	w = message_new(1000);
+	ok(wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, w, &len,
+	    &why) == 0 && len == 1000, "bound: a head with a body of the "
+	    "limit decodes");
+	ok(message_body_ref(w, (const uint8_t *)"x", 1000) == -1,
+	    "but the header leaves it no room: the body is refused");
+	message_free(&w);
+	buf_poke_u32(b, buf_len(b) - 4, 1001);
+	w = message_new(1000);
+	ok(wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, w, &len,
+	    &why) == -1, "bound: a head with a body over the limit is "
+	    "refused");
+	message_free(&w);
+	message_free(&m);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -898,5 +987,6 @@ main(void)
 	test_two_fds();
 	test_peer();
 	test_trace();
+	test_grant_head();
 	return done_testing();
 }

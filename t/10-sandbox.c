@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -36,6 +37,7 @@
 #include <fcntl.h>
 #include <iconv.h>
 #include <pwd.h>
+#include <seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -764,6 +766,153 @@ act_openat2(void)
 	return EXIT_RETURNED;
 }
 
+/*
+ * What the spawner's policy allows and a worker's must not: a worker is
+ * forked under the spawner's policy, so each of these kills it only
+ * because its own filter says so (the second run of the cases).  5 is a
+ * descriptor number a spawner holds and a worker does not.
+ */
+#define SPAWNER_FD	5
+
+static int
+act_socketpair(void)
+{
+	int	sv[2];
+
+	syscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET, 0, sv);
+	return EXIT_RETURNED;
+}
+
+static int
+act_pidfd_open(void)
+{
+	syscall(SYS_pidfd_open, getpid(), 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_pidfd_send_signal(void)
+{
+	syscall(SYS_pidfd_send_signal, SANDBOX_FD_CHAN, SIGKILL, NULL, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_kill_self(void)
+{
+	kill(getpid(), SIGKILL);
+	return EXIT_RETURNED;
+}
+
+static int
+act_wait4(void)
+{
+	syscall(SYS_wait4, -1, NULL, WNOHANG, NULL);
+	return EXIT_RETURNED;
+}
+
+static int
+act_poll(void)
+{
+	syscall(SYS_poll, NULL, 0, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_dup2(void)
+{
+	syscall(SYS_dup2, SANDBOX_FD_CHAN, SANDBOX_FD_CHAN);
+	return EXIT_RETURNED;
+}
+
+static int
+act_close_range(void)
+{
+	syscall(SYS_close_range, 100, 200, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_setsockopt(void)
+{
+	int	on = 1;
+
+	syscall(SYS_setsockopt, SANDBOX_FD_CHAN, SOL_SOCKET, SO_PASSCRED, &on,
+	    sizeof(on));
+	return EXIT_RETURNED;
+}
+
+static int
+act_setresuid(void)
+{
+	syscall(SYS_setresuid, -1, -1, -1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_getuid(void)
+{
+	syscall(SYS_getuid);
+	return EXIT_RETURNED;
+}
+
+static int
+act_sigaction(void)
+{
+	syscall(SYS_rt_sigaction, SIGUSR1, NULL, NULL, 8);
+	return EXIT_RETURNED;
+}
+
+static int
+act_landlock(void)
+{
+	syscall(SYS_landlock_create_ruleset, NULL, 0, 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_read_spawner_fd(void)
+{
+	char	b;
+
+	syscall(SYS_read, SPAWNER_FD, &b, 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_write_spawner_fd(void)
+{
+	syscall(SYS_write, SPAWNER_FD, "x", 1);
+	return EXIT_RETURNED;
+}
+
+static int
+act_recvmsg_spawner_fd(void)
+{
+	struct msghdr	msg;
+
+	memset(&msg, 0, sizeof(msg));
+	syscall(SYS_recvmsg, SPAWNER_FD, &msg, MSG_DONTWAIT);
+	return EXIT_RETURNED;
+}
+
+static int
+act_sendmsg_spawner_fd(void)
+{
+	struct msghdr	msg;
+
+	memset(&msg, 0, sizeof(msg));
+	syscall(SYS_sendmsg, SPAWNER_FD, &msg, 0);
+	return EXIT_RETURNED;
+}
+
+static int
+act_mmap_spawner_fd(void)
+{
+	mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, SPAWNER_FD, 0);
+	return EXIT_RETURNED;
+}
+
 /* Limits. */
 static int
 act_spin(void)
@@ -850,6 +999,27 @@ static const struct tcase cases[] = {
 	{ "clock_nanosleep", act_clock_nanosleep, SIGSYS_KILL, 0 },
 	{ "setrlimit (prlimit64)", act_setrlimit, SIGSYS_KILL, 0 },
 	{ "openat2", act_openat2, SIGSYS_KILL, 0 },
+
+	{ "socketpair", act_socketpair, SIGSYS_KILL, 0 },
+	{ "pidfd_open", act_pidfd_open, SIGSYS_KILL, 0 },
+	{ "pidfd_send_signal", act_pidfd_send_signal, SIGSYS_KILL, 0 },
+	{ "kill itself with SIGKILL", act_kill_self, SIGSYS_KILL, 0 },
+	{ "wait4", act_wait4, SIGSYS_KILL, 0 },
+	{ "poll", act_poll, SIGSYS_KILL, 0 },
+	{ "dup2", act_dup2, SIGSYS_KILL, 0 },
+	{ "close_range", act_close_range, SIGSYS_KILL, 0 },
+	{ "setsockopt", act_setsockopt, SIGSYS_KILL, 0 },
+	{ "setresuid", act_setresuid, SIGSYS_KILL, 0 },
+	{ "getuid", act_getuid, SIGSYS_KILL, 0 },
+	{ "rt_sigaction", act_sigaction, SIGSYS_KILL, 0 },
+	{ "landlock_create_ruleset", act_landlock, SIGSYS_KILL, 0 },
+	{ "read fd 5, a spawner's", act_read_spawner_fd, SIGSYS_KILL, 0 },
+	{ "write fd 5, a spawner's", act_write_spawner_fd, SIGSYS_KILL, 0 },
+	{ "recvmsg on fd 5, a spawner's", act_recvmsg_spawner_fd, SIGSYS_KILL,
+	    0 },
+	{ "sendmsg on fd 5, a spawner's", act_sendmsg_spawner_fd, SIGSYS_KILL,
+	    0 },
+	{ "mmap fd 5, a spawner's", act_mmap_spawner_fd, SIGSYS_KILL, 0 },
 
 	{ "malloc beyond RLIMIT_AS fails", act_malloc_over_as, EXITS_0,
 	    F_NEEDAS },
@@ -1364,6 +1534,261 @@ test_limits_bounds(void)
 	l.cpu_seconds = RLIM_INFINITY;
 	ok(sandbox_limits_check(&l, err, sizeof(err)) == -1,
 	    "limits: no CPU limit is refused");
+}
+
+/*
+ * How sandbox_worker_enter() sets each limit: one prlimit(2), whose
+ * success is the check; a limit above the hard one lowered to it, never
+ * raised (as root, the first call may raise it, and it must come down
+ * again); and a limit that cannot be set stops the worker.  The failures
+ * come from a seccomp filter of the test's own, loaded first: refused
+ * calls fail with an errno and the rest go through.
+ */
+#define CPU_LOW		3	/* a hard limit below CPU_SECONDS */
+
+static int	enter_fails_with(const char *);
+
+static int
+act_limits_lowered(void)
+{
+	struct sandbox_limits	lim;
+	struct rlimit		rl = { CPU_LOW, CPU_LOW };
+	char			err[256];
+
+	if (setrlimit(RLIMIT_CPU, &rl) == -1)
+		return 4;
+	child_limits(0, &lim);
+	if (sandbox_worker_enter(t_filter, &lim, err, sizeof(err)) == -1)
+		child_fail(EXIT_ENTER, err);
+	return act_relay_proc();
+}
+
+/* Loads a filter that makes prlimit64 fail with e where cmp matches. */
+static int
+refuse_prlimit(int e, const struct scmp_arg_cmp *cmp)
+{
+	scmp_filter_ctx	ctx;
+	int		rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		return -1;
+	rc = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(e),
+	    SCMP_SYS(prlimit64), 1, *cmp);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return rc;
+}
+
+/*
+ * sandbox_worker_enter() fails with want in its message, and the worker's
+ * filter is not loaded: getppid, which it would kill, still works.
+ */
+static int
+enter_refused(const char *want)
+{
+	if (enter_fails_with(want) != 0)
+		return 2;
+	return getppid() > 0 ? 0 : 3;
+}
+
+/* RLIMIT_CORE cannot be set at all (EACCES). */
+static int
+act_limits_core_refused(void)
+{
+	struct scmp_arg_cmp	cmp = SCMP_A1(SCMP_CMP_EQ, RLIMIT_CORE);
+
+	if (refuse_prlimit(EACCES, &cmp) != 0)
+		return 4;
+	return enter_refused("RLIMIT_CORE: Permission denied");
+}
+
+/*
+ * No limit may be set (EPERM, as without CAP_SYS_RESOURCE), but each may
+ * be read: the lowered retry fails too.
+ */
+static int
+act_limits_sets_refused(void)
+{
+	struct scmp_arg_cmp	cmp = SCMP_A2(SCMP_CMP_NE, 0);
+
+	if (refuse_prlimit(EPERM, &cmp) != 0)
+		return 4;
+	return enter_refused("RLIMIT_CPU: Operation not permitted");
+}
+
+/* What sandbox_prctl_apply() sets, by itself, read back here. */
+static int
+act_prctl_apply(void)
+{
+	char	err[256];
+
+	if (sandbox_prctl_apply(err, sizeof(err)) == -1)
+		child_fail(EXIT_ENTER, err);
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return 2;
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 3;
+}
+
+/* Whether a hard limit may be raised here (CAP_SYS_RESOURCE), in a child. */
+static int
+can_raise_limits(void)
+{
+	struct rlimit	lo = { CPU_LOW, CPU_LOW }, hi = { CPU_LOW, CPU_LOW + 1 };
+	pid_t		pid;
+	int		status;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0)
+		t_exit(setrlimit(RLIMIT_CPU, &lo) == 0 &&
+		    setrlimit(RLIMIT_CPU, &hi) == 0 ? 0 : 1);
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0;
+}
+
+#define LIMITS_SET_TESTS	4
+
+static void
+test_limits_set(void)
+{
+	char	out[8192], st[128];
+	rlim_t	soft, hard;
+	int	status;
+
+	status = run_child(act_limits_lowered, F_NOENTER | F_LIMITS, out,
+	    sizeof(out));
+	if (!outcome_ok(EXITS_0, status) ||
+	    limits_field(out, "Max cpu time", &soft, &hard) == -1)
+		soft = hard = 12345;
+	if (!ok(soft == CPU_LOW && hard == CPU_LOW, "cpu_seconds %d above a "
+	    "hard limit of %d: lowered to it, never raised (%s)", CPU_SECONDS,
+	    CPU_LOW, can_raise_limits() ? "CAP_SYS_RESOURCE: raised, then "
+	    "lowered again" : "no CAP_SYS_RESOURCE: refused, then lowered")) {
+		status_str(status, st, sizeof(st));
+		diag("child: %s; got %llu %llu", st, (unsigned long long)soft,
+		    (unsigned long long)hard);
+	}
+	status = run_child(act_limits_core_refused, F_NOENTER, out,
+	    sizeof(out));
+	if (!ok(outcome_ok(EXITS_0, status), "a limit that cannot be set "
+	    "stops the worker before its filter")) {
+		status_str(status, st, sizeof(st));
+		diag("child: %s, said: %s", st, out);
+	}
+	status = run_child(act_limits_sets_refused, F_NOENTER, out,
+	    sizeof(out));
+	if (!ok(outcome_ok(EXITS_0, status), "limits that may be read but "
+	    "not set stop the worker too")) {
+		status_str(status, st, sizeof(st));
+		diag("child: %s, said: %s", st, out);
+	}
+	status = run_child(act_prctl_apply, F_NOENTER, out, sizeof(out));
+	if (!ok(outcome_ok(EXITS_0, status), "sandbox_prctl_apply: not "
+	    "dumpable, no-new-privs")) {
+		status_str(status, st, sizeof(st));
+		diag("child: %s, said: %s", st, out);
+	}
+}
+
+/*
+ * The system calls sandbox_worker_enter() makes, a worker being set up
+ * for every message: a child stops, is traced through the call, and
+ * counts each system call it enters.  One prlimit64 a limit (it was three:
+ * a read, the set, a read back), prctl for not dumpable, no-new-privs and
+ * the filter, and nothing else but personality and Landlock's three.
+ */
+struct enter_calls {
+	int	prlimit;
+	int	prctl;
+	int	total;
+};
+
+static void __attribute__((noreturn))
+traced_enter(void)
+{
+	struct sandbox_limits	lim;
+	char			err[256];
+
+	child_limits(0, &lim);
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == -1)
+		t_exit(EXIT_SETUP);
+	(void)raise(SIGSTOP);
+	if (sandbox_worker_enter(t_filter, &lim, err, sizeof(err)) == -1)
+		t_exit(EXIT_ENTER);
+	t_exit(0);
+}
+
+/* Counts the calls of the traced child pid up to its exit_group. */
+static int
+trace_count(pid_t pid, struct enter_calls *c)
+{
+	struct __ptrace_syscall_info	si;
+	int				status, sig = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ||
+	    ptrace(PTRACE_SETOPTIONS, pid, NULL,
+	    (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) == -1)
+		return -1;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig) == -1 ||
+		    waitpid(pid, &status, 0) != pid)
+			return -1;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return status;
+		sig = 0;
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+			sig = WSTOPSIG(status);
+			continue;
+		}
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(si),
+		    &si) == -1)
+			return -1;
+		if (si.op != PTRACE_SYSCALL_INFO_ENTRY ||
+		    si.entry.nr == SYS_exit_group)
+			continue;
+		c->total++;
+		c->prlimit += si.entry.nr == SYS_prlimit64;
+		c->prctl += si.entry.nr == SYS_prctl;
+	}
+}
+
+#define ENTER_CALLS_TESTS	2
+
+static void
+test_enter_calls(void)
+{
+	struct enter_calls	c;
+	pid_t			pid;
+	int			status, nlimits = 6;
+
+#ifdef T_SANITIZERS
+	nlimits = 5;	/* no RLIMIT_AS */
+#endif
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0)
+		traced_enter();
+	status = trace_count(pid, &c);
+	if (status == -1) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		skip(ENTER_CALLS_TESTS, "cannot trace a child here");
+		return;
+	}
+	if (!outcome_ok(EXITS_0, status)) {
+		diag("traced child: status %#x", status);
+		skip(ENTER_CALLS_TESTS, "sandbox_worker_enter failed");
+		return;
+	}
+	diag("sandbox_worker_enter: %d system calls", c.total);
+	is_int(c.prlimit, nlimits, "one prlimit64 for each of the %d limits",
+	    nlimits);
+	is_int(c.prctl, 3, "one prctl each for not dumpable, no-new-privs "
+	    "and the filter");
 }
 
 #define FILTER_TESTS	7
@@ -2039,7 +2464,8 @@ main(void)
 		t_wuser = "filterd-worker";
 	plan(FILTER_TESTS + 2 * (int)NITEMS(cases) + STATUS_TESTS +
 	    LIMITS_TESTS + ENTER_TESTS + CAPS_TESTS + PRIVDROP_TESTS +
-	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS +
+	    PRIVDROP_BOUND_TESTS + LIMITS_BOUND_TESTS + LIMITS_SET_TESTS +
+	    ENTER_CALLS_TESTS +
 	    LANDLOCK_TESTS + NS_TESTS + SEQUENCE_TESTS);
 	if ((t_filter = sandbox_filter_new(err, sizeof(err))) == NULL)
 		bail("sandbox_filter_new: %s", err);
@@ -2055,6 +2481,8 @@ main(void)
 	test_limits();
 	test_enter_errors();
 	test_limits_bounds();
+	test_limits_set();
+	test_enter_calls();
 	test_drop_caps();
 	test_privdrop();
 	test_landlock();

@@ -16,7 +16,12 @@
  * before any sibling serves, and its client is penalised: its next message
  * gets the fallback without a worker, another client's does not, and the
  * penalty ends, and doubles with a second offence; loopback is exempt; a
- * worker that times out is an offence too.
+ * worker that times out is an offence too.  Workers are pushed ahead of
+ * demand: while mail flows four wait in the supervisor's stock, one grant
+ * tops it up for several messages, four messages at once are served from
+ * the stock with the spawner silent, and when a worker fails, the
+ * siblings its spawner pushed ahead are closed unused.  A small job goes
+ * inline, a larger one in a memfd.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,12 +45,25 @@
 #include "filterd/super_dispatch.h"
 #include "t/tap.h"
 
-#define CONF(size) \
+/*
+ * worker_timeout is 1 s where a test waits for a deadline to pass (a
+ * silent spawner or parent), and 5 s elsewhere: a sanitizer build's fake
+ * worker, executed on a loaded machine, can take over a second to start.
+ */
+#define CONF_T(size, timeout) \
 	"listen = \"unix:/tmp/t17.sock\";\n" \
 	"user = \"nobody\";\n" \
 	"on_failure = \"tempfail\";\n" \
-	"limits = { worker_timeout = 1; message_size = " size "; };\n" \
+	"limits = { worker_timeout = " timeout "; message_size = " size "; };\n" \
 	"penalty = { base = 2; max = 60; };\n"
+#define CONF(size)	CONF_T(size, "5")
+
+/* A fake worker's descriptors: its channel, and its spawner's counters. */
+#define WORKER_FD_CHAN		3
+#define WORKER_FD_SHARED	4
+
+/* The largest message a fake worker takes. */
+#define JOB_MSG_MAX	1000000
 
 /* What a fake worker does after its verdict. */
 enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
@@ -56,13 +74,23 @@ enum { W_EXIT, W_LINGER, W_EMPTY, W_EMPTY_LINGER };
  */
 struct spawner {
 	int		 fd;		/* its end of the control socket */
-	int		 silent;	/* reads requests, answers none */
+	int		 memfd;		/* of this, shared with its workers */
+	unsigned	 silent;	/* atomic: reads grants, answers none */
+	int		 unasked;	/* sends a worker before any grant */
 	int		 mode;		/* W_*, for the workers it forks */
 	unsigned	 handed;	/* atomic, as the counters below */
+	unsigned	 started;	/* workers executed and waiting */
 	unsigned	 served;	/* workers that got a job */
 	unsigned	 unused;	/* workers closed without one */
 	unsigned	 crashed;	/* workers that gave no verdict */
 	unsigned	 ended;		/* its control socket was closed */
+	unsigned	 granted;	/* workers the supervisor granted */
+	unsigned	 inline_jobs;	/* jobs that came inline */
+	unsigned	 head_jobs;	/* as a head, and the body's memfd */
+	unsigned	 memfd_jobs;	/* whole in a memfd */
+	size_t		 last_body;	/* the last job's body length */
+	uint32_t	 last_sum;	/* and body_sum of it */
+	unsigned	 grants;	/* in that many frames */
 	uint64_t	 gen;		/* the generation it was handed with */
 	pthread_t	 tid;
 	pid_t		 pids[64];	/* its workers, reaped at its end */
@@ -73,7 +101,8 @@ struct spawner {
 struct parent {
 	int		 fd;
 	unsigned	 silent;	/* atomic */
-	int		 silent_spawners;
+	unsigned	 silent_spawners;
+	int		 unasked_first;	/* its first spawner sends unasked */
 	pthread_mutex_t	 lock;
 	uint64_t	 gen;
 	int		 snap;
@@ -103,6 +132,12 @@ bump(unsigned *p)
 	__atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL);
 }
 
+static void
+bump_by(unsigned *p, unsigned n)
+{
+	__atomic_add_fetch(p, n, __ATOMIC_ACQ_REL);
+}
+
 /* Waits up to ms for *p to reach want. */
 static int
 wait_for(const unsigned *p, unsigned want, int ms)
@@ -125,30 +160,100 @@ w_exit(int status)
 		syscall(SYS_exit_group, status);
 }
 
+/* A checksum of n bytes, to see the worker got the right body. */
+static uint32_t
+sum(const uint8_t *p, size_t n)
+{
+	uint32_t	 h = 2166136261U;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h;
+}
+
+/* Of m's whole body, wherever it is kept. */
+static uint32_t
+body_sum(const struct message *m)
+{
+	uint8_t		*p;
+	uint32_t	 h;
+
+	if ((p = malloc(m->bodylen + 1)) == NULL ||
+	    message_body_copy(m, p) == -1)
+		bail("message_body_copy");
+	h = sum(p, m->bodylen);
+	free(p);
+	return h;
+}
+
 /*
  * What the job's message asks of the worker: 0 nothing, 1 to end without
  * a verdict (X-Crash: yes), 2 to stay silent (X-Crash: silent).
  */
 static int
-job_crashes(int jfd, uint64_t size)
+job_crashes(const struct message *m)
 {
-	struct message	*m;
-	const char	*why;
-	uint64_t	 nonce;
-	size_t		 i;
-	void		*p;
-	int		 crash = 0;
+	size_t	 i;
+	int	 crash = 0;
 
-	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, jfd, 0);
-	if (p == MAP_FAILED || (m = message_new(100000)) == NULL ||
-	    wire_dec_job(p, (size_t)size, &nonce, m, &why) == -1)
-		w_exit(1);
 	for (i = 0; i < m->nhdrs; i++)
 		if (strcasecmp(m->hdrs[i].name, "X-Crash") == 0)
 			crash = strcmp(m->hdrs[i].value, "silent") == 0 ? 2 : 1;
-	message_free(&m);
-	munmap(p, (size_t)size);
 	return crash;
+}
+
+/* Maps all of memfd fd, which must hold size bytes. */
+static const uint8_t *
+job_map(int fd, uint64_t size)
+{
+	void	*p;
+
+	if (lseek(fd, 0, SEEK_END) != (off_t)size)
+		w_exit(1);
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		w_exit(1);
+	return p;
+}
+
+/*
+ * The job, in any of its forms (wire.h), decoded into m; counts which
+ * form it came in.  Returns its nonce; 0 at end of file.
+ */
+static uint64_t
+job_read(struct spawner *s, int fd, struct buf *b, struct message *m)
+{
+	const uint8_t	*p;
+	const char	*why;
+	uint64_t	 nonce = 0, jnonce = 0, size;
+	size_t		 len;
+	int		 jfd = -1;
+
+	if (wire_recv(fd, b, WIRE_JOB_INLINE_MAX, &jfd) <= 0)
+		return 0;
+	if (jfd == -1) {
+		bump(&s->inline_jobs);
+		if (wire_dec_job(buf_data(b), buf_len(b), &nonce, m,
+		    &why) == -1)
+			w_exit(1);
+		return nonce;
+	}
+	if (wire_peek_type(buf_data(b), buf_len(b)) == WIRE_JOBHEAD) {
+		bump(&s->head_jobs);
+		if (wire_dec_jobhead(buf_data(b), buf_len(b), &nonce, m, &len,
+		    &why) == -1 ||
+		    message_body_ref(m, job_map(jfd, len), len) == -1)
+			w_exit(1);
+		return nonce;
+	}
+	bump(&s->memfd_jobs);
+	if (wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
+	    &why) == -1 || (p = job_map(jfd, size)) == NULL ||
+	    wire_dec_job(p, (size_t)size, &jnonce, m, &why) == -1 ||
+	    jnonce != nonce)
+		w_exit(1);
+	return nonce;
 }
 
 /*
@@ -160,21 +265,20 @@ static void __attribute__((noreturn))
 worker_main(struct spawner *s, int fd)
 {
 	struct verdict	*v = verdict_new();
-	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 1);
+	struct buf	*b = buf_new(WIRE_JOB_INLINE_MAX + 1);
 	struct buf	*empty = buf_new(1);
-	const char	*why;
-	uint64_t	 nonce, size;
-	int		 jfd = -1;
+	struct message	*m = message_new(JOB_MSG_MAX);
+	uint64_t	 nonce;
 
-	if (v == NULL || b == NULL || empty == NULL)
+	if (v == NULL || b == NULL || empty == NULL || m == NULL)
 		w_exit(1);
-	if (wire_recv(fd, b, WIRE_CTL_MAX, &jfd) <= 0 ||
-	    wire_dec_jobref(buf_data(b), buf_len(b), &nonce, &size,
-	    &why) == -1) {
+	if ((nonce = job_read(s, fd, b, m)) == 0) {
 		bump(&s->unused);
 		w_exit(0);
 	}
-	switch (job_crashes(jfd, size)) {
+	s->last_body = m->bodylen;
+	s->last_sum = body_sum(m);
+	switch (job_crashes(m)) {
 	case 1:
 		bump(&s->crashed);
 		w_exit(0);
@@ -198,8 +302,9 @@ worker_main(struct spawner *s, int fd)
 static void
 spawner_hand(struct spawner *s, struct buf *b)
 {
-	pid_t	 pid;
-	int	 sv[2], fds[2];
+	long long	 end;
+	pid_t		 pid;
+	int		 sv[2], fds[2];
 
 	if (s->nw == sizeof(s->pids) / sizeof(s->pids[0]))
 		bail("too many workers");
@@ -208,14 +313,28 @@ spawner_hand(struct spawner *s, struct buf *b)
 		bail("socketpair: %s", strerror(errno));
 	if ((pid = fork()) == -1)
 		bail("fork: %s", strerror(errno));
+	/*
+	 * The worker is this program again, executed: a fork of this
+	 * threaded process may not allocate (a sanitizer's allocator lock
+	 * held by another thread stays held in the child).  Only its own
+	 * end, or the supervisor never sees EOF; and the shared counters.
+	 */
 	if (pid == 0) {
-		/* Only its own end, or the supervisor never sees EOF. */
-		if (dup2(sv[1], 3) == -1 || close_range(4, ~0U, 0) == -1)
+		if (dup2(sv[1], WORKER_FD_CHAN) == -1 ||
+		    dup2(s->memfd, WORKER_FD_SHARED) == -1 ||
+		    close_range(WORKER_FD_SHARED + 1, ~0U, 0) == -1)
 			w_exit(1);
-		worker_main(s, 3);
+		execl("/proc/self/exe", "19-dispatch", "worker", (char *)NULL);
+		w_exit(1);
 	}
 	close(sv[1]);
 	s->pids[s->nw++] = pid;
+	/* Handed out once waiting for its job, as the spawner's are. */
+	end = now_ms() + 10000;
+	while (get(&s->started) < s->nw && now_ms() < end)
+		usleep(500);
+	if (get(&s->started) < s->nw)
+		bail("a fake worker did not start");
 	if ((fds[1] = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
 		bail("pidfd_open: %s", strerror(errno));
 	fds[0] = sv[0];
@@ -244,13 +363,21 @@ spawner_thread(void *arg)
 {
 	struct spawner	*s = arg;
 	struct buf	*b = buf_new(WIRE_CTL_MAX + 1);
-	unsigned	 i;
+	const char	*why;
+	unsigned	 i, n;
 
 	if (b == NULL)
 		bail("out of memory");
-	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0)
-		if (!s->silent)
+	if (s->unasked)
+		spawner_hand(s, b);
+	while (wire_recv(s->fd, b, WIRE_CTL_MAX, NULL) > 0) {
+		if (wire_dec_grant(buf_data(b), buf_len(b), &n, &why) == -1)
+			bail("the supervisor sent a bad grant: %s", why);
+		bump_by(&s->granted, n);
+		bump(&s->grants);
+		while (!get(&s->silent) && n-- > 0)
 			spawner_hand(s, b);
+	}
 	bump(&s->ended);
 	close(s->fd);
 	buf_free(&b);
@@ -261,20 +388,41 @@ spawner_thread(void *arg)
 	return NULL;
 }
 
+static struct spawner *spawner_start2(unsigned, int, int *);
+
+static void
+spawner_free(struct spawner *s)
+{
+	close(s->memfd);
+	munmap(s, sizeof(*s));
+}
+
 /* Starts a fake spawner; returns it, *ctl_r the supervisor's end. */
 static struct spawner *
-spawner_start(int silent, int *ctl_r)
+spawner_start(unsigned silent, int *ctl_r)
+{
+	return spawner_start2(silent, 0, ctl_r);
+}
+
+/* Starts a fake spawner that may send a worker before any grant. */
+static struct spawner *
+spawner_start2(unsigned silent, int unasked, int *ctl_r)
 {
 	struct spawner	*s;
-	int		 sv[2];
+	int		 sv[2], mfd;
 
-	if ((s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED |
-	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ||
+	/* In a memfd, for the workers it executes to map. */
+	if ((mfd = memfd_create("t19-spawner", MFD_CLOEXEC)) == -1 ||
+	    ftruncate(mfd, sizeof(*s)) == -1 ||
+	    (s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    mfd, 0)) == MAP_FAILED ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		bail("spawner_start: %s", strerror(errno));
 	memset(s, 0, sizeof(*s));
+	s->memfd = mfd;
 	s->fd = sv[1];
 	s->silent = silent;
+	s->unasked = unasked;
 	*ctl_r = sv[0];
 	if (pthread_create(&s->tid, NULL, spawner_thread, s) != 0)
 		bail("pthread_create");
@@ -290,7 +438,8 @@ parent_answer(struct parent *p, struct buf *b)
 
 	if (n == sizeof(p->spawners) / sizeof(p->spawners[0]))
 		bail("too many spawners");
-	s = spawner_start(p->silent_spawners, &ctl);
+	s = spawner_start2(p->silent_spawners, p->unasked_first && n == 0,
+	    &ctl);
 	p->spawners[n] = s;
 	pthread_mutex_lock(&p->lock);
 	s->gen = p->gen;
@@ -353,7 +502,7 @@ parent_stop(struct parent *p, int pchan)
 	pthread_join(p->tid, NULL);
 	for (i = 0; i < get(&p->nspawners); i++) {
 		pthread_join(p->spawners[i]->tid, NULL);
-		munmap(p->spawners[i], sizeof(*p->spawners[i]));
+		spawner_free(p->spawners[i]);
 	}
 	close(p->fd);
 	close(p->snap);
@@ -513,7 +662,7 @@ test_reload(const struct message *m)
 static void
 test_silent(const struct message *m, int parent_silent)
 {
-	struct config	*c = conf(CONF("100000"));
+	struct config	*c = conf(CONF_T("100000", "1"));
 	struct parent	 p;
 	struct dispatch	*d;
 	uint64_t	 announced = 1;
@@ -585,6 +734,117 @@ test_standby(const struct message *m)
 	config_free(&c);
 }
 
+/* n messages at once; each must be served, by s, within ms. */
+static void
+n_at_once(struct dispatch *d, struct parent *p, const struct message *m,
+    struct spawner *s, int n, long long ms, const char *what)
+{
+	struct run	 r[8];
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].d = d;
+		r[i].m = m;
+		if (pthread_create(&r[i].tid, NULL, run_thread, &r[i]) != 0)
+			bail("pthread_create");
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(r[i].tid, NULL);
+		ok(r[i].o.kind == OUTCOME_WORKER &&
+		    spawner_of(p, r[i].o.pid) == s && r[i].ms < ms,
+		    "%s: message %d is served at once (%lld ms%s%s)", what,
+		    i + 1, r[i].ms, r[i].o.kind != OUTCOME_WORKER ? ": " : "",
+		    r[i].o.why);
+		outcome_clear(&r[i].o);
+	}
+}
+
+/*
+ * Workers are pushed ahead of demand: while mail flows the spawner keeps
+ * four more in the supervisor's stock, one grant tops it up for several
+ * messages; and with the spawner silent, four messages at once are still
+ * served from the stock, none of them waiting for it.
+ */
+static void
+test_push(const struct message *m, int silent)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0;
+	uint64_t	 announced = 1;
+	unsigned	 grants;
+	int		 pchan, i, all = 1;
+
+	memset(&p, 0, sizeof(p));
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	dispatch_run(d, m, &o);
+	outcome_clear(&o);
+	s0 = p.spawners[0];
+	ok(wait_for(&s0->handed, 5, 3000), "ahead of demand, the spawner "
+	    "pushes four workers more than the first message took (%u)",
+	    get(&s0->handed));
+	if (silent) {
+		__atomic_store_n(&s0->silent, 1, __ATOMIC_RELEASE);
+		n_at_once(d, &p, m, s0, 4, 500, "the spawner silent");
+	} else {
+		grants = get(&s0->grants);
+		for (i = 0; i < 12; i++) {
+			dispatch_run(d, m, &o);
+			all &= o.kind == OUTCOME_WORKER &&
+			    spawner_of(&p, o.pid) == s0;
+			outcome_clear(&o);
+		}
+		ok(all, "twelve messages are served");
+		ok(get(&s0->grants) - grants <= 6, "with no more than six "
+		    "grants: one tops up for several messages (%u)",
+		    get(&s0->grants) - grants);
+	}
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
+/*
+ * A spawner that sends a worker nobody granted is retired, and the worker
+ * closed unused; the next spawner serves.
+ */
+static void
+test_unasked(const struct message *m)
+{
+	struct config	*c = conf(CONF("100000"));
+	struct parent	 p;
+	struct dispatch	*d;
+	struct outcome	 o;
+	struct spawner	*s0;
+	uint64_t	 announced = 1;
+	int		 pchan;
+
+	memset(&p, 0, sizeof(p));
+	p.unasked_first = 1;
+	parent_start(&p, c, &pchan);
+	if ((d = dispatch_new(pchan, c, &announced)) == NULL)
+		bail("dispatch_new");
+	if (!wait_for(&p.nspawners, 1, 3000))
+		bail("no spawner");
+	s0 = p.spawners[0];
+	ok(wait_for(&s0->ended, 1, 3000) && get(&s0->handed) == 1,
+	    "a spawner that sends a worker nobody granted is retired");
+	ok(wait_for(&s0->unused, 1, 3000), "and its worker closed unused");
+	dispatch_run(d, m, &o);
+	ok(o.kind == OUTCOME_WORKER && spawner_of(&p, o.pid) != s0,
+	    "another spawner serves (%s)", o.kind == OUTCOME_WORKER ?
+	    "served" : o.why);
+	outcome_clear(&o);
+	dispatch_free(&d);
+	parent_stop(&p, pchan);
+	config_free(&c);
+}
+
 /* Sends m; returns its outcome's kind, why in o (cleared by the caller). */
 static void
 run_from(struct dispatch *d, const char *addr, int crash, struct outcome *o)
@@ -612,6 +872,7 @@ test_penalty(void)
 	struct message	*m;
 	uint64_t	 announced = 1;
 	long long	 crash, start;
+	unsigned	 handed;
 	int		 pchan, served;
 
 	memset(&p, 0, sizeof(p));
@@ -621,12 +882,21 @@ test_penalty(void)
 	if (!wait_for(&p.nspawners, 2, 3000))
 		bail("no standby spawner");
 	s0 = p.spawners[0];
+	/* Mail flows: the spawner pushes workers ahead. */
+	run_from(d, "10.0.0.9", 0, &o);
+	outcome_clear(&o);
+	ok(wait_for(&s0->handed, 5, 3000), "four more workers of the "
+	    "spawner are ready in the supervisor (%u handed out, 1 served)",
+	    get(&s0->handed));
+	handed = get(&s0->handed);
 	crash = now_ms();
 	run_from(d, "10.0.0.1", 1, &o);
 	ok(o.kind == OUTCOME_FALLBACK && spawner_of(&p, o.pid) == s0 &&
 	    strstr(o.why, "exited without a verdict") != NULL,
 	    "a worker ends without a verdict: the fallback (%s)", o.why);
 	outcome_clear(&o);
+	ok(wait_for(&s0->unused, handed - 2, 3000), "the %u siblings it "
+	    "left in the stock are closed unused", handed - 2);
 	start = now_ms();
 	run_from(d, "10.0.0.1", 0, &o);
 	ok(o.kind == OUTCOME_FALLBACK && o.pid == 0 && now_ms() - start < 200 &&
@@ -651,7 +921,7 @@ test_penalty(void)
 	    "another client is served, by another spawner (worker %ld%s%s)",
 	    (long)o.pid, o.kind != OUTCOME_WORKER ? ": " : "", o.why);
 	outcome_clear(&o);
-	is_int(get(&s0->served), 0, "no sibling of the failed worker served");
+	is_int(get(&s0->served), 1, "no sibling of the failed worker served");
 	ok(wait_for(&s0->ended, 1, 3000), "its spawner is retired");
 
 	/* The penalty ends after base seconds, not before. */
@@ -722,7 +992,138 @@ test_no_parent(const struct message *m)
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
 	is_int(get(&s->handed), 1, "no worker asked for ahead of demand");
-	munmap(s, sizeof(*s));
+	spawner_free(s);
+	config_free(&c);
+}
+
+/* Appends n body bytes of a pattern, in pieces of piece bytes. */
+static void
+body_add(struct message *m, size_t n, size_t piece)
+{
+	static uint8_t	 chunk[70000];
+	size_t		 i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < piece ? n - i : piece;
+		if (k > sizeof(chunk))
+			bail("piece too large");
+		for (size_t j = 0; j < k; j++)
+			chunk[j] = (uint8_t)((m->bodylen + j) * 31 % 251);
+		if (message_add_body(m, chunk, k) == -1)
+			bail("message_add_body");
+	}
+}
+
+/* A message with nhdrs padding fields of 1000 bytes and no body. */
+static struct message *
+msg_padded(size_t nhdrs)
+{
+	struct message	*m;
+	char		 name[32], value[1001];
+	size_t		 i;
+
+	memset(value, 'v', 1000);
+	value[1000] = '\0';
+	if ((m = message_new(JOB_MSG_MAX)) == NULL ||
+	    message_set(&m->client_addr, "192.0.2.1") == -1 ||
+	    message_set(&m->sender, "a@example.org") == -1 ||
+	    message_add_rcpt(m, "b@example.net") == -1)
+		bail("message");
+	for (i = 0; i < nhdrs; i++) {
+		snprintf(name, sizeof(name), "X-Pad-%zu", i);
+		if (message_add_header(m, name, value) == -1)
+			bail("message_add_header");
+	}
+	return m;
+}
+
+/*
+ * Sends m through s; whether it was served in the form whose counter is
+ * form, with every byte of its body.
+ */
+static int
+sent_as(struct dispatch *d, struct spawner *s, const struct message *m,
+    const unsigned *form, char *why, size_t len)
+{
+	struct outcome	 o;
+	unsigned	 before = get(form);
+	int		 rc;
+
+	dispatch_run(d, m, &o);
+	rc = o.kind == OUTCOME_WORKER && get(form) == before + 1 &&
+	    s->last_body == m->bodylen && s->last_sum == body_sum(m);
+	snprintf(why, len, "%.100s, body %zu of %zu", o.kind == OUTCOME_WORKER ?
+	    "served" : o.why, s->last_body, m->bodylen);
+	outcome_clear(&o);
+	return rc;
+}
+
+/*
+ * Each form of the job: a small one inline; a large body, which went to
+ * a memfd as it was added, as a head and that memfd; a header too large
+ * to go inline, whole in a new memfd, with a body in memory or one
+ * spilled.  The worker gets every byte of the body each time.
+ */
+static void
+test_forms(const struct message *small)
+{
+	struct config	*c = conf(CONF("2000000"));
+	struct dispatch	*d;
+	struct spawner	*s;
+	struct message	*m;
+	char		 why[160];
+	int		 ctl;
+
+	if ((d = dispatch_new(-1, c, NULL)) == NULL)
+		bail("dispatch_new");
+	s = spawner_start(0, &ctl);
+	dispatch_set_spawner(d, ctl);
+	ok(sent_as(d, s, small, &s->inline_jobs, why, sizeof(why)),
+	    "a small job goes inline (%s)", why);
+
+	m = msg_padded(1);
+	body_add(m, 30000, 30000);
+	ok(!message_body_spilled(m) && sent_as(d, s, m, &s->inline_jobs, why,
+	    sizeof(why)), "a body of 30000 bytes stays in memory and goes "
+	    "inline (%s)", why);
+	body_add(m, 3000, 1000);
+	ok(message_body_spilled(m), "past 32 KiB the body moves to a memfd");
+	body_add(m, 9000, 700);		/* staged */
+	body_add(m, 120000, 60000);	/* written at once */
+	body_add(m, 777, 3);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "a spilled body goes as the memfd it is in, with the job's head "
+	    "(%s)", why);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "and again, for another worker (%s)", why);
+	message_free(&m);
+
+	/* The stage filled to its last byte, then one byte past it. */
+	m = msg_padded(1);
+	body_add(m, 33000, 33000);
+	body_add(m, 32536, 32536);
+	body_add(m, 1, 1);
+	body_add(m, 32537, 32537);
+	body_add(m, 33000, 33000);
+	body_add(m, 32537, 32537);
+	ok(sent_as(d, s, m, &s->head_jobs, why, sizeof(why)),
+	    "bound: pieces that fill the stage exactly, or one byte past "
+	    "it (%s)", why);
+	message_free(&m);
+
+	m = msg_padded(70);
+	body_add(m, 1000, 1000);
+	ok(sent_as(d, s, m, &s->memfd_jobs, why, sizeof(why)),
+	    "a header too large to go inline: the whole job in a memfd (%s)",
+	    why);
+	body_add(m, 100000, 5000);
+	ok(message_body_spilled(m) && sent_as(d, s, m, &s->memfd_jobs, why,
+	    sizeof(why)), "with a spilled body too, read back from its "
+	    "memfd (%s)", why);
+	message_free(&m);
+	dispatch_free(&d);
+	pthread_join(s->tid, NULL);
+	spawner_free(s);
 	config_free(&c);
 }
 
@@ -782,7 +1183,7 @@ test_gone(const struct message *m, int mode, const char *what,
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	config_free(&c);
 }
 
@@ -817,27 +1218,49 @@ test_lowered_limit(void)
 	outcome_clear(&o);
 	dispatch_free(&d);
 	pthread_join(s->tid, NULL);
-	munmap(s, sizeof(*s));
+	spawner_free(s);
 	message_free(&big);
 	config_free(&c);
 }
 
+/* A fake worker, executed by a fake spawner (spawner_hand). */
+static void __attribute__((noreturn))
+worker_exec(void)
+{
+	struct spawner	*s;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    WORKER_FD_SHARED, 0);
+	if (s == MAP_FAILED)
+		w_exit(1);
+	close(WORKER_FD_SHARED);
+	bump(&s->started);
+	worker_main(s, WORKER_FD_CHAN);
+}
+
 int
-main(void)
+main(int argc, char *argv[])
 {
 	struct message	*m;
 
+	if (argc == 2 && strcmp(argv[1], "worker") == 0)
+		worker_exec();
 	log_init("19-dispatch", 1, 0);
-	plan(42);
+	plan(42 + 8 + 2 + 8 + 3);
 	m = msg();
 	test_reload(m);
 	test_silent(m, 0);
 	test_silent(m, 1);
+	test_push(m, 0);
+	test_push(m, 1);
+	test_unasked(m);
 	test_no_parent(m);
 	test_lowered_limit();
+	test_forms(m);
 	test_gone(m, W_EXIT, "a worker that exits", NULL, "exited 0");
+	/* Slow to exit but silent: killed, and its verdict stands. */
 	test_gone(m, W_LINGER, "a worker that stays after its verdict",
-	    "did not exit after its verdict, killed", "killed 9");
+	    NULL, "killed 9");
 	test_gone(m, W_EMPTY, "a worker that sends an empty record after its "
 	    "verdict", "an empty record after the verdict", "exited 0");
 	test_standby(m);

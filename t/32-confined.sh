@@ -41,9 +41,13 @@ diag "parent $filterd_pid, supervisor $sup, spawner $spawner"
 # thread, one per connection, the dispatcher.
 tasks=0 bad=""
 for t in /proc/"$sup"/task/*; do
+	# A connection's thread may end between the listing and the read.
+	s=$(cat "$t/status" 2>/dev/null) || continue
+	[ -n "$s" ] || continue
+	printf '%s\n' "$s" > "$TMP/task.status"
 	tasks=$((tasks + 1))
-	[ "$(field "$t/status" Seccomp)" = 2 ] &&
-	    [ "$(field "$t/status" NoNewPrivs)" = 1 ] ||
+	[ "$(field "$TMP/task.status" Seccomp)" = 2 ] &&
+	    [ "$(field "$TMP/task.status" NoNewPrivs)" = 1 ] ||
 	    bad="$bad ${t##*/}"
 done
 ok $([ "$tasks" -ge 3 ]; echo $?) "the supervisor runs threads ($tasks)"

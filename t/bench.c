@@ -5,10 +5,14 @@
  *
  *	bench -s SOCKET [-c concurrency] [-n total] [-w warmup] [-t seconds]
  *	    [-a client_addr] [-h 'Name: value']... [-d seconds] [-R N]
+ *	    [-b body_bytes]
  *
  * Each of the concurrency threads repeatedly opens a new connection, sends
- * one message (10 header fields, a 2 KiB body, one recipient, Postfix's
- * macros with a unique queue id), reads the verdict and closes.  Latency is
+ * one message (10 header fields, a body of 2 KiB or -b bytes, one
+ * recipient, Postfix's macros with a unique queue id), reads the verdict
+ * and closes.  The body is lines of 62 printable bytes and CRLF (the last
+ * one shorter when the size is not a multiple of 64); it is built once and
+ * shared by every thread, so a 10 MB body costs the client one copy.  Latency is
  * measured from connect to the final reply.  The warm-up messages are sent
  * first and not measured.  Prints one line:
  *
@@ -45,7 +49,8 @@
 
 #include "t/milterclient.h"
 
-#define BENCH_BODY_LINES	32	/* of 64 bytes: a 2 KiB body */
+#define BENCH_BODY_DEFAULT	2048	/* 32 lines of 64 bytes */
+#define BENCH_BODY_MAX		(64UL * 1024 * 1024)
 #define BENCH_NACTIONS		(MC_ACTION_CONNFAIL + 1)
 #define BENCH_MAX_CONC		1024
 #define BENCH_HEADERS		10	/* the message's own */
@@ -62,7 +67,8 @@ struct bench {
 	size_t		 nextra;
 	unsigned long	 duration_ms;	/* -d, or 0 */
 	unsigned long	 reject_every;	/* -R, or 0 */
-	uint8_t		 body[BENCH_BODY_LINES * 64];
+	uint8_t		*body;
+	size_t		 bodylen;
 	/* One phase (warm-up, then measured) at a time: */
 	int		 measuring;
 	unsigned long	 limit;
@@ -98,7 +104,7 @@ usage(void)
 	fprintf(stderr, "usage: bench -s socket [-c concurrency] [-n total] "
 	    "[-w warmup] [-t seconds]\n"
 	    "\t[-a client_addr] [-h 'Name: value']... [-d seconds] "
-	    "[-R N]\n");
+	    "[-R N] [-b body_bytes]\n");
 	exit(2);
 }
 
@@ -128,20 +134,32 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* 32 lines of 62 printable bytes and CRLF. */
+/*
+ * Lines of 62 printable bytes and CRLF; a last line of fewer than 64
+ * bytes still ends in CRLF when it has room for it (a 1-byte body is
+ * "t").  The text shifts from line to line, as prose would.
+ */
 static void
 bench_make_body(struct bench *b)
 {
 	static const char	 words[] = "the quick brown fox jumps over "
 	    "the lazy dog and then some more words to fill a line ";
-	size_t			 i, j;
+	size_t			 i, j, len, n = b->bodylen;
 
-	for (i = 0; i < BENCH_BODY_LINES; i++) {
-		for (j = 0; j < 62; j++)
+	if (n > 0 && (b->body = malloc(n)) == NULL) {
+		fprintf(stderr, "bench: out of memory for a %zu-byte body\n",
+		    n);
+		exit(1);
+	}
+	for (i = 0; i * 64 < n; i++) {
+		len = n - i * 64 < 64 ? n - i * 64 : 64;
+		for (j = 0; j < len; j++)
 			b->body[i * 64 + j] =
 			    (uint8_t)words[(i * 7 + j) % (sizeof(words) - 1)];
-		b->body[i * 64 + 62] = '\r';
-		b->body[i * 64 + 63] = '\n';
+		if (len >= 3) {
+			b->body[i * 64 + len - 2] = '\r';
+			b->body[i * 64 + len - 1] = '\n';
+		}
 	}
 }
 
@@ -186,7 +204,7 @@ sender_init(struct sender *s, struct bench *b)
 	s->m.headers = s->h;
 	s->m.nheaders = BENCH_HEADERS + b->nextra;
 	s->m.body = b->body;
-	s->m.bodylen = sizeof(b->body);
+	s->m.bodylen = b->bodylen;
 }
 
 static void
@@ -394,10 +412,15 @@ bench_new(int argc, char *argv[])
 	b->warmup = 200;
 	b->timeout_ms = 10000;
 	b->client_addr = "192.0.2.1";
-	while ((ch = getopt(argc, argv, "a:c:d:h:n:R:s:t:w:")) != -1) {
+	b->bodylen = BENCH_BODY_DEFAULT;
+	while ((ch = getopt(argc, argv, "a:b:c:d:h:n:R:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			b->client_addr = optarg;
+			break;
+		case 'b':
+			b->bodylen = parse_num(optarg, 0, BENCH_BODY_MAX,
+			    "body size");
 			break;
 		case 'd':
 			b->duration_ms = 1000 * parse_num(optarg, 1, 3600,
@@ -464,6 +487,7 @@ main(int argc, char *argv[])
 		    "(%lu in warm-up); first: %s\n", bad,
 		    atomic_load(&b->warm_errors), b->first_error);
 	free(b->lat_ms);
+	free(b->body);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 	return bad > 0 ? 1 : 0;

@@ -15,6 +15,11 @@
  * 15 bytes more than it had.  The
  * supervisor and the worker count alike, which is what lets a job of a
  * message within limits always be written and decoded (see wire.h).
+ *
+ * Where the body is kept: in memory; or, in a process that asked for it
+ * with message_spill_above (the supervisor), past that size in a memfd,
+ * written as it arrives, that becomes the worker's job without another
+ * copy; or, in the worker, in the job's own bytes (message_body_ref).
  */
 #ifndef FILTERD_LIB_MESSAGE_H
 #define FILTERD_LIB_MESSAGE_H
@@ -37,6 +42,8 @@ struct kv {
 	char	*value;
 };
 
+struct msgspill;
+
 struct message {
 	char		*queue_id;
 	char		*client_addr;
@@ -49,9 +56,11 @@ struct message {
 	size_t		 nmacros;
 	struct kv	*hdrs;
 	size_t		 nhdrs;
-	uint8_t		*body;
-	size_t		 bodylen;
+	uint8_t		*body;		/* the body, or its tail once spilled */
+	size_t		 bodylen;	/* the whole body's length */
 	size_t		 bodycap;
+	int		 bodyref;	/* body is borrowed: never freed */
+	struct msgspill	*spill;		/* the body's memfd, or NULL */
 	size_t		 hdrsize;	/* fields and the empty line */
 	size_t		 size_max;	/* for the header and body */
 	int		 oversize;	/* more arrived than size_max */
@@ -89,6 +98,29 @@ int	message_add_header(struct message *, const char *, const char *);
  * nothing more, sets oversize and returns -1.
  */
 int	message_add_body(struct message *, const void *, size_t);
+/*
+ * From now on, in this process, a body that grows past n bytes moves to
+ * a memfd, and what follows is written there as it comes (0: never, the
+ * default).  Called once, before any message is built.
+ */
+void	message_spill_above(size_t n);
+/* Whether m's body is in a memfd. */
+int	message_body_spilled(const struct message *);
+/*
+ * The memfd of a spilled body, written whole and sealed against any
+ * change; it stays m's (closed with it).  Returns -1 when the body is
+ * not spilled or cannot be written.
+ */
+int	message_body_fd(const struct message *);
+/* Copies the whole body, bodylen bytes, to dst; returns 0 or -1. */
+int	message_body_copy(const struct message *, uint8_t *dst);
+/*
+ * Makes the n bytes at p the body of m, which has none yet, without a
+ * copy: p must outlive m.  Counts as message_add_body does; past
+ * size_max it returns -1 and changes nothing (the oversize flag, which a
+ * job carries, is left as it is).
+ */
+int	message_body_ref(struct message *, const uint8_t *p, size_t n);
 /* What a field of this name and value counts against size_max. */
 size_t	message_field_size(const char *name, const char *value);
 /* The header and body's size so far: never more than size_max. */

@@ -113,6 +113,37 @@ wire_dec_request(const uint8_t *p, size_t n, const char **why_r)
 }
 
 int
+wire_enc_grant(struct buf *b, unsigned n)
+{
+	size_t	 off;
+
+	if (wire_begin(b, WIRE_GRANT, &off) == -1 ||
+	    buf_put_u32(b, (uint32_t)n) == -1)
+		return -1;
+	return wire_finish(b, off);
+}
+
+int
+wire_dec_grant(const uint8_t *p, size_t n, unsigned *n_r, const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 count;
+
+	if (wire_open(&r, p, n, WIRE_GRANT, why_r) == -1)
+		return -1;
+	if (rd_u32(&r, &count) == -1 || wire_close(&r, why_r) == -1) {
+		*why_r = "bad grant frame";
+		return -1;
+	}
+	if (count == 0 || count > WIRE_GRANT_MAX) {
+		*why_r = "bad number of workers granted";
+		return -1;
+	}
+	*n_r = count;
+	return 0;
+}
+
+int
 wire_enc_pid(struct buf *b, int type, pid_t pid)
 {
 	size_t	 off;
@@ -214,12 +245,14 @@ wire_put_kvs(struct buf *b, const struct kv *v, size_t n)
 	return 0;
 }
 
-int
-wire_enc_job(struct buf *b, uint64_t nonce, const struct message *m)
+/* Everything of a job before its body; starts the frame. */
+static int
+wire_put_head(struct buf *b, int type, uint64_t nonce,
+    const struct message *m, size_t *off_r)
 {
-	size_t	 off, i;
+	size_t	 i;
 
-	if (wire_begin(b, WIRE_JOB, &off) == -1 ||
+	if (wire_begin(b, type, off_r) == -1 ||
 	    buf_put_u64(b, nonce) == -1 ||
 	    buf_put_str(b, m->queue_id) == -1 ||
 	    buf_put_str(b, m->client_addr) == -1 ||
@@ -235,9 +268,51 @@ wire_enc_job(struct buf *b, uint64_t nonce, const struct message *m)
 	    wire_put_kvs(b, m->hdrs, m->nhdrs) == -1 ||
 	    buf_put_u8(b, (uint8_t)((m->oversize ? WIRE_JOB_OVERSIZE : 0) |
 	    (m->trace ? WIRE_JOB_TRACE : 0))) == -1 ||
-	    buf_put_mem(b, m->body, m->bodylen) == -1)
+	    m->bodylen > UINT32_MAX ||
+	    buf_put_u32(b, (uint32_t)m->bodylen) == -1)
+		return -1;
+	return 0;
+}
+
+
+int
+wire_enc_job(struct buf *b, uint64_t nonce, const struct message *m)
+{
+	size_t	 off;
+	void	*dst;
+
+	if (wire_put_head(b, WIRE_JOB, nonce, m, &off) == -1)
+		return -1;
+	/* The body, from memory or from its memfd. */
+	if (m->bodylen > 0) {
+		if ((dst = buf_space(b, m->bodylen)) == NULL ||
+		    message_body_copy(m, dst) == -1)
+			return -1;
+		buf_commit(b, m->bodylen);
+	}
+	return wire_finish(b, off);
+}
+
+int
+wire_enc_jobhead(struct buf *b, uint64_t nonce, const struct message *m)
+{
+	size_t	 off;
+
+	if (m->bodylen == 0 ||
+	    wire_put_head(b, WIRE_JOBHEAD, nonce, m, &off) == -1)
 		return -1;
 	return wire_finish(b, off);
+}
+
+int
+wire_peek_type(const uint8_t *p, size_t n)
+{
+	struct rd	 r;
+	const char	*why;
+
+	if (n < WIRE_HDR_LEN)
+		return -1;
+	return wire_open(&r, p, n, p[1], &why) == -1 ? -1 : p[1];
 }
 
 /* Reads a string into a freshly allocated field; "" for length 0. */
@@ -278,30 +353,27 @@ wire_get_kvs(struct rd *r, size_t maxn, size_t name_max, size_t value_max,
 	return 0;
 }
 
-int
-wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
-    struct message *m, const char **why_r)
+/*
+ * Reads a job's fields up to its body into m; the frame's type was
+ * checked.  Returns 0 or -1.
+ */
+static int
+wire_get_head(struct rd *r, uint64_t *nonce_r, struct message *m)
 {
-	struct rd	 r;
 	uint32_t	 nrcpts, i;
 	uint8_t		 flags;
-	const uint8_t	*body;
-	size_t		 bodylen;
 	char		*s;
 
-	if (wire_open(&r, p, n, WIRE_JOB, why_r) == -1)
-		return -1;
-	*why_r = "bad job field";
-	if (rd_u64(&r, nonce_r) == -1 ||
-	    wire_get_str(&r, MSG_STR_MAX, &m->queue_id) == -1 ||
-	    wire_get_str(&r, MSG_STR_MAX, &m->client_addr) == -1 ||
-	    wire_get_str(&r, MSG_STR_MAX, &m->client_name) == -1 ||
-	    wire_get_str(&r, MSG_STR_MAX, &m->helo) == -1 ||
-	    wire_get_str(&r, MSG_STR_MAX, &m->sender) == -1 ||
-	    rd_u32(&r, &nrcpts) == -1 || nrcpts > MSG_RCPTS_MAX)
+	if (rd_u64(r, nonce_r) == -1 ||
+	    wire_get_str(r, MSG_STR_MAX, &m->queue_id) == -1 ||
+	    wire_get_str(r, MSG_STR_MAX, &m->client_addr) == -1 ||
+	    wire_get_str(r, MSG_STR_MAX, &m->client_name) == -1 ||
+	    wire_get_str(r, MSG_STR_MAX, &m->helo) == -1 ||
+	    wire_get_str(r, MSG_STR_MAX, &m->sender) == -1 ||
+	    rd_u32(r, &nrcpts) == -1 || nrcpts > MSG_RCPTS_MAX)
 		return -1;
 	for (i = 0; i < nrcpts; i++) {
-		if (wire_get_str(&r, MSG_STR_MAX, &s) == -1)
+		if (wire_get_str(r, MSG_STR_MAX, &s) == -1)
 			return -1;
 		if (message_add_rcpt(m, s) == -1) {
 			free(s);
@@ -309,18 +381,52 @@ wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
 		}
 		free(s);
 	}
-	if (wire_get_kvs(&r, MSG_MACROS_MAX, MSG_HDR_NAME_MAX, MSG_STR_MAX,
+	if (wire_get_kvs(r, MSG_MACROS_MAX, MSG_HDR_NAME_MAX, MSG_STR_MAX,
 	    message_add_macro, m) == -1 ||
-	    wire_get_kvs(&r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
+	    wire_get_kvs(r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
 	    message_add_header, m) == -1 ||
-	    rd_u8(&r, &flags) == -1 ||
-	    (flags & ~(WIRE_JOB_OVERSIZE | WIRE_JOB_TRACE)) != 0 ||
-	    rd_mem(&r, m->size_max, &body, &bodylen) == -1)
-		return -1;
-	if (bodylen > 0 && message_add_body(m, body, bodylen) == -1)
+	    rd_u8(r, &flags) == -1 ||
+	    (flags & ~(WIRE_JOB_OVERSIZE | WIRE_JOB_TRACE)) != 0)
 		return -1;
 	m->oversize = (flags & WIRE_JOB_OVERSIZE) != 0;
 	m->trace = (flags & WIRE_JOB_TRACE) != 0;
+	return 0;
+}
+
+int
+wire_dec_job(const uint8_t *p, size_t n, uint64_t *nonce_r,
+    struct message *m, const char **why_r)
+{
+	struct rd	 r;
+	const uint8_t	*body;
+	size_t		 bodylen;
+
+	if (wire_open(&r, p, n, WIRE_JOB, why_r) == -1)
+		return -1;
+	*why_r = "bad job field";
+	/* The body stays where it is: p outlives m. */
+	if (wire_get_head(&r, nonce_r, m) == -1 ||
+	    rd_mem(&r, m->size_max, &body, &bodylen) == -1 ||
+	    message_body_ref(m, body, bodylen) == -1)
+		return -1;
+	return wire_close(&r, why_r);
+}
+
+int
+wire_dec_jobhead(const uint8_t *p, size_t n, uint64_t *nonce_r,
+    struct message *m, size_t *bodylen_r, const char **why_r)
+{
+	struct rd	 r;
+	uint32_t	 bodylen;
+
+	if (wire_open(&r, p, n, WIRE_JOBHEAD, why_r) == -1)
+		return -1;
+	*why_r = "bad job field";
+	if (wire_get_head(&r, nonce_r, m) == -1 ||
+	    rd_u32(&r, &bodylen) == -1 || bodylen == 0 ||
+	    bodylen > m->size_max)
+		return -1;
+	*bodylen_r = bodylen;
 	return wire_close(&r, why_r);
 }
 
@@ -618,7 +724,8 @@ wire_rx_take(struct msghdr *msg, struct wire_rx *rx)
  * file alike), or -1; on -1 no descriptor is left open.
  */
 static ssize_t
-wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx)
+wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx,
+    int flags)
 {
 	struct msghdr	 msg;
 	struct iovec	 iov;
@@ -643,7 +750,7 @@ wire_recv_rx(int sock, struct buf *b, size_t max, struct wire_rx *rx)
 	msg.msg_control = cmsgbuf.buf;
 	msg.msg_controllen = sizeof(cmsgbuf.buf);
 	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return -1;
@@ -666,7 +773,7 @@ wire_recv(int sock, struct buf *b, size_t max, int *fd_r)
 
 	if (fd_r != NULL)
 		*fd_r = -1;
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, 0)) == -1)
 		return -1;
 	if (rx.nfds > 1 || (rx.nfds == 1 && fd_r == NULL)) {
 		wire_rx_close(&rx);
@@ -687,7 +794,7 @@ wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r, size_t nfds)
 
 	for (i = 0; i < nfds; i++)
 		fds_r[i] = -1;
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, 0)) == -1)
 		return -1;
 	/* No frame is empty: nothing comes with end of file. */
 	if (n == 0) {
@@ -709,7 +816,7 @@ wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r)
 	struct wire_rx	 rx;
 	ssize_t		 n;
 
-	if ((n = wire_recv_rx(sock, b, max, &rx)) == -1)
+	if ((n = wire_recv_rx(sock, b, max, &rx, MSG_DONTWAIT)) == -1)
 		return -1;
 	if (rx.nfds > 0) {
 		wire_rx_close(&rx);

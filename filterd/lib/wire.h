@@ -4,9 +4,15 @@
  *
  * A frame is one SOCK_SEQPACKET datagram: a header (u8 version, u8 type,
  * u16 zero, u32 payload length) and the payload, integers big-endian,
- * strings as u32 length + bytes.  The job itself is too large for a
- * datagram: it is one frame written into a sealed memfd whose descriptor
- * travels with a small JOBREF frame.
+ * strings as u32 length + bytes.  A job travels to its worker in one of
+ * three forms:
+ *  - inline: a JOB frame of at most WIRE_JOB_INLINE_MAX bytes, the one
+ *    frame on the worker's channel, without a descriptor;
+ *  - a JOBHEAD frame of at most that size, with a sealed memfd that holds
+ *    the body and nothing else: the supervisor wrote the body there as
+ *    it came (message_spill_above), and the worker maps it;
+ *  - a JOBREF frame with a sealed memfd that holds the whole JOB frame,
+ *    for a job whose header is too large to go inline.
  *
  * There is one decoder per frame type.  Each reads every field, bounds
  * every length, requires the exact end of the frame, and returns 0 or -1
@@ -36,6 +42,11 @@ struct verdict;
  * the job with it and the worker refuses a larger one.
  */
 #define WIRE_JOB_OVERHEAD	(4 * 1024 * 1024)
+/*
+ * The largest job sent inline.  Below it a memfd costs more than the
+ * copy through the socket; the socket's send buffer holds it whole.
+ */
+#define WIRE_JOB_INLINE_MAX	(64 * 1024)
 
 enum wire_type {
 	WIRE_REQUEST = 1,	/* supervisor -> spawner: a worker, please;
@@ -49,10 +60,25 @@ enum wire_type {
 	WIRE_CONFIG,		/* parent -> supervisor, after WIRE_SPAWNER:
 				   the spawner's configuration generation,
 				   + its snapshot memfd */
+	WIRE_GRANT,		/* supervisor -> spawner: n more workers */
+	WIRE_JOBHEAD,		/* supervisor -> worker: the job but its body,
+				   + a memfd of the body */
 };
+
+/* The type of a frame whose header is sound, or -1. */
+int	wire_peek_type(const uint8_t *, size_t);
 
 int	wire_enc_request(struct buf *);
 int	wire_dec_request(const uint8_t *, size_t, const char **why_r);
+
+/*
+ * WIRE_GRANT: the supervisor wants n more workers, 1 to WIRE_GRANT_MAX;
+ * the spawner sends them as soon as it has them, each in a WIRE_WORKER
+ * frame, and never one that was not granted.
+ */
+#define WIRE_GRANT_MAX		64
+int	wire_enc_grant(struct buf *, unsigned n);
+int	wire_dec_grant(const uint8_t *, size_t, unsigned *n_r, const char **);
 
 /* WIRE_WORKER and WIRE_SPAWNER: a pid, with a descriptor attached. */
 int	wire_enc_pid(struct buf *, int type, pid_t);
@@ -72,9 +98,21 @@ int	wire_dec_jobref(const uint8_t *, size_t, uint64_t *nonce_r,
 #define WIRE_JOB_TRACE		0x02	/* message.h's trace */
 
 int	wire_enc_job(struct buf *, uint64_t nonce, const struct message *);
-/* Fills m, which must be empty; on -1 it may hold part of the job. */
+/*
+ * Fills m, which must be empty; on -1 it may hold part of the job.  m's
+ * body is not copied: it points into the frame, which must outlive m.
+ */
 int	wire_dec_job(const uint8_t *, size_t, uint64_t *nonce_r,
 	    struct message *m, const char **);
+/*
+ * The job without its body, whose length it carries (1 or more): the
+ * body travels in its own memfd.  The decoder fills m as wire_dec_job
+ * does, but for the body, which the caller gives m with message_body_ref
+ * once it has checked that the memfd holds *bodylen_r bytes exactly.
+ */
+int	wire_enc_jobhead(struct buf *, uint64_t nonce, const struct message *);
+int	wire_dec_jobhead(const uint8_t *, size_t, uint64_t *nonce_r,
+	    struct message *m, size_t *bodylen_r, const char **);
 
 int	wire_enc_verdict(struct buf *, const struct verdict *);
 /* Fills v, which must be zeroed; on -1, verdict_clear(v) frees it. */
@@ -118,7 +156,8 @@ ssize_t	wire_recv_fds(int sock, struct buf *b, size_t max, int *fds_r,
  * process's pid namespace sees it) in *pid_r.  Returns the length, 0 only
  * at end of file, or -1 with errno EBADMSG for an empty record, EPROTO
  * for a record without credentials (the option is not set), EMSGSIZE for
- * an oversized frame or one with descriptors (closed).
+ * an oversized frame or one with descriptors (closed).  It never waits:
+ * with nothing there, it returns -1 with errno EAGAIN.
  */
 ssize_t	wire_recv_peer(int sock, struct buf *b, size_t max, pid_t *pid_r);
 int	wire_passcred(int sock);

@@ -1,8 +1,8 @@
 /*
  * t/fuzz/fuzz-wire.c: a libFuzzer target over every wire decoder.  Runs in
  * a test program and trusts nothing in its input, which plays the worker
- * (verdict), the supervisor (job, job reference) or the spawner and parent
- * (pid frames, requests).  The first byte picks the decoder (fuzz-wire.h);
+ * (verdict), the supervisor (job, job head, job reference, grant) or the
+ * spawner and parent (pid frames, requests).  The first byte picks the decoder (fuzz-wire.h);
  * the rest is the frame.
  *
  * Besides "no crash, no leak" it checks the decoders' contract: they
@@ -353,6 +353,63 @@ fw_config(const uint8_t *p, size_t n)
 	buf_free(&b);
 }
 
+static void
+fw_grant(const uint8_t *p, size_t n)
+{
+	struct buf	*b;
+	unsigned	 count = 0;
+	const char	*why = NULL;
+	int		 rc;
+
+	rc = wire_dec_grant(p, n, &count, &why);
+	fw_result(rc, why);
+	if (rc == -1)
+		return;
+	CHECK(count >= 1 && count <= WIRE_GRANT_MAX);
+	CHECK((b = buf_new(WIRE_CTL_MAX)) != NULL);
+	CHECK(wire_enc_grant(b, count) == 0);
+	CHECK(same_bytes(b, p, n));
+	buf_free(&b);
+}
+
+/*
+ * A job's head: within bounds, and encoded again with a body of the
+ * length it names, it decodes to the same fields (as fw_job_again).
+ */
+static void
+fw_jobhead(const uint8_t *p, size_t n)
+{
+	static const uint8_t	 zeros[FW_BODY_MAX];
+	struct message		*m, *m2;
+	struct buf		*b;
+	uint64_t		 nonce = 0, nonce2 = 0;
+	size_t			 len = 0, len2 = 0;
+	const char		*why = NULL;
+	int			 rc;
+
+	CHECK((m = message_new(FW_BODY_MAX)) != NULL);
+	rc = wire_dec_jobhead(p, n, &nonce, m, &len, &why);
+	fw_result(rc, why);
+	if (rc == 0) {
+		CHECK(len >= 1 && len <= FW_BODY_MAX && m->bodylen == 0);
+		fw_job_bounds(m);
+		/* The body the worker would map; too large: refused there. */
+		if (message_body_ref(m, zeros, len) == 0) {
+			CHECK((b = buf_new(n)) != NULL);
+			CHECK((m2 = message_new(m->size_max)) != NULL);
+			CHECK(wire_enc_jobhead(b, nonce, m) == 0);
+			CHECK(wire_dec_jobhead(buf_data(b), buf_len(b), &nonce2,
+			    m2, &len2, &why) == 0);
+			CHECK(nonce2 == nonce && len2 == len);
+			CHECK(message_body_ref(m2, zeros, len2) == 0);
+			fw_job_same(m, m2);
+			message_free(&m2);
+			buf_free(&b);
+		}
+	}
+	message_free(&m);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -379,6 +436,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case FW_CONFIG:
 		fw_config(data + 1, size - 1);
+		break;
+	case FW_GRANT:
+		fw_grant(data + 1, size - 1);
+		break;
+	case FW_JOBHEAD:
+		fw_jobhead(data + 1, size - 1);
 		break;
 	}
 	return 0;

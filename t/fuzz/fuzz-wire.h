@@ -17,6 +17,8 @@ enum fw_decoder {
 	FW_SPAWNER,	/* wire_dec_pid(WIRE_SPAWNER) */
 	FW_REQUEST,
 	FW_CONFIG,
+	FW_GRANT,
+	FW_JOBHEAD,
 	FW_NDEC
 };
 

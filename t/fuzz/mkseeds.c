@@ -36,6 +36,8 @@ seed_decodes(int decoder, const uint8_t *p, size_t n)
 	struct verdict	 v;
 	struct message	*m;
 	uint64_t	 u1, u2;
+	size_t		 len;
+	unsigned	 count;
 	pid_t		 pid;
 	const char	*why;
 	int		 rc = -1;
@@ -66,6 +68,15 @@ seed_decodes(int decoder, const uint8_t *p, size_t n)
 		break;
 	case FW_CONFIG:
 		rc = wire_dec_config(p, n, &u1, &why);
+		break;
+	case FW_GRANT:
+		rc = wire_dec_grant(p, n, &count, &why);
+		break;
+	case FW_JOBHEAD:
+		if ((m = message_new(FW_BODY_MAX)) == NULL)
+			die("out of memory", "message_new");
+		rc = wire_dec_jobhead(p, n, &u1, m, &len, &why);
+		message_free(&m);
 		break;
 	}
 	return rc;
@@ -247,6 +258,17 @@ seed_job(const char *name, uint64_t nonce, const struct message *m)
 	buf_free(&b);
 }
 
+static void
+seed_jobhead(const char *name, uint64_t nonce, const struct message *m)
+{
+	struct buf	*b = seed_buf(WIRE_JOB_INLINE_MAX);
+
+	if (wire_enc_jobhead(b, nonce, m) == -1)
+		die("cannot encode", name);
+	seed_write(name, FW_JOBHEAD, b);
+	buf_free(&b);
+}
+
 static struct message *
 job_base(void)
 {
@@ -293,6 +315,7 @@ seeds_job(void)
 	rc |= message_add_header(m, "X-Empty", "");
 	rc |= message_add_body(m, body, sizeof(body) - 1);
 	seed_job("job-headers-body", 42, m);
+	seed_jobhead("jobhead-headers-body", 44, m);
 	message_free(&m);
 
 	m = job_base();
@@ -330,6 +353,12 @@ seeds_control(void)
 	if (wire_enc_config(b, 3) == -1)
 		die("cannot encode", "config");
 	seed_write("config-generation", FW_CONFIG, b);
+	if (wire_enc_grant(b, 3) == -1)
+		die("cannot encode", "grant");
+	seed_write("grant", FW_GRANT, b);
+	if (wire_enc_grant(b, WIRE_GRANT_MAX) == -1)
+		die("cannot encode", "grant");
+	seed_write("grant-max", FW_GRANT, b);
 	buf_free(&b);
 }
 
