@@ -31,9 +31,14 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: filterd [-dnTv] [-f file] [-t message "
-	    "[--json] [--trace]] "
-	    "[-x milter | opensmtpd]\n");
+	fprintf(stderr, "usage: filterd [-dnTv] [-f file] "
+	    "[-x milter | opensmtpd]\n"
+	    "       filterd [-v] [-f file] -t message|- [message ...] "
+	    "[--json] [--trace]\n"
+	    "               [--client-addr addr] [--client-name name] "
+	    "[--helo name]\n"
+	    "               [--sender addr] [--rcpt addr ...] [--auth user] "
+	    "[--macro name=value ...]\n");
 	exit(2);
 }
 
@@ -133,18 +138,17 @@ main(int argc, char *argv[])
 	char			 spawner[PATH_MAX];
 	ssize_t			 n;
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "trace", no_argument, NULL, 'R' },
+		OFFLINE_LONGOPTS
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*testmsg = NULL;
+	struct offline_opts	 test;
 	int			 ch, check = 0, dump = 0, rc;
-	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
 	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
 	pid_t			 pid;
 
 	memset(&a, 0, sizeof(a));
+	memset(&test, 0, sizeof(test));
 	a.confpath = CONFIG_DEFAULT_PATH;
 	a.cchan = -1;
 	while ((ch = getopt_long(argc, argv, "df:nTt:vx:", longopts,
@@ -162,15 +166,6 @@ main(int argc, char *argv[])
 		case 'T':
 			dump = 1;
 			break;
-		case 't':
-			testmsg = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'R':	/* issue 12: the rules' trace (offline.c) */
-			offline_set_trace(1);
-			break;
 		case 'v':
 			a.verbose = 1;
 			break;
@@ -181,10 +176,17 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		default:
-			usage();
+			/* -t and its options (offline_opts.c). */
+			if (offline_option(&test, ch, optarg) == -1)
+				usage();
 		}
 	}
-	if (optind != argc)
+	/* filterd -t a.eml b.eml: the operands are more messages. */
+	for (; optind < argc && test.nfiles > 0; optind++)
+		if (offline_option(&test, 't', argv[optind]) == -1)
+			exit(1);
+	if (optind != argc ||
+	    (test.nfiles == 0 && (test.json || test.trace || test.envelope)))
 		usage();
 	/* Nothing but stdio of what whoever started us left open. */
 	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
@@ -197,7 +199,7 @@ main(int argc, char *argv[])
 	/* smtpd reads our stderr into its log; stdout is the protocol. */
 	if (frontend == FRONTEND_OPENSMTPD)
 		a.foreground = 1;
-	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
+	log_init("filterd", a.foreground || check || dump || test.nfiles > 0,
 	    a.verbose);
 	c = check_config(a.confpath, &a.conffd);
 	log_set_facility(config_facility(c->syslog_facility));
@@ -218,9 +220,10 @@ main(int argc, char *argv[])
 	   reload replaces it. */
 	a.gen = 1;
 	a.worker_user = c->worker_user;
-	if (testmsg != NULL) {
+	if (test.nfiles > 0) {
 		a.foreground = 1;
-		rc = offline_main(c, &a, testmsg, json);
+		rc = offline_main(c, &a, &test);
+		offline_opts_clear(&test);
 		config_free(&c);
 		return rc;
 	}
