@@ -36,7 +36,13 @@ static void __attribute__((noreturn))
 usage(int help)
 {
 	fprintf(help ? stdout : stderr, "usage: filterd [-dhnTVv] [-f file] "
-	    "[-t message [--json] [--trace]] [-x milter | opensmtpd]\n");
+	    "[-x milter | opensmtpd]\n"
+	    "       filterd [-v] [-f file] -t message|- [message ...] "
+	    "[--json] [--trace]\n"
+	    "               [--client-addr addr] [--client-name name] "
+	    "[--helo name]\n"
+	    "               [--sender addr] [--rcpt addr ...] [--auth user] "
+	    "[--macro name=value ...]\n");
 	if (help)
 		fputs("  -d            stay in the foreground, log to stderr\n"
 		    "  -f file       configuration file (default "
@@ -44,9 +50,13 @@ usage(int help)
 		    "  -h            this help\n"
 		    "  -n            check the configuration and exit\n"
 		    "  -T            print the effective configuration\n"
-		    "  -t message    filter one message file offline\n"
+		    "  -t message    filter message files (- for standard "
+		    "input) offline\n"
 		    "  --json        with -t: the verdict as JSON\n"
 		    "  --trace       with -t: what each rule matched\n"
+		    "  --client-addr, --client-name, --helo, --sender, --rcpt, "
+		    "--auth, --macro\n"
+		    "                with -t: the connection and envelope\n"
 		    "  -V            version and sandbox features\n"
 		    "  -v            verbose logging\n"
 		    "  -x frontend   milter (default) or opensmtpd\n"
@@ -181,19 +191,18 @@ main(int argc, char *argv[])
 	char			 spawner[PATH_MAX];
 	ssize_t			 n;
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "trace", no_argument, NULL, 'R' },
+		OFFLINE_LONGOPTS
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*testmsg = NULL;
+	struct offline_opts	 test;
 	int			 ch, check = 0, dump = 0, rc;
-	int			 json = 0;
 	int			 frontend = FRONTEND_MILTER;
 	int			 sv[2], cv[2], mv[2] = { -1, -1 }, lfd;
 	int			 pidfd = -1;
 	pid_t			 pid;
 
 	memset(&a, 0, sizeof(a));
+	memset(&test, 0, sizeof(test));
 	a.confpath = CONFIG_DEFAULT_PATH;
 	a.cchan = -1;
 	while ((ch = getopt_long(argc, argv, "df:hnTt:Vvx:", longopts,
@@ -211,19 +220,10 @@ main(int argc, char *argv[])
 		case 'T':
 			dump = 1;
 			break;
-		case 't':
-			testmsg = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
 		case 'h':
 			usage(1);
 		case 'V':
 			version();
-		case 'R':	/* issue 12: the rules' trace (offline.c) */
-			offline_set_trace(1);
-			break;
 		case 'v':
 			a.verbose = 1;
 			break;
@@ -234,10 +234,17 @@ main(int argc, char *argv[])
 				usage(0);
 			break;
 		default:
-			usage(0);
+			/* -t and its options (offline_opts.c). */
+			if (offline_option(&test, ch, optarg) == -1)
+				usage(0);
 		}
 	}
-	if (optind != argc)
+	/* filterd -t a.eml b.eml: the operands are more messages. */
+	for (; optind < argc && test.nfiles > 0; optind++)
+		if (offline_option(&test, 't', argv[optind]) == -1)
+			exit(1);
+	if (optind != argc ||
+	    (test.nfiles == 0 && (test.json || test.trace || test.envelope)))
 		usage(0);
 	/* Nothing but stdio of what whoever started us left open. */
 	if (close_range(STDERR_FILENO + 1, ~0U, 0) == -1) {
@@ -250,7 +257,7 @@ main(int argc, char *argv[])
 	/* smtpd reads our stderr into its log; stdout is the protocol. */
 	if (frontend == FRONTEND_OPENSMTPD)
 		a.foreground = 1;
-	log_init("filterd", a.foreground || check || dump || testmsg != NULL,
+	log_init("filterd", a.foreground || check || dump || test.nfiles > 0,
 	    a.verbose);
 	/* Until the daemon is ready, the terminal sees what the log does. */
 	log_tee_stderr(1);
@@ -273,9 +280,10 @@ main(int argc, char *argv[])
 	   reload replaces it. */
 	a.gen = 1;
 	a.worker_user = c->worker_user;
-	if (testmsg != NULL) {
+	if (test.nfiles > 0) {
 		a.foreground = 1;
-		rc = offline_main(c, &a, testmsg, json);
+		rc = offline_main(c, &a, &test);
+		offline_opts_clear(&test);
 		config_free(&c);
 		return rc;
 	}

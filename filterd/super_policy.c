@@ -147,6 +147,29 @@ validate_names(char *const *v, size_t n, const char *why, const char **why_r)
 	return 0;
 }
 
+/*
+ * A trace is never relayed to the MTA nor logged; filterd -t prints it.
+ * It is checked like the rest all the same: bounded, and lines of
+ * printable ASCII, none empty, the last ending in '\n'.
+ */
+static int
+validate_trace(const struct verdict *v, const char **why_r)
+{
+	const char	*t = v->trace;
+	size_t		 i, len;
+
+	if (t == NULL)
+		return 0;
+	len = strnlen(t, VERDICT_TRACE_MAX + 1);
+	if (len == 0 || len > VERDICT_TRACE_MAX || t[len - 1] != '\n')
+		return fail(why_r, "bad trace");
+	for (i = 0; i < len; i++)
+		if ((t[i] == '\n' && (i == 0 || t[i - 1] == '\n')) ||
+		    (t[i] != '\n' && (t[i] < 0x20 || t[i] > 0x7e)))
+			return fail(why_r, "bad trace");
+	return 0;
+}
+
 int
 validate_verdict(const struct verdict *v, uint64_t nonce,
     const struct policy *p, const char **why_r)
@@ -168,7 +191,8 @@ validate_verdict(const struct verdict *v, uint64_t nonce,
 		if (validate_op(&v->ops[i], p, why_r) == -1)
 			return -1;
 	if (validate_names(v->rules, v->nrules, "bad rule name", why_r) == -1 ||
-	    validate_names(v->logs, v->nlogs, "bad log line", why_r) == -1)
+	    validate_names(v->logs, v->nlogs, "bad log line", why_r) == -1 ||
+	    validate_trace(v, why_r) == -1)
 		return -1;
 	return 0;
 }

@@ -36,7 +36,7 @@ int	validate_hdr_allowed(const struct policy *, const char *);
 /*
  * Checks a decoded verdict against the job's nonce and the policy: action,
  * reply code, enhanced code and text, quarantine reason, every header
- * operation, rule names and log lines.
+ * operation, rule names, log lines and the trace (filterd -t --trace).
  */
 int	validate_verdict(const struct verdict *, uint64_t nonce,
 	    const struct policy *, const char **why_r);

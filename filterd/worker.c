@@ -141,6 +141,7 @@ worker_run(const struct config *c, const struct modules *mods)
 	struct verdict	*v;
 	struct buf	*b;
 	uint64_t	 nonce;
+	int		 rc;
 
 	if ((m = message_new((size_t)c->message_size)) == NULL)
 		worker_exit(WORKER_EXIT_IO);
@@ -151,8 +152,13 @@ worker_run(const struct config *c, const struct modules *mods)
 	v->nonce = nonce;
 	if (modules_check(mods, m, v) == -1)
 		worker_exit(WORKER_EXIT_MODULE);
-	if (wire_enc_verdict(b, v) == -1 ||
-	    wire_send(SANDBOX_FD_CHAN, b, -1) == -1)
+	/* A trace that would make the verdict too large goes, not the verdict. */
+	if ((rc = wire_enc_verdict(b, v)) == -1 && v->trace != NULL) {
+		free(v->trace);
+		v->trace = NULL;
+		rc = wire_enc_verdict(b, v);
+	}
+	if (rc == -1 || wire_send(SANDBOX_FD_CHAN, b, -1) == -1)
 		worker_exit(WORKER_EXIT_IO);
 	/* The supervisor answers once this process is gone: at once. */
 	worker_exit(WORKER_EXIT_OK);

@@ -592,7 +592,7 @@ static int
 eval_cond(struct eval *e, const struct cond *k, const char *name)
 {
 	const struct cond_conf	*c = k->conf;
-	char			 why[RULES_TRACE_TEXT + 1];
+	char			 why[RULES_TRACE_TEXT + 16];
 	size_t			 i;
 	int			 rc, u;
 
@@ -602,6 +602,10 @@ eval_cond(struct eval *e, const struct cond *k, const char *name)
 	rc = rc != c->negate;
 	if (rules_trace == NULL)
 		why[0] = '\0';
+	else if (c->combo == COND_TEST && c->negate && rc == 0 &&
+	    e->hit[0] != '\0')
+		/* A negated test its pattern kept from hitting: on what. */
+		snprintf(why, sizeof(why), "matched \"%s\"", e->hit);
 	else
 		snprintf(why, sizeof(why), "%s", c->combo == COND_TEST &&
 		    !c->negate ? e->hit : "");
@@ -705,7 +709,7 @@ rules_error(const struct rules *rs, const struct rule_conf *rc, int code,
 }
 
 /*
- * filterd -t --trace: a job with the macro RULES_TRACE_MACRO gets the
+ * filterd -t --trace: a job that asks for one (message.h) gets the
  * trace in its verdict, a line a rule or condition, cut at
  * VERDICT_TRACE_MAX.  In the worker: only this one message's.
  */
@@ -764,7 +768,7 @@ rules_check(void *state, const struct filter_msg *fm,
 	if ((e.memo = calloc(rs->nconds + 1, 1)) == NULL)
 		return -1;	/* not checked: on_failure */
 	if (rules_trace == NULL &&
-	    filter_msg_macro(fm, RULES_TRACE_MACRO) != NULL &&
+	    fm->m->trace &&
 	    (t.p = calloc(1, VERDICT_TRACE_MAX + 1)) != NULL)
 		rules_set_trace(rules_trace_verdict, &t);
 	for (i = 0; i < rs->n; i++) {

@@ -160,8 +160,6 @@ void	cond_check_all(struct conf_loader *, struct rules_conf *);
  * process at a time; NULL turns it off.
  */
 #define RULES_TRACE_TEXT	120
-/* The macro that asks for a trace in the verdict (filterd -t --trace). */
-#define RULES_TRACE_MACRO	VERDICT_TRACE_MACRO
 typedef void	 rules_trace_fn(void *arg, const char *rule,
 		    const char *cond, int hit, const char *text);
 void	rules_set_trace(rules_trace_fn *, void *arg);

@@ -619,10 +619,15 @@ test_job_bounds(void)
 	buf_reset(b);
 	buf_put(b, p, off + 21);
 	ok(dec_job(b, max, &why) == 0, "bound: oversize flag 1 decodes");
-	p[off] = 2;
+	p[off] = 3;
 	buf_reset(b);
 	buf_put(b, p, off + 21);
-	ok(dec_job(b, max, &why) == -1, "bound: oversize flag 2 is refused");
+	ok(dec_job(b, max, &why) == 0,
+	    "bound: oversize and trace flags (3) decode");
+	p[off] = 4;
+	buf_reset(b);
+	buf_put(b, p, off + 21);
+	ok(dec_job(b, max, &why) == -1, "bound: an unknown flag (4) is refused");
 	free(p);
 
 	/* Recipients are no part of the size. */
@@ -802,6 +807,89 @@ test_peer(void)
 }
 
 /*
+ * The trace of filterd -t --trace (the rules', rules.h): asked for by a
+ * job flag, carried as the verdict's last, optional string only when
+ * there is one, so that a verdict without one is the bytes it always
+ * was; its bound holds.
+ */
+static void
+test_trace(void)
+{
+	struct verdict	*v = sample_verdict(), w;
+	struct message	*m = message_new(1024), *mm = message_new(1024);
+	struct buf	*b = buf_new(WIRE_VERDICT_MAX + 16);
+	const char	*why = NULL;
+	const char	*t = "rule r1: condition c: hit on \"EXE\"\nrule r1: hit\n"
+			    "rule r2: miss\n";
+	char		*big;
+	uint64_t	 nonce;
+	size_t		 plain, i;
+	uint8_t		*p;
+
+	wire_enc_verdict(b, v);
+	plain = buf_len(b);
+	ok(verdict_set_trace(v, t) == 0, "a trace is set");
+	ok(wire_enc_verdict(b, v) == 0 && buf_len(b) > plain,
+	    "a verdict with a trace encodes, longer");
+	memset(&w, 0, sizeof(w));
+	ok(wire_dec_verdict(buf_data(b), buf_len(b), &w, &why) == 0 &&
+	    w.trace != NULL && strcmp(w.trace, t) == 0 && w.nlogs == 1,
+	    "the trace survives the round trip (%s)", why ? why : "ok");
+	verdict_clear(&w);
+
+	/* 1 to 3 bytes after the logs are no string: refused. */
+	p = malloc(buf_len(b));
+	for (i = 1; i < 4; i++) {
+		memcpy(p, buf_data(b), plain + i);
+		ok(dec_verdict(p, plain + i, &why) == -1,
+		    "%zu byte(s) after the logs are refused (%s)", i, why);
+	}
+	/* A trace that says it is longer than the frame. */
+	memcpy(p, buf_data(b), buf_len(b));
+	p[plain] = 0xff;
+	ok(dec_verdict(p, buf_len(b), &why) == -1,
+	    "a trace longer than its frame is refused");
+	free(p);
+
+	/* VERDICT_TRACE_MAX fits a verdict frame; one byte more does not. */
+	big = malloc(VERDICT_TRACE_MAX + 2);
+	for (i = 0; i < VERDICT_TRACE_MAX + 1; i++)
+		big[i] = i % 64 == 63 ? '\n' : 'x';
+	big[VERDICT_TRACE_MAX + 1] = '\0';
+	ok(verdict_set_trace(v, big) == -1,
+	    "a trace over VERDICT_TRACE_MAX is not set");
+	big[VERDICT_TRACE_MAX] = '\0';
+	memset(&w, 0, sizeof(w));
+	ok(verdict_set_trace(v, big) == 0 && wire_enc_verdict(b, v) == 0 &&
+	    wire_dec_verdict(buf_data(b), buf_len(b), &w, &why) == 0 &&
+	    w.trace != NULL && strlen(w.trace) == VERDICT_TRACE_MAX,
+	    "a full trace fits a verdict frame");
+	verdict_clear(&w);
+	/* The same frame, its trace one byte longer than the bound. */
+	big[VERDICT_TRACE_MAX] = 'x';
+	free(v->trace);
+	v->trace = big;
+	ok(wire_enc_verdict(b, v) == 0 &&
+	    dec_verdict(buf_data(b), buf_len(b), &why) == -1,
+	    "a trace over VERDICT_TRACE_MAX is refused on decoding");
+	free(v->trace);
+	v->trace = NULL;
+	ok(wire_enc_verdict(b, v) == 0 && buf_len(b) == plain,
+	    "a dropped trace leaves the verdict as it was");
+
+	m->trace = 1;
+	message_set(&m->sender, "a@example.org");
+	ok(wire_enc_job(b, 9, m) == 0 &&
+	    wire_dec_job(buf_data(b), buf_len(b), &nonce, mm, &why) == 0 &&
+	    mm->trace == 1 && mm->oversize == 0,
+	    "a job's trace flag survives");
+	message_free(&m);
+	message_free(&mm);
+	verdict_free(&v);
+	buf_free(&b);
+}
+
+/*
  * WIRE_GRANT: 1 to WIRE_GRANT_MAX, nothing after.  WIRE_JOBHEAD: the
  * job's fields and a body length of 1 up to the message's limit, and
  * nothing after; the body is not in it.  wire_peek_type: the type of a
@@ -906,6 +994,7 @@ main(void)
 	test_recv_bounds();
 	test_two_fds();
 	test_peer();
+	test_trace();
 	test_grant_head();
 	return done_testing();
 }

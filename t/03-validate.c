@@ -98,6 +98,17 @@ static void m_ins_far(struct verdict *v) { v->ops[0].op = HDR_INSERT;
 static void m_rule_name(struct verdict *v) { set(&v->rules[0], "a\nb"); }
 static void m_rule_empty(struct verdict *v) { set(&v->rules[0], ""); }
 static void m_log(struct verdict *v) { verdict_add_log(v, "x\r\ny"); }
+static void m_trace_ok(struct verdict *v) { verdict_set_trace(v,
+	"rule r: condition c: hit on \"\\x00\"\nrule r: hit\n"); }
+static void m_trace_text(struct verdict *v) {
+	verdict_set_trace(v, "rule r: hit on \"a\rb\"\n"); }
+static void m_trace_part(struct verdict *v) {
+	verdict_set_trace(v, "rule r: miss\n\nrule s: miss\n"); }
+static void m_trace_rule(struct verdict *v) {
+	verdict_set_trace(v, "rule r\x7f: miss\n"); }
+static void m_trace_end(struct verdict *v) {
+	verdict_set_trace(v, "rule r: miss\nrule s: miss"); }
+static void m_trace_empty(struct verdict *v) { verdict_set_trace(v, ""); }
 static void m_quarantine(struct verdict *v) {
 	v->action = ACTION_QUARANTINE; set(&v->code, NULL);
 	set(&v->ecode, NULL); set(&v->text, NULL); set(&v->reason, "spam"); }
@@ -156,6 +167,12 @@ static const struct {
 	{ m_rule_name, "rule name", "rule name with a newline" },
 	{ m_rule_empty, "rule name", "empty rule name" },
 	{ m_log, "log line", "log line with CRLF" },
+	{ m_trace_ok, NULL, "trace item, escaped" },
+	{ m_trace_text, "trace", "trace text with a CR" },
+	{ m_trace_part, "trace", "trace with an empty line" },
+	{ m_trace_rule, "trace", "trace rule name with DEL" },
+	{ m_trace_end, "trace", "trace without a last line end" },
+	{ m_trace_empty, "trace", "empty trace" },
 	{ m_quarantine, NULL, "quarantine with a reason" },
 	{ m_quarantine_nl, "quarantine reason", "reason with a newline" },
 	{ m_no_reply, NULL, "reject without a reply" },

@@ -5,9 +5,10 @@
 # configuration, inside its group, and has an ".It Ic group.key" entry in
 # filterd.conf(5); every rule key and action of filters/rules.c and every
 # module key of config.c is in the RULES and MODULES sections of that page;
-# every option of main.c's getopt string is in filterd(8)'s SYNOPSIS and
-# option list; every exit status of filterd -t is in its EXIT STATUS; and
-# the pages pass mandoc's (or groff's) checks.
+# every option of main.c's getopt string and long option table (with
+# offline.h's OFFLINE_LONGOPTS) is in filterd(8)'s SYNOPSIS and option
+# list; every exit status of filterd -t is in its EXIT STATUS; and the
+# pages pass mandoc's (or groff's) checks.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 fd="$top_builddir/filterd/filterd"
@@ -116,7 +117,7 @@ letters() { printf '%s\n' "$1" | tr -d ':' | fold -w 1; }
 synopsis_flags() {
 	section "$man8" SYNOPSIS | awk '{
 		for (i = 1; i < NF; i++)
-			if ($i == "Fl")
+			if ($i == "Fl" || $i == ".Fl")
 				print $(i + 1)
 	}'
 }
@@ -141,7 +142,11 @@ getopt=$(sed -n 's/.*getopt[_long]*([^"]*"\([^"]*\)".*/\1/p' "$main_c" |
     head -n 1)
 long_opts=$(awk '/longopts\[\] = \{/ { f = 1; next } f && /};/ { f = 0 }
     f && /\{ "/ { s = $0; sub(/^[^"]*"/, "", s); sub(/".*$/, "", s);
-    print s }' "$main_c")
+    print s }' "$main_c"
+    # filterd -t's, which main.c's table takes from offline.h.
+    awk '/^#define OFFLINE_LONGOPTS/ { f = 1; next } f && /\{ "/ { s = $0;
+    sub(/^[^"]*"/, "", s); sub(/".*$/, "", s); print s } f && !/\\$/ { f = 0 }' \
+    "$offline_h")
 exits=$(sed -n 's/^#define OFFLINE_[A-Z_]*[ \t]*\([0-9][0-9]*\).*/\1/p' \
     "$offline_h")
 actions=$(sed -n 's/.*strcmp(a, "\([a-z-]*\)") == 0.*/\1/p' "$rules_c"

@@ -66,6 +66,8 @@ struct message {
 	int		 oversize;	/* more arrived than size_max */
 	const char	*over;		/* a bound passed (static text) */
 	const char	*malformed;	/* why the header is not one */
+	int		 trace;		/* filterd -t --trace only: the
+					   verdict says what each rule saw */
 };
 
 /*

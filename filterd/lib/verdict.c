@@ -123,6 +123,12 @@ verdict_set_reason(struct verdict *v, const char *reason)
 }
 
 int
+verdict_set_trace(struct verdict *v, const char *trace)
+{
+	return verdict_str(&v->trace, trace, VERDICT_TRACE_MAX);
+}
+
+int
 verdict_add_op(struct verdict *v, int op, uint32_t index, const char *name,
     const char *value)
 {

@@ -39,12 +39,12 @@ enum hdr_op {
 #define VERDICT_HDR_VALUE_MAX	2048
 /*
  * filterd -t --trace: the rules' trace, lines of printable ASCII each
- * ending in '\n'.  Only a job with the macro {filterd_trace} gets one
- * (filterd -t adds it; the frontends never ask an MTA for it), and only
- * filterd -t prints it, escaped again.
+ * ending in '\n'.  Only a job whose flags ask for one gets one
+ * (message.h's trace, WIRE_JOB_TRACE: filterd -t sets it; a frontend
+ * never does, and no MTA can), the supervisor checks it (super_policy.c),
+ * never relays nor logs it, and only filterd -t prints it, escaped again.
  */
 #define VERDICT_TRACE_MAX	16384
-#define VERDICT_TRACE_MACRO	"{filterd_trace}"
 
 struct hdrop {
 	uint8_t		 op;
@@ -89,6 +89,8 @@ const char	*hdr_op_name(int);
 int	verdict_set_reply(struct verdict *, const char *code,
 	    const char *ecode, const char *text);
 int	verdict_set_reason(struct verdict *, const char *);
+/* The whole trace (VERDICT_TRACE_MAX); NULL: none. */
+int	verdict_set_trace(struct verdict *, const char *);
 int	verdict_add_op(struct verdict *, int op, uint32_t index,
 	    const char *name, const char *value);
 int	verdict_add_rule(struct verdict *, const char *);

@@ -266,7 +266,8 @@ wire_put_head(struct buf *b, int type, uint64_t nonce,
 			return -1;
 	if (wire_put_kvs(b, m->macros, m->nmacros) == -1 ||
 	    wire_put_kvs(b, m->hdrs, m->nhdrs) == -1 ||
-	    buf_put_u8(b, (uint8_t)m->oversize) == -1 ||
+	    buf_put_u8(b, (uint8_t)((m->oversize ? WIRE_JOB_OVERSIZE : 0) |
+	    (m->trace ? WIRE_JOB_TRACE : 0))) == -1 ||
 	    m->bodylen > UINT32_MAX ||
 	    buf_put_u32(b, (uint32_t)m->bodylen) == -1)
 		return -1;
@@ -360,7 +361,7 @@ static int
 wire_get_head(struct rd *r, uint64_t *nonce_r, struct message *m)
 {
 	uint32_t	 nrcpts, i;
-	uint8_t		 oversize;
+	uint8_t		 flags;
 	char		*s;
 
 	if (rd_u64(r, nonce_r) == -1 ||
@@ -384,9 +385,11 @@ wire_get_head(struct rd *r, uint64_t *nonce_r, struct message *m)
 	    message_add_macro, m) == -1 ||
 	    wire_get_kvs(r, MSG_HDRS_MAX, MSG_HDR_NAME_MAX, MSG_HDR_VALUE_MAX,
 	    message_add_header, m) == -1 ||
-	    rd_u8(r, &oversize) == -1 || oversize > 1)
+	    rd_u8(r, &flags) == -1 ||
+	    (flags & ~(WIRE_JOB_OVERSIZE | WIRE_JOB_TRACE)) != 0)
 		return -1;
-	m->oversize = oversize;
+	m->oversize = (flags & WIRE_JOB_OVERSIZE) != 0;
+	m->trace = (flags & WIRE_JOB_TRACE) != 0;
 	return 0;
 }
 

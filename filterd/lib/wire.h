@@ -93,6 +93,10 @@ int	wire_enc_jobref(struct buf *, uint64_t nonce, uint64_t size);
 int	wire_dec_jobref(const uint8_t *, size_t, uint64_t *nonce_r,
 	    uint64_t *size_r, const char **);
 
+/* The job's flags byte, before the body. */
+#define WIRE_JOB_OVERSIZE	0x01	/* message.h's oversize */
+#define WIRE_JOB_TRACE		0x02	/* message.h's trace */
+
 int	wire_enc_job(struct buf *, uint64_t nonce, const struct message *);
 /*
  * Fills m, which must be empty; on -1 it may hold part of the job.  m's

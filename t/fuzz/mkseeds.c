@@ -184,6 +184,14 @@ seeds_verdict_actions(void)
 	seed_verdict("verdict-reject-code-only", v);
 	verdict_free(&v);
 
+	/* filterd -t --trace: the trace after the logs. */
+	v = verdict_base(5, ACTION_REJECT);
+	rc |= verdict_add_rule(v, "bad-subject");
+	rc |= verdict_set_trace(v, "rule lottery: miss\n"
+	    "rule bad-subject: hit on \"EXECUTABLE \\xc3\\xa9\"\n");
+	seed_verdict("verdict-reject-trace", v);
+	verdict_free(&v);
+
 	v = verdict_base(5, ACTION_DISCARD);
 	rc |= verdict_add_log(v, "discarded");
 	seed_verdict("verdict-discard", v);
