@@ -48,11 +48,7 @@ tmp=""
 cleanup()
 {
 	fd_stop 5 >/dev/null
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	elif [ -n "$tmp" ]; then
-		echo "# kept $tmp"
-	fi
+	tmp_remove
 }
 trap cleanup EXIT
 interrupted()
@@ -73,21 +69,6 @@ listen="unix:$sock"
 log="$tmp/filterd.log"
 : >"$log"
 
-n=0
-failed=0
-# tap STATUS DESCRIPTION...: one TAP result, "ok" when STATUS is 0.
-tap()
-{
-	local status="$1"
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		echo "not ok $n - $*"
-		failed=1
-	fi
-}
 
 # "-- First line of the script." as its description.
 describe()

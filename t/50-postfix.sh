@@ -30,11 +30,7 @@ cleanup()
 {
 	fd_stop 5 >/dev/null
 	pf_cleanup
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	elif [ -n "$tmp" ]; then
-		echo "# kept $tmp"
-	fi
+	tmp_remove
 }
 trap cleanup EXIT
 interrupted()
@@ -50,22 +46,7 @@ fdlog="$tmp/filterd.log"
 : >"$fdlog"
 token="$$-$RANDOM"
 
-n=0
-failed=0
 setup_ok=1
-# tap STATUS DESCRIPTION...: one TAP result, "ok" when STATUS is 0.
-tap()
-{
-	local status="$1"
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		echo "not ok $n - $*"
-		failed=1
-	fi
-}
 
 # send NAME SWAKS-ARGS...: one message to Postfix, transcript in NAME.smtp;
 # every message carries "X-Test-Id: NAME-TOKEN" to find it at the sink.

@@ -76,11 +76,7 @@ cleanup()
 	done
 	[ -n "$hp_pid" ] && pf_kill_wait "$hp_pid" 5
 	pf_cleanup
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	elif [ -n "$tmp" ]; then
-		echo "# kept $tmp"
-	fi
+	tmp_remove
 }
 trap cleanup EXIT
 trap 'echo "Bail out! interrupted (time limit ${T51_LIMIT:-300}s?)"; exit 1' \
@@ -89,20 +85,6 @@ trap 'echo "Bail out! interrupted (time limit ${T51_LIMIT:-300}s?)"; exit 1' \
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t51.XXXXXX") || exit 1
 chmod 0755 "$tmp"
 
-n=0
-failed=0
-tap()
-{
-	local status="$1"
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		echo "not ok $n - $*"
-		failed=1
-	fi
-}
 
 # fd_start_one I: instance I on its own port, in its own session.
 fd_start_one()

@@ -38,11 +38,7 @@ cleanup()
 {
 	fd_stop 5 >/dev/null
 	pf_cleanup
-	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$tmp"
-	elif [ -n "$tmp" ]; then
-		echo "# kept $tmp"
-	fi
+	tmp_remove
 }
 trap cleanup EXIT
 interrupted()
@@ -62,20 +58,6 @@ mail="$top_srcdir/t/data/mail"
 cp -R "$ex/lists" "$tmp/lists"
 chmod -R a+rX "$tmp/lists"
 
-n=0
-failed=0
-tap()
-{
-	local status="$1"
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		echo "not ok $n - $*"
-		failed=1
-	fi
-}
 
 # use EXAMPLE: $tmp/filterd.conf is the example as written, after this
 # test's listen, user, worker_user and chroot.

@@ -32,20 +32,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t52.XXXXXX") || exit 1
 chmod 0755 "$tmp"
 fdlog="$tmp/filterd.log"
 : >"$fdlog"
-n=0
-failed=0
-tap()
-{
-	local status="$1"
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		echo "not ok $n - $*"
-		failed=1
-	fi
-}
 
 echo "1..9"
 ok=1

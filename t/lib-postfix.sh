@@ -65,6 +65,11 @@
 # FILTERD_CMD, when set, replaces $top_builddir/filterd/filterd; it is split
 # on blanks, so "valgrind -q /path/filterd" works.  The arguments
 # "-d -f CONF" are always appended.
+#
+# And the tests' TAP counter: tap STATUS DESCRIPTION... prints one result,
+# "ok" when STATUS is 0, numbered from $n; a failure sets $failed to 1.
+# tmp_remove removes the test's directory $tmp, or keeps it and says so
+# when KEEP_TMP is set.
 
 PF_DIR=""
 PF_SMTP_PORT=""
@@ -73,6 +78,30 @@ PF_SINK_PID=""
 PF_STARTED=""
 PF_MAIL_OWNER="postfix"
 PF_SETGID_GROUP="postdrop"
+
+n=0
+failed=0
+tap()
+{
+	local status="$1"
+	shift
+	n=$((n + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $n - $*"
+	else
+		echo "not ok $n - $*"
+		failed=1
+	fi
+}
+
+tmp_remove()
+{
+	if [ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ]; then
+		rm -rf "$tmp"
+	elif [ -n "$tmp" ]; then
+		echo "# kept $tmp"
+	fi
+}
 
 # Where the Debian package installs things; used only to check presence.
 PF_POSTFIX=$(command -v postfix 2>/dev/null || echo /usr/sbin/postfix)
