@@ -508,9 +508,7 @@ offline_one(struct offline_run *r, const char *path, int several,
 		if (o.kind == OUTCOME_FALLBACK)
 			offline_stop(r);
 	}
-	if (answer_quarantine_header(m, &o, r->c->quarantine_header) == -1)
-		log_warnx("quarantine_header: too many header operations");
-	answer_make(&ans, &o, 0);
+	answer_message(&ans, m, &o, r->c->quarantine_header, 0);
 	if (log_verbose())	/* the line the daemon would log */
 		answer_log(m, &o, &ans);
 	if (r->op->json)

@@ -784,10 +784,8 @@ sp_decide_here(struct smtpd_proto *p, struct session *s, struct outcome *o)
 	static const struct message	 none;
 	struct answer			 a;
 
-	if (answer_quarantine_header(s->m != NULL ? s->m : &none, o,
-	    p->qheader) == -1)
-		log_warnx("quarantine_header: too many header operations");
-	answer_make(&a, o, ANSWER_NO_DISCARD);
+	answer_message(&a, s->m != NULL ? s->m : &none, o, p->qheader,
+	    ANSWER_NO_DISCARD);
 	answer_log(s->m != NULL ? s->m : &none, o, &a);
 	/* No verdict rewrites it: what is held goes back as it came. */
 	sp_msg_clear(&s->x);
@@ -1427,9 +1425,7 @@ smtpd_proto_done(struct smtpd_proto *p, struct smtpd_job *j,
 		}
 		return 0;
 	}
-	if (answer_quarantine_header(j->m, &j->o, p->qheader) == -1)
-		log_warnx("quarantine_header: too many header operations");
-	answer_make(&a, &j->o, ANSWER_NO_DISCARD);
+	answer_message(&a, j->m, &j->o, p->qheader, ANSWER_NO_DISCARD);
 	answer_log(j->m, &j->o, &a);
 	sp_emit_message(p, s, &a);
 	sp_decided(s, &j->o);

@@ -340,7 +340,7 @@ answer_strip(const struct message *m, struct verdict *v, const char *name)
 	return 0;
 }
 
-int
+static int
 answer_quarantine_header(const struct message *m, struct outcome *o,
     const char *name)
 {
@@ -356,4 +356,13 @@ answer_quarantine_header(const struct message *m, struct outcome *o,
 	    o->kind != OUTCOME_WORKER && o->why[0] != '\0' ? o->why :
 	    "filterd";
 	return verdict_add_op(&o->v, HDR_ADD, 0, name, reason);
+}
+
+void
+answer_message(struct answer *a, const struct message *m, struct outcome *o,
+    const char *qheader, int flags)
+{
+	if (answer_quarantine_header(m, o, qheader) == -1)
+		log_warnx("quarantine_header: too many header operations");
+	answer_make(a, o, flags);
 }

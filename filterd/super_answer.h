@@ -93,14 +93,15 @@ void	answer_log(const struct message *, const struct outcome *,
 char	*answer_line(const struct message *, const struct outcome *,
 	    const struct answer *, char *line, size_t len);
 /*
- * quarantine_header: when name is not empty, every field of that name the
- * message came with is deleted, so that none can be forged, and a
- * quarantined message gets one with the validated reason (or, decided
- * without a worker, why).  Adds the operations to o's verdict, before
- * answer_make; returns -1 when they do not all fit (the message is
- * answered all the same).
+ * The answer to a message at its end, every frontend's and filterd -t's:
+ * answer_make after quarantine_header's edits.  When qheader (the
+ * setting) is not empty, every field of that name the message came with
+ * is deleted, so that none can be forged, and a quarantined message gets
+ * one with the validated reason (or, decided without a worker, why).  The
+ * edits go into o's verdict; when they do not all fit, that is logged and
+ * the message is answered all the same.
  */
-int	answer_quarantine_header(const struct message *, struct outcome *o,
-	    const char *name);
+void	answer_message(struct answer *, const struct message *,
+	    struct outcome *o, const char *qheader, int flags);
 
 #endif

@@ -478,10 +478,7 @@ milter_finish(SMFICTX *ctx, struct session *s)
 		dispatch_run(milter_dispatch, s->m, &o);
 	else
 		o.gen = dgen_id(s->g);
-	if (answer_quarantine_header(s->m, &o,
-	    dgen_config(s->g)->quarantine_header) == -1)
-		log_warnx("quarantine_header: too many header operations");
-	answer_make(&a, &o, 0);
+	answer_message(&a, s->m, &o, dgen_config(s->g)->quarantine_header, 0);
 	answer_log(s->m, &o, &a);
 	rc = milter_apply(ctx, &a);
 	outcome_clear(&o);
