@@ -149,7 +149,7 @@ psi() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fdbench.XXXXXX") || exit 1
-pids=
+pids=	# the milters started (stop_all)
 
 # stop_all: SIGTERM to every milter started, up to 10 s, then SIGKILL.
 stop_all() {
@@ -225,7 +225,10 @@ write_conf() {
 	fi | sed -e "$listen_expr" ${user:+-e} ${user:+"$user_expr"} \
 	    -e "/^pidfile[ 	=]/d" >"$2" || fail "cannot write $2"
 	# Its own pidfile, beside its socket: the default is the machine's.
-	echo "pidfile = \"$3.pid\";" >>"$2"
+	# (A build older than the pidfile setting, as B, has none.)
+	if grep -q "^pidfile[ 	=]" "$1"; then
+		echo "pidfile = \"$3.pid\";" >>"$2"
+	fi
 	grep -q "^listen = \"unix:$3\";" "$2" ||
 	    fail "no line starting with \"listen\" in $1"
 	if [ "$nrules" -gt 0 ] &&
@@ -310,10 +313,10 @@ run_one() {
 	# One fresh worker per message: no worker pid twice in a run (a run
 	# forks far fewer processes than pid_max, so the pids cannot wrap).
 	if [ "$3" != nullmilter ]; then
-		pids=$(tail -n +"$from" "$tmp/$1.$3.log" |
+		wpids=$(tail -n +"$from" "$tmp/$1.$3.log" |
 		    sed -n 's/.* action=[a-z-]* .* worker=\([0-9]*\) .*/\1/p')
-		total=$(printf '%s\n' "$pids" | grep -c .)
-		uniq=$(printf '%s\n' "$pids" | grep . | sort -u | wc -l)
+		total=$(printf '%s\n' "$wpids" | grep -c .)
+		uniq=$(printf '%s\n' "$wpids" | grep . | sort -u | wc -l)
 		if [ "$total" -lt "$n" ]; then
 			echo "bench.sh: $1 round $2: $3 logged $total message" \
 			    "lines for $n messages: one worker a message not" \
