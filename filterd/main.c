@@ -179,6 +179,7 @@ prepare(const struct config *c, struct parent_args *a)
 	}
 	a->pidfile = c->pidfile[0] != '\0' ? c->pidfile : NULL;
 	a->sockpath = start_unix_path(c->listen);
+	(void)start_nudge_addr(c->listen, &a->nudge, &a->nudgelen);
 	return fd;
 }
 

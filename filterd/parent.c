@@ -45,6 +45,8 @@
  */
 #define PARENT_PENDING_MAX	4
 
+#define PARENT_NUDGE_MS	50
+
 struct parent {
 	struct parent_args *a;
 	int		 sigfd;
@@ -56,6 +58,7 @@ struct parent {
 	int		 throttled;	/* said so in the log */
 	int		 status;	/* the supervisor's, once it is gone */
 	int		 done;
+	int		 stopping;	/* told to stop: nudge the listener */
 	int		 ready;		/* the first spawner handed over */
 	int		 orphan;	/* the supervisor is out of our reach */
 	struct stat	 sock;		/* our socket, once ready */
@@ -218,12 +221,17 @@ parent_request(struct parent *p)
 	parent_serve(p);
 }
 
-/* How long poll may wait: until the throttle lets a held request go. */
+/*
+ * How long poll may wait: until the throttle lets a held request go, or,
+ * once stopping, until the listener's next nudge (parent_reap).
+ */
 static int
 parent_timeout(const struct parent *p)
 {
 	long long	 ms;
 
+	if (p->stopping)
+		return PARENT_NUDGE_MS;
 	if (p->pending == 0)
 		return -1;
 	ms = parent_throttle_wait(p, clock_ms());
@@ -315,7 +323,8 @@ parent_stop(struct parent *p, int sig)
 		    "spawners end with this process", (long)p->a->supervisor);
 		p->orphan = 1;
 		p->done = 1;
-	}
+	} else
+		p->stopping = 1;
 }
 
 /* The control thread asks for what SIGHUP does (parent_ctl.h). */
@@ -397,6 +406,37 @@ static const int spawner_caps[] = {
 	CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID, CAP_SETPCAP,
 };
 
+/*
+ * At the end: waits for every child.  From SIGTERM on, while the
+ * supervisor is still there, its libmilter listener is nudged every
+ * PARENT_NUDGE_MS (start_nudge): its stop would otherwise wait for the
+ * end of a 5 s poll.
+ */
+static void
+parent_reap(struct parent *p)
+{
+	pid_t	 pid;
+	int	 status, nudge = p->a->nudgelen > 0 && p->status == -1;
+
+	for (;;) {
+		if ((pid = waitpid(-1, &status, nudge ? WNOHANG : 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pid == 0) {
+			start_nudge(&p->a->nudge, p->a->nudgelen);
+			(void)poll(NULL, 0, PARENT_NUDGE_MS);
+			continue;
+		}
+		if (pid == p->a->supervisor) {
+			nudge = 0;
+			if (p->status == -1)
+				p->status = status;
+		}
+	}
+}
+
 int
 parent_main(struct parent_args *a)
 {
@@ -404,7 +444,6 @@ parent_main(struct parent_args *a)
 	struct pollfd	 pfd[3];
 	sigset_t	 set;
 	char		 err[256];
-	int		 status;
 
 	/* The supervisor has its socket open already: the rest can go. */
 	if (sandbox_caps_limit(parent_caps, NITEMS(parent_caps), spawner_caps,
@@ -444,6 +483,8 @@ parent_main(struct parent_args *a)
 		if (!p.done && (pfd[2].revents & (POLLIN | POLLHUP)))
 			parent_control(&p);
 		parent_serve(&p);
+		if (p.stopping && !p.done)
+			start_nudge(&a->nudge, a->nudgelen);
 	}
 	/* The supervisor is gone or going: so are the spawners. */
 	close(a->pchan);
@@ -452,9 +493,11 @@ parent_main(struct parent_args *a)
 		    (long)a->supervisor);
 		p.orphan = 1;
 	}
-	while (!p.orphan && (waitpid(-1, &status, 0) > 0 || errno == EINTR))
-		if (p.status == -1)
-			p.status = status;
+	/* It would stop at its next check of its channel, within 1 s. */
+	if (a->metrics > 0)
+		(void)kill(a->metrics, SIGTERM);
+	if (!p.orphan)
+		parent_reap(&p);
 	buf_free(&p.b);
 	start_notify("STOPPING=1");
 	start_cleanup(p.have_sock ? a->sockpath : NULL, &p.sock, a->pidfile);

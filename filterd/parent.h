@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 struct parent_args {
 	const char	*spawner;	/* the spawner program, for exec */
@@ -41,6 +42,8 @@ struct parent_args {
 	int		 readyfd;	/* to the starting process, or -1 */
 	const char	*pidfile;	/* removed at exit, or NULL */
 	const char	*sockpath;	/* our unix socket, or NULL */
+	struct sockaddr_storage nudge;	/* the listener, for start_nudge */
+	socklen_t	 nudgelen;	/* 0: none (OpenSMTPD) */
 	int		 cchan;		/* the supervisor's control thread
 					   (parent_ctl.h), or -1 */
 	pid_t		 metrics;	/* the metrics process, or 0 */

@@ -14,6 +14,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,73 @@ start_check_inet(const char *listen, int family, char *err, size_t len)
 		close(fd);
 	freeaddrinfo(ai);
 	return rc;
+}
+
+int
+start_nudge_addr(const char *listen, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct addrinfo		 hints, *ai = NULL;
+	char			 port[64];
+	const char		*path, *p, *at;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = 0;
+	if ((path = start_unix_path(listen)) != NULL) {
+		sun->sun_family = AF_UNIX;
+		if (snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
+		    path) >= (int)sizeof(sun->sun_path))
+			return -1;
+		*len = sizeof(*sun);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	if (strncmp(listen, "inet:", 5) == 0)
+		hints.ai_family = AF_INET;
+	else if (strncmp(listen, "inet6:", 6) == 0)
+		hints.ai_family = AF_INET6;
+	else
+		return -1;
+	p = strchr(listen, ':') + 1;
+	if ((at = strchr(p, '@')) == NULL)
+		at = p + strlen(p);
+	if (at == p || (size_t)(at - p) >= sizeof(port))
+		return -1;
+	memcpy(port, p, (size_t)(at - p));
+	port[at - p] = '\0';
+	hints.ai_socktype = SOCK_STREAM;
+	/* No host: getaddrinfo gives the loopback address. */
+	if (getaddrinfo(*at == '@' ? at + 1 : NULL, port, &hints, &ai) != 0)
+		return -1;
+	if (ai->ai_addrlen > sizeof(*ss)) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (ss->ss_family == AF_INET &&
+	    sin->sin_addr.s_addr == htonl(INADDR_ANY))
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
+	return 0;
+}
+
+void
+start_nudge(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int	 fd;
+
+	if (len == 0 || (fd = socket(ss->ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)connect(fd, (const struct sockaddr *)ss, len);
+	close(fd);
 }
 
 int

@@ -14,6 +14,8 @@
 #ifndef FILTERD_PARENT_START_H
 #define FILTERD_PARENT_START_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +36,21 @@ int	start_check_listen(const char *listen, char *err, size_t errlen);
  * not a unix socket.  Points into listen.
  */
 const char *start_unix_path(const char *listen);
+
+/*
+ * Where a connection reaches the milter listener (start_nudge): the unix
+ * path, or the inet address with a wildcard made loopback.  Fills ss and
+ * len (0 when there is nothing to reach); returns -1 then.
+ */
+int	start_nudge_addr(const char *listen, struct sockaddr_storage *ss,
+	    socklen_t *len);
+/*
+ * Connects to the listener and hangs up at once, without waiting; errors
+ * are ignored.  libmilter's listener holds a lock across each 5 s poll of
+ * its socket, and its stop waits for that lock: a connection ends the
+ * poll, and the stop takes milliseconds instead of up to 5 s.
+ */
+void	start_nudge(const struct sockaddr_storage *ss, socklen_t len);
 
 /*
  * Opens and locks the pidfile (flock, held by the daemon for its life).
