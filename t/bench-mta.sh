@@ -199,12 +199,15 @@ listening() {
 	ss -Htln "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# fd_conf SRC DST LISTEN: filterd's configuration for one instance.
+# fd_conf SRC DST LISTEN: filterd's configuration for one instance, with
+# a pidfile of its own beside DST (when SRC has the setting: a build older
+# than it has none), the default being the machine's.
 fd_conf() {
 	local user=${BENCH_USER:-filterd}
 	id "$user" >/dev/null 2>&1 || user=nobody
 	sed -e "s|^listen[[:space:]]*=.*|listen = \"$3\";|" \
-	    -e "s|^user[[:space:]]*=.*|user = \"$user\";|" "$1" >"$2" &&
+	    -e "s|^user[[:space:]]*=.*|user = \"$user\";|" \
+	    -e "s|^pidfile[[:space:]]*=.*|pidfile = \"$2.pid\";|" "$1" >"$2" &&
 	    chmod 0644 "$2"
 }
 

@@ -117,6 +117,7 @@ if [ -z "$user" ] && [ "$(id -u)" = 0 ] && ! id filterd >/dev/null 2>&1; then
 	user=nobody
 fi
 sed -e "s|^listen[ 	=].*|listen = \"unix:$tmp/filterd.sock\";|" \
+    -e "s|^pidfile[ 	=].*|pidfile = \"$tmp/filterd.pid\";|" \
     ${user:+-e} ${user:+"s|^user[ 	=].*|user = \"$user\";|"} \
     "$conf_src" >"$tmp/filterd.conf" || fail "cannot write the configuration"
 
