@@ -11,12 +11,14 @@
 #include <libmilter/mfdef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "filterd/lib/config.h"
@@ -63,6 +65,15 @@ struct session {
 	int		 penalised;	/* refused at connect, with pen */
 	struct outcome	 pen;		/* kept for every step with a reply */
 };
+
+/*
+ * The messages being answered (in milter_eom: with a worker, or about to
+ * be): at a stop, the listener closes at once and milter_run waits for
+ * these (milter_drain).
+ */
+static pthread_mutex_t	 milter_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 milter_idle = PTHREAD_COND_INITIALIZER;
+static unsigned		 milter_busy;
 
 static struct session *
 session_get(SMFICTX *ctx)
@@ -499,11 +510,19 @@ milter_eom(SMFICTX *ctx)
 		milter_tx_reset(s);
 		return rc;
 	}
+	pthread_mutex_lock(&milter_lock);
+	milter_busy++;
+	pthread_mutex_unlock(&milter_lock);
 	milter_collect_macros(ctx, s);
 	if (!s->m->oversize && milter_parser(s) != NULL &&
 	    rfc5322_end(s->rp) == -1)
 		s->failed = 1;
-	return milter_finish(ctx, s);
+	rc = milter_finish(ctx, s);
+	pthread_mutex_lock(&milter_lock);
+	if (--milter_busy == 0)
+		pthread_cond_broadcast(&milter_idle);
+	pthread_mutex_unlock(&milter_lock);
+	return rc;
 }
 
 static sfsistat
@@ -659,10 +678,43 @@ milter_stop(void)
 	(void)smfi_stop();
 }
 
+/*
+ * After a stop, the listener is closed: the MTA takes new connections
+ * elsewhere or later.  libmilter ends each open connection at its next
+ * command; the messages being answered then are given their answers
+ * first, each within limits.worker_timeout (and the dispatcher's grace),
+ * so the wait is bounded by that.
+ */
+static void
+milter_drain(const struct config *c)
+{
+	struct timespec	 end;
+	unsigned	 n;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += c->worker_timeout + 5;
+	pthread_mutex_lock(&milter_lock);
+	if (milter_busy > 0)
+		log_info("stopping: answering %u message%s first",
+		    milter_busy, milter_busy == 1 ? "" : "s");
+	while (milter_busy > 0 &&
+	    pthread_cond_timedwait(&milter_idle, &milter_lock, &end) == 0)
+		;
+	n = milter_busy;
+	pthread_mutex_unlock(&milter_lock);
+	if (n > 0)
+		log_warnx("stopping: %u message%s not answered in time", n,
+		    n == 1 ? "" : "s");
+}
+
 int
 milter_run(const struct config *c, struct dispatch *d)
 {
+	int	 rc;
+
 	milter_dispatch = d;
 	log_info("listening on %s", c->listen);
-	return smfi_main() == MI_SUCCESS ? 0 : 1;
+	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+	milter_drain(c);
+	return rc;
 }

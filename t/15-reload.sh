@@ -4,12 +4,13 @@
 # the configuration it started with (its verdict is validated by the old
 # policy); a bad file is refused with file:line in the log and the running
 # configuration stays in force, and so is one with a new worker_user; the
-# old spawners (the one in use and the standby) retire.
+# old spawners (the one in use and the standby) retire.  SIGTERM answers
+# the message in a worker before filterd ends.
 . "${top_srcdir:-$(dirname "$0")/..}/t/tap.sh"
 
 [ -x "${MCLIENT:-$top_builddir/t/mclient}" ] || skip_all "t/mclient not built"
 
-plan 24
+plan 29
 
 # Generation 1 refuses "alpha" and lets workers add X-Hostile-Slow.
 cat > "$TMP/a.conf" <<'EOF'
@@ -148,5 +149,24 @@ kill -0 "$filterd_pid" 2>/dev/null
 ok $? "filterd is still running"
 unlike "$(cat "$TMP/filterd.log")" 'fatal|ended abnormally|exiting' \
     "no process died on the way"
+
+# SIGTERM with a slow message in a worker: the socket closes at once, the
+# message is answered first, then filterd ends.
+msg "slow three" slow
+mclient -s "unix:$sock" -q SLOW3 -f a@example.org -r b@example.net \
+    -m "$TMP/m.eml" > "$TMP/slow3.out" 2>&1 &
+slow_pid=$!
+wait_log "$TMP/filterd.log" 'SLOW3: job sent to worker [0-9]+'
+ok $? "a slow message is in a worker"
+kill "$filterd_pid"
+wait_log "$TMP/filterd.log" 'stopping: answering 1 message first'
+ok $? "SIGTERM: the supervisor answers the message in a worker first"
+msg "late"
+unlike "$(send)" '^action ' "the socket takes no new connection"
+wait "$slow_pid"
+like "$(cat "$TMP/slow3.out")" '^action (accept|continue)$' \
+    "the slow message is answered"
+wait_log "$TMP/filterd.log" 'filterd\[[0-9]+\]: exiting'
+ok $? "then filterd ends"
 
 tap_done
