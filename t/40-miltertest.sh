@@ -51,12 +51,6 @@ cleanup()
 	tmp_remove
 }
 trap cleanup EXIT
-interrupted()
-{
-	echo "Bail out! interrupted (time limit ${T40_LIMIT:-300}s?)"
-	exit 1
-}
-trap interrupted INT TERM HUP
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t40.XXXXXX") || exit 1
 mkdir "$tmp/run"

@@ -33,12 +33,6 @@ cleanup()
 	tmp_remove
 }
 trap cleanup EXIT
-interrupted()
-{
-	echo "Bail out! interrupted (time limit ${T50_LIMIT:-300}s?)"
-	exit 1
-}
-trap interrupted INT TERM HUP
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t50.XXXXXX") || exit 1
 chmod 0755 "$tmp"

@@ -79,8 +79,6 @@ cleanup()
 	tmp_remove
 }
 trap cleanup EXIT
-trap 'echo "Bail out! interrupted (time limit ${T51_LIMIT:-300}s?)"; exit 1' \
-    INT TERM HUP
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t51.XXXXXX") || exit 1
 chmod 0755 "$tmp"

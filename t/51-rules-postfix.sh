@@ -41,12 +41,6 @@ cleanup()
 	tmp_remove
 }
 trap cleanup EXIT
-interrupted()
-{
-	echo "Bail out! interrupted (time limit ${T51_LIMIT:-300}s?)"
-	exit 1
-}
-trap interrupted INT TERM HUP
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t51.XXXXXX") || exit 1
 chmod 0755 "$tmp"

@@ -26,7 +26,6 @@ cleanup()
 	[ -n "$tmp" ] && [ -z "${KEEP_TMP:-}" ] && rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo "Bail out! interrupted"; exit 1' INT TERM HUP
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/filterd-t52.XXXXXX") || exit 1
 chmod 0755 "$tmp"
