@@ -136,6 +136,27 @@ start_check_unix(const char *path, char *err, size_t len)
 }
 
 /*
+ * The port and host of "inet:port@host" or "inet6:port@host": the port
+ * copied into port, the host (NULL when there is none) pointing into
+ * listen.  Returns -1 when there is no port.
+ */
+static int
+start_inet_split(const char *listen, char *port, size_t len,
+    const char **host)
+{
+	const char	*p = strchr(listen, ':') + 1, *at;
+
+	if ((at = strchr(p, '@')) == NULL)
+		at = p + strlen(p);
+	if (at == p || (size_t)(at - p) >= len)
+		return -1;
+	memcpy(port, p, (size_t)(at - p));
+	port[at - p] = '\0';
+	*host = *at == '@' ? at + 1 : NULL;
+	return 0;
+}
+
+/*
  * "inet:port@host" or "inet6:port@host", as libmilter reads them: the
  * address must resolve and the port be free.  The probe binds as
  * libmilter will (SO_REUSEADDR) and lets go at once.
@@ -145,17 +166,13 @@ start_check_inet(const char *listen, int family, char *err, size_t len)
 {
 	struct addrinfo	 hints, *ai = NULL;
 	char		 port[64];
-	const char	*p = strchr(listen, ':') + 1, *at;
+	const char	*host;
 	int		 fd, rc, on = 1;
 
-	if ((at = strchr(p, '@')) == NULL)
-		at = p + strlen(p);
-	if (at == p || (size_t)(at - p) >= sizeof(port)) {
+	if (start_inet_split(listen, port, sizeof(port), &host) == -1) {
 		snprintf(err, len, "listen %s: no port", listen);
 		return -1;
 	}
-	memcpy(port, p, (size_t)(at - p));
-	port[at - p] = '\0';
 	/* glibc takes 99999 for a port, and libmilter its low 16 bits. */
 	if (port[strspn(port, "0123456789")] == '\0' &&
 	    (strlen(port) > 5 || strtol(port, NULL, 10) < 1 ||
@@ -168,8 +185,7 @@ start_check_inet(const char *listen, int family, char *err, size_t len)
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(*at == '@' ? at + 1 : NULL, port, &hints,
-	    &ai)) != 0) {
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
 		snprintf(err, len, "listen %s: %s", listen, rc == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(rc));
 		return -1;
@@ -197,7 +213,7 @@ start_nudge_addr(const char *listen, struct sockaddr_storage *ss,
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
 	struct addrinfo		 hints, *ai = NULL;
 	char			 port[64];
-	const char		*path, *p, *at;
+	const char		*path, *host;
 
 	memset(ss, 0, sizeof(*ss));
 	*len = 0;
@@ -216,16 +232,11 @@ start_nudge_addr(const char *listen, struct sockaddr_storage *ss,
 		hints.ai_family = AF_INET6;
 	else
 		return -1;
-	p = strchr(listen, ':') + 1;
-	if ((at = strchr(p, '@')) == NULL)
-		at = p + strlen(p);
-	if (at == p || (size_t)(at - p) >= sizeof(port))
+	if (start_inet_split(listen, port, sizeof(port), &host) == -1)
 		return -1;
-	memcpy(port, p, (size_t)(at - p));
-	port[at - p] = '\0';
 	hints.ai_socktype = SOCK_STREAM;
 	/* No host: getaddrinfo gives the loopback address. */
-	if (getaddrinfo(*at == '@' ? at + 1 : NULL, port, &hints, &ai) != 0)
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return -1;
 	if (ai->ai_addrlen > sizeof(*ss)) {
 		freeaddrinfo(ai);
