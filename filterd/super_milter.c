@@ -682,17 +682,21 @@ milter_stop(void)
  * After a stop, the listener is closed: the MTA takes new connections
  * elsewhere or later.  libmilter ends each open connection at its next
  * command; the messages being answered then are given their answers
- * first, each within limits.worker_timeout (and the dispatcher's grace),
- * so the wait is bounded by that.
+ * first, each within limits.worker_timeout and the dispatcher's grace
+ * (1.5 s; 5 s are allowed),
+ * so the wait is bounded by that -- the timeout in force, which a reload
+ * may have changed.
  */
 static void
-milter_drain(const struct config *c)
+milter_drain(void)
 {
+	struct dgen	*g = dispatch_hold(milter_dispatch);
 	struct timespec	 end;
 	unsigned	 n;
 
 	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += c->worker_timeout + 5;
+	end.tv_sec += dgen_config(g)->worker_timeout + 5;
+	dispatch_release(milter_dispatch, &g);
 	pthread_mutex_lock(&milter_lock);
 	if (milter_busy > 0)
 		log_info("stopping: answering %u message%s first",
@@ -715,6 +719,6 @@ milter_run(const struct config *c, struct dispatch *d)
 	milter_dispatch = d;
 	log_info("listening on %s", c->listen);
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
-	milter_drain(c);
+	milter_drain();
 	return rc;
 }
